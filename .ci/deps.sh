@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# .ci/deps.sh — installs what building and testing nnmc needs on Debian,
+# only when it is missing (so it is fast on a prepared machine).
+set -euo pipefail
+
+missing=()
+command -v flex  >/dev/null || missing+=(flex)
+command -v bison >/dev/null || missing+=(bison)
+command -v cc    >/dev/null || missing+=(gcc)
+command -v make  >/dev/null || missing+=(make)
+[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+if ! ls /usr/include/*/cblas.h /usr/include/cblas.h >/dev/null 2>&1 ||
+   ! ls /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so >/dev/null 2>&1; then
+    missing+=(libopenblas-dev)
+fi
+if [ "${NNM_DEPS_OPTIONAL:-1}" = 1 ]; then
+    # only the Fashion-MNIST data set; everything works without it
+    [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "deps: need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# Fashion-MNIST is optional: do not fail the set-up if that package is unavailable
+required=()
+for p in "${missing[@]}"; do [ "$p" = dataset-fashion-mnist ] || required+=("$p"); done
+[ ${#required[@]} -eq 0 ] || $SUDO apt-get install -y -qq "${required[@]}" >/dev/null
+if [[ " ${missing[*]} " == *" dataset-fashion-mnist "* ]]; then
+    $SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null || echo "deps: dataset-fashion-mnist not installed (optional)"
+fi

@@ -1,0 +1,70 @@
+# Makefile — nnmc.
+#   make            build ./nnmc (flex/bison output goes to build/)
+#   make test       run every test suite (tests/run.sh); ends with "N passed, N failed"
+#   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make deps       apt-get what a fresh Debian machine lacks
+#   make data       fill data/ with MNIST (and Fashion-MNIST when installed)
+#   make mnist      deps + data + build, then train models/mnist_mlp.nnm
+#   make BLAS=ref   use the reference sgemm instead of OpenBLAS
+CC      ?= cc
+OPT     ?= -O2 -g
+B       ?= build
+BLAS    ?= openblas
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?=
+CFLAGS  += $(OPT) $(WARN)
+CPPFLAGS+= -D_POSIX_C_SOURCE=200809L -Icompiler -Iruntime -Iruntime/layers -I$(B) -MMD -MP
+LDLIBS  += -lz -lm -lpthread
+ifeq ($(BLAS),openblas)
+CPPFLAGS+= -DNNM_USE_CBLAS=1
+LDLIBS  += -lopenblas
+endif
+
+RT_SRC  := $(wildcard runtime/*.c runtime/layers/*.c)
+CC_SRC  := $(wildcard compiler/*.c)
+RT_OBJ  := $(RT_SRC:%.c=$(B)/%.o)
+CC_OBJ  := $(CC_SRC:%.c=$(B)/%.o) $(B)/parser.o $(B)/lexer.o
+BIN     ?= nnmc
+
+all: $(BIN)
+
+$(BIN): $(CC_OBJ) $(RT_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/parser.c $(B)/parser.h: compiler/parser.y
+	@mkdir -p $(B)
+	bison -Wall -Werror -d -o $(B)/parser.c $<
+$(B)/lexer.c: compiler/lexer.l $(B)/parser.h
+	@mkdir -p $(B)
+	flex -o $@ $<
+# generated code only
+$(B)/lexer.o: CFLAGS += -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -Wno-shadow -Wno-unused-parameter
+$(B)/parser.o $(B)/lexer.o: $(B)/%.o: $(B)/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(CC_OBJ) $(RT_OBJ): | $(B)/parser.h
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+test: all
+	@bash tests/run.sh ./$(BIN)
+
+asan:
+	$(MAKE) B=build-asan BIN=build-asan/nnmc OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan/nnmc
+
+deps:
+	@bash .ci/deps.sh
+
+data:
+	@bash .ci/data.sh
+
+mnist: deps data all
+	./$(BIN) run models/mnist_mlp.nnm
+
+clean:
+	rm -rf $(B) build-asan $(BIN)
+
+.PHONY: all test asan deps data mnist clean
+-include $(wildcard $(B)/*.d $(B)/*/*.d $(B)/*/*/*.d)

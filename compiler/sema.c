@@ -1,0 +1,524 @@
+/* compiler/sema.c — the abstract interpreter of .nnm scripts: statements,
+ * names, expressions and the argument binding shared by every call.  The
+ * Keras API itself (layers, models, optimizers, data) is in keras.c. */
+#include "sema_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- values ------------------------------------------------------------ */
+
+Value *val_new(Sema *s, VKind k)
+{
+    Value *v = NEW(s->arena, Value);
+    v->k = k;
+    v->index = -1;
+    return v;
+}
+
+Value *val_int(Sema *s, int64_t i)
+{
+    Value *v = val_new(s, V_INT);
+    v->i = i;
+    return v;
+}
+
+Value *val_err(Sema *s) { return val_new(s, V_ERR); }
+
+const char *val_kind_name(const Value *v)
+{
+    switch (v->k) {
+    case V_ERR: return "an error";
+    case V_NONE: return "None";
+    case V_BOOL: return "a boolean";
+    case V_INT: return "an integer";
+    case V_FLOAT: return "a float";
+    case V_STR: return "a string";
+    case V_TUPLE: return "a tuple";
+    case V_LIST: return "a list";
+    case V_MODULE: return "a module";
+    case V_FUNC: return "a function";
+    case V_METHOD: return "a method";
+    case V_LAYER: return "a layer";
+    case V_INPUT: return "an Input";
+    case V_OPTIM: return "an optimizer";
+    case V_MODEL: return "a model";
+    case V_ARRAY: return "an array";
+    case V_RESULT: return "a result";
+    case V_HISTORY: return "a History";
+    case V_HISTDICT: return "a dict";
+    case V_PRED: return "predictions";
+    }
+    NNM_UNREACHABLE();
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static Binding *lookup(Sema *s, const char *name)
+{
+    for (Binding *b = s->env; b; b = b->next)
+        if (strcmp(b->name, name) == 0)
+            return b;
+    return NULL;
+}
+
+static void bind_name(Sema *s, const char *name, Value *v)
+{
+    Binding *b = lookup(s, name);
+    if (!b) {
+        b = NEW(s->arena, Binding);
+        b->name = name;
+        b->next = s->env;
+        s->env = b;
+    }
+    b->v = v;
+}
+
+static Value *eval_name(Sema *s, const Ast *n)
+{
+    Binding *b = lookup(s, n->str);
+    if (b)
+        return b->v;
+    Value *v = keras_global(s, n->str);
+    if (v)
+        return v;
+    const char *cands[256];
+    int k = 0;
+    for (Binding *e = s->env; e && k < 120; e = e->next)
+        cands[k++] = e->name;
+    k += keras_global_names(cands + k, 250 - k);
+    cands[k] = NULL;
+    diag_error(s->diag, n->loc, "name '%s' is not defined", n->str);
+    const char *m = diag_suggest(n->str, cands);
+    if (m)
+        diag_note(s->diag, n->loc, "did you mean '%s'?", m);
+    return val_err(s);
+}
+
+/* ---- arguments ------------------------------------------------------------ */
+
+int bind_args(Sema *s, const Args *a, const char *fname, const Param *params, Value **out,
+              const Ast **where)
+{
+    int np = 0, npos = 0, ok = 1;
+    while (params[np].name) {
+        if (params[np].positional)
+            npos++;
+        out[np] = NULL;
+        where[np] = a->call;
+        np++;
+    }
+    if (a->npos > npos) {
+        diag_error(s->diag, a->pos[npos].node->loc, "%s takes at most %d positional argument%s, got %d",
+                   fname, npos, npos == 1 ? "" : "s", a->npos);
+        ok = 0;
+    }
+    for (int i = 0, p = 0; i < a->npos && i < npos; i++, p++) {
+        while (!params[p].positional)
+            p++;
+        out[p] = a->pos[i].v;
+        where[p] = a->pos[i].node;
+    }
+    for (int i = 0; i < a->nkw; i++) {
+        int p;
+        for (p = 0; p < np; p++)
+            if (strcmp(params[p].name, a->kw[i].name) == 0)
+                break;
+        Loc at = a->kw[i].node->loc;
+        at.len = (uint32_t)strlen(a->kw[i].name);
+        if (p == np) {
+            diag_error(s->diag, at, "%s has no argument '%s'", fname, a->kw[i].name);
+            const char *cands[64];
+            int k = 0;
+            for (int q = 0; q < np && k < 63; q++)
+                cands[k++] = params[q].name;
+            cands[k] = NULL;
+            const char *m = diag_suggest(a->kw[i].name, cands);
+            if (m)
+                diag_note(s->diag, at, "did you mean '%s'?", m);
+            ok = 0;
+            continue;
+        }
+        if (out[p]) {
+            diag_error(s->diag, at, "%s got argument '%s' twice", fname, a->kw[i].name);
+            ok = 0;
+            continue;
+        }
+        out[p] = a->kw[i].v;
+        where[p] = a->kw[i].node;
+    }
+    for (int p = 0; p < np; p++)
+        if (params[p].required && !out[p]) {
+            Loc at = a->call->loc;
+            diag_error(s->diag, at, "%s needs argument '%s'", fname, params[p].name);
+            ok = 0;
+        }
+    for (int p = 0; p < np; p++)
+        if (out[p] && out[p]->k == V_ERR)
+            ok = 0; /* already reported */
+    return ok ? 0 : -1;
+}
+
+int want_int(Sema *s, const Value *v, const Ast *at, const char *what, int64_t min, int64_t *out)
+{
+    if (v->k == V_ERR)
+        return -1;
+    if (v->k == V_FLOAT && v->f == floor(v->f) && fabs(v->f) < 1e15) {
+        /* Keras accepts 128.0 where an int is meant only sometimes; be strict */
+    }
+    if (v->k != V_INT || v->sym) {
+        diag_error(s->diag, at->loc, "%s must be an integer, got %s", what,
+                   v->sym ? "a sample count known only when the data is read" : val_kind_name(v));
+        return -1;
+    }
+    if (v->i < min) {
+        diag_error(s->diag, at->loc, "%s must be at least %lld, got %lld", what, (long long)min,
+                   (long long)v->i);
+        return -1;
+    }
+    *out = v->i;
+    return 0;
+}
+
+int want_num(Sema *s, const Value *v, const Ast *at, const char *what, double *out)
+{
+    if (v->k == V_ERR)
+        return -1;
+    if (v->k == V_INT && !v->sym)
+        *out = (double)v->i;
+    else if (v->k == V_FLOAT)
+        *out = v->f;
+    else {
+        diag_error(s->diag, at->loc, "%s must be a number, got %s", what, val_kind_name(v));
+        return -1;
+    }
+    if (!isfinite(*out)) {
+        diag_error(s->diag, at->loc, "%s must be finite", what);
+        return -1;
+    }
+    return 0;
+}
+
+int want_bool(Sema *s, const Value *v, const Ast *at, const char *what, int *out)
+{
+    if (v->k == V_ERR)
+        return -1;
+    if (v->k == V_BOOL || (v->k == V_INT && !v->sym && (v->i == 0 || v->i == 1))) {
+        *out = (int)v->i;
+        return 0;
+    }
+    diag_error(s->diag, at->loc, "%s must be True or False, got %s", what, val_kind_name(v));
+    return -1;
+}
+
+int want_str(Sema *s, const Value *v, const Ast *at, const char *what, const char **out)
+{
+    if (v->k == V_ERR)
+        return -1;
+    if (v->k != V_STR) {
+        diag_error(s->diag, at->loc, "%s must be a string, got %s", what, val_kind_name(v));
+        return -1;
+    }
+    *out = v->s;
+    return 0;
+}
+
+/* ---- expressions ----------------------------------------------------------- */
+
+static Value *eval_binop(Sema *s, const Ast *n, Value *a, Value *b)
+{
+    if (a->k == V_ERR || b->k == V_ERR)
+        return val_err(s);
+    if (a->k == V_ARRAY && n->op == '/')
+        return keras_array_scale(s, n, a, b, n->b);
+    if (a->k == V_STR && b->k == V_STR && n->op == '+') {
+        Value *v = val_new(s, V_STR);
+        char *t = arena_alloc(s->arena, (size_t)a->slen + b->slen + 1);
+        memcpy(t, a->s, a->slen);
+        memcpy(t + a->slen, b->s, b->slen);
+        v->s = t;
+        v->slen = a->slen + b->slen;
+        return v;
+    }
+    int ai = a->k == V_INT || a->k == V_BOOL, bi = b->k == V_INT || b->k == V_BOOL;
+    int af = ai || a->k == V_FLOAT, bf = bi || b->k == V_FLOAT;
+    if (!af || !bf || a->sym || b->sym) {
+        const Value *bad = !af || a->sym ? a : b;
+        diag_error(s->diag, n->loc, "operator '%c' is not supported on %s", n->op,
+                   bad->sym ? "a sample count known only when the data is read" : val_kind_name(bad));
+        return val_err(s);
+    }
+    if (ai && bi && n->op != '/') {
+        int64_t x = a->i, y = b->i, r;
+        int ovf = n->op == '+' ? __builtin_add_overflow(x, y, &r)
+                : n->op == '-' ? __builtin_sub_overflow(x, y, &r)
+                               : __builtin_mul_overflow(x, y, &r);
+        if (ovf) {
+            diag_error(s->diag, n->loc, "integer overflow");
+            return val_err(s);
+        }
+        return val_int(s, r);
+    }
+    double x = a->k == V_FLOAT ? a->f : (double)a->i, y = b->k == V_FLOAT ? b->f : (double)b->i;
+    if (n->op == '/' && y == 0) {
+        diag_error(s->diag, n->loc, "division by zero");
+        return val_err(s);
+    }
+    Value *v = val_new(s, V_FLOAT);
+    v->f = n->op == '+' ? x + y : n->op == '-' ? x - y : n->op == '*' ? x * y : x / y;
+    return v;
+}
+
+static Value *eval_index(Sema *s, const Ast *n)
+{
+    Value *a = sema_eval(s, n->a);
+    if (a->k == V_ERR)
+        return a;
+    const Ast *ix = n->b;
+    if (a->k == V_ARRAY)
+        return keras_array_index(s, n, a, ix);
+    if (a->k == V_HISTDICT)
+        return keras_history_key(s, a, ix);
+    if (ix->kind == AST_SLICE || ix->kind == AST_TUPLE) {
+        diag_error(s->diag, ix->loc, "slicing %s is not supported", val_kind_name(a));
+        return val_err(s);
+    }
+    Value *i = sema_eval(s, ix);
+    int64_t k;
+    if (i->k == V_ERR)
+        return i;
+    if (a->k == V_RESULT && a->index < 0 && a->i) {
+        if (want_int(s, i, ix, "an index", INT64_MIN, &k))
+            return val_err(s);
+        Value *r = val_new(s, V_RESULT);
+        r->slot = a->slot;
+        r->index = (int)k;
+        if (k < 0 || k >= a->n) {
+            diag_error(s->diag, ix->loc, "index %lld is out of range: the list has %d element%s",
+                       (long long)k, a->n, a->n == 1 ? "" : "s");
+            return val_err(s);
+        }
+        return r;
+    }
+    if (a->k != V_TUPLE && a->k != V_LIST) {
+        diag_error(s->diag, n->a->loc, "%s cannot be indexed", val_kind_name(a));
+        return val_err(s);
+    }
+    if (want_int(s, i, ix, "an index", INT64_MIN, &k))
+        return val_err(s);
+    if (k < 0)
+        k += a->n;
+    if (k < 0 || k >= a->n) {
+        diag_error(s->diag, ix->loc, "index %lld is out of range: the %s has %d element%s",
+                   (long long)i->i, a->k == V_TUPLE ? "tuple" : "list", a->n, a->n == 1 ? "" : "s");
+        return val_err(s);
+    }
+    return a->v[k];
+}
+
+static Value *eval_call(Sema *s, const Ast *n)
+{
+    Value *f = sema_eval(s, n->a);
+    Args a;
+    memset(&a, 0, sizeof a);
+    a.call = n;
+    int bad = f->k == V_ERR;
+    for (const Ast *k = n->kids; k; k = k->next) {
+        if (k->kind == AST_KWARG) {
+            if (a.nkw == ARGS_MAX) {
+                diag_error(s->diag, k->loc, "too many arguments");
+                return val_err(s);
+            }
+            a.kw[a.nkw++] = (Arg){k->str, sema_eval(s, k->a), k};
+        } else {
+            if (a.nkw) {
+                diag_error(s->diag, k->loc, "positional argument follows keyword argument");
+                bad = 1;
+            }
+            if (a.npos == ARGS_MAX) {
+                diag_error(s->diag, k->loc, "too many arguments");
+                return val_err(s);
+            }
+            a.pos[a.npos++] = (Arg){NULL, sema_eval(s, k), k};
+        }
+    }
+    if (bad)
+        return val_err(s);
+    if (f->k != V_FUNC && f->k != V_METHOD) {
+        diag_error(s->diag, n->a->loc, "%s is not callable", val_kind_name(f));
+        return val_err(s);
+    }
+    return keras_call(s, f, &a);
+}
+
+Value *sema_eval(Sema *s, const Ast *n)
+{
+    switch (n->kind) {
+    case AST_NAME: return eval_name(s, n);
+    case AST_INT: return val_int(s, n->ival);
+    case AST_FLOAT: {
+        Value *v = val_new(s, V_FLOAT);
+        v->f = n->fval;
+        return v;
+    }
+    case AST_STR: {
+        Value *v = val_new(s, V_STR);
+        v->s = n->str;
+        v->slen = n->slen;
+        return v;
+    }
+    case AST_BOOL: {
+        Value *v = val_new(s, V_BOOL);
+        v->i = n->ival;
+        return v;
+    }
+    case AST_NONE: return val_new(s, V_NONE);
+    case AST_TUPLE:
+    case AST_LIST: {
+        Value *v = val_new(s, n->kind == AST_TUPLE ? V_TUPLE : V_LIST);
+        v->n = ast_count(n->kids);
+        v->v = arena_alloc(s->arena, sizeof(Value *) * (size_t)(v->n + 1));
+        int i = 0;
+        for (const Ast *k = n->kids; k; k = k->next)
+            v->v[i++] = sema_eval(s, k);
+        return v;
+    }
+    case AST_ATTR: {
+        Value *o = sema_eval(s, n->a);
+        if (o->k == V_ERR)
+            return o;
+        return keras_attr(s, n, o);
+    }
+    case AST_INDEX: return eval_index(s, n);
+    case AST_CALL: return eval_call(s, n);
+    case AST_UNARY: {
+        Value *a = sema_eval(s, n->a);
+        if (a->k == V_ERR)
+            return a;
+        if ((a->k != V_INT && a->k != V_FLOAT && a->k != V_BOOL) || a->sym) {
+            diag_error(s->diag, n->loc, "unary '%c' is not supported on %s", n->op, val_kind_name(a));
+            return val_err(s);
+        }
+        if (n->op == '+')
+            return a;
+        if (a->k == V_FLOAT) {
+            Value *v = val_new(s, V_FLOAT);
+            v->f = -a->f;
+            return v;
+        }
+        if (a->i == INT64_MIN) {
+            diag_error(s->diag, n->loc, "integer overflow");
+            return val_err(s);
+        }
+        return val_int(s, -a->i);
+    }
+    case AST_BINOP: {
+        Value *a = sema_eval(s, n->a), *b = sema_eval(s, n->b);
+        return eval_binop(s, n, a, b);
+    }
+    case AST_SLICE:
+        diag_error(s->diag, n->loc, "a slice is only allowed inside [ ]");
+        return val_err(s);
+    case AST_KWARG:
+    case AST_ASSIGN:
+    case AST_AUGASSIGN:
+    case AST_EXPR:
+    case AST_IMPORT:
+        break;
+    }
+    NNM_UNREACHABLE();
+}
+
+/* ---- statements -------------------------------------------------------------- */
+
+static void assign(Sema *s, const Ast *target, Value *v)
+{
+    switch (target->kind) {
+    case AST_NAME:
+        bind_name(s, target->str, v);
+        return;
+    case AST_TUPLE:
+    case AST_LIST: {
+        int n = ast_count(target->kids);
+        if (v->k == V_ERR) {
+            for (const Ast *k = target->kids; k; k = k->next)
+                assign(s, k, v);
+            return;
+        }
+        if (v->k != V_TUPLE && v->k != V_LIST) {
+            diag_error(s->diag, target->loc, "cannot unpack %s into %d names", val_kind_name(v), n);
+            for (const Ast *k = target->kids; k; k = k->next)
+                assign(s, k, val_err(s));
+            return;
+        }
+        if (v->n != n) {
+            diag_error(s->diag, target->loc, "cannot unpack %d values into %d names", v->n, n);
+            for (const Ast *k = target->kids; k; k = k->next)
+                assign(s, k, val_err(s));
+            return;
+        }
+        int i = 0;
+        for (const Ast *k = target->kids; k; k = k->next)
+            assign(s, k, v->v[i++]);
+        return;
+    }
+    default:
+        diag_error(s->diag, target->loc, "only names can be assigned to in .nnm files");
+        return;
+    }
+}
+
+static void stmt(Sema *s, const Ast *st)
+{
+    switch (st->kind) {
+    case AST_IMPORT:
+        return;
+    case AST_EXPR:
+        sema_eval(s, st->a);
+        return;
+    case AST_ASSIGN:
+        assign(s, st->a, sema_eval(s, st->b));
+        return;
+    case AST_AUGASSIGN: {
+        if (st->a->kind != AST_NAME) {
+            diag_error(s->diag, st->a->loc, "only names can be assigned to in .nnm files");
+            return;
+        }
+        Value *cur = eval_name(s, st->a), *rhs = sema_eval(s, st->b);
+        Ast op = *st;
+        op.kind = AST_BINOP;
+        op.a = st->a;
+        op.b = st->b;
+        assign(s, st->a, eval_binop(s, &op, cur, rhs));
+        return;
+    }
+    default:
+        NNM_UNREACHABLE();
+    }
+}
+
+NnmProgram *sema_run(const Ast *stmts, const SrcFile *src, Arena *arena, Diag *diag)
+{
+    Sema s;
+    memset(&s, 0, sizeof s);
+    s.arena = arena;
+    s.diag = diag;
+    s.src = src;
+    s.prog = NEW(arena, NnmProgram);
+    s.prog->file = src->name;
+    for (const Ast *st = stmts; st && !diag->fatal; st = st->next)
+        stmt(&s, st);
+    keras_finish(&s);
+    if (diag->n_errors)
+        return NULL;
+    return s.prog;
+}
+
+int sema_line(const Sema *s, Loc at)
+{
+    int line, col;
+    diag_linecol(s->src, at.off, &line, &col);
+    return line;
+}

@@ -1,0 +1,83 @@
+/* compiler/value.h — compile-time values of the .nnm abstract interpreter
+ * (see sema.h).  All values live in the compilation's arena. */
+#ifndef NNM_VALUE_H
+#define NNM_VALUE_H
+#include "ast.h"
+#include "layer.h"
+#include "program.h"
+
+typedef enum {
+    V_ERR,      /* an error was already reported; absorbs further checks */
+    V_NONE, V_BOOL, V_INT, V_FLOAT, V_STR, V_TUPLE, V_LIST,
+    V_MODULE,   /* keras, keras.layers, mnist, ...: id */
+    V_FUNC,     /* callable: id, sub */
+    V_METHOD,   /* bound method: id, self */
+    V_LAYER,    /* layer */
+    V_INPUT,    /* Input(shape=...): layer->in is the shape */
+    V_OPTIM,    /* opt */
+    V_MODEL,    /* model */
+    V_ARRAY,    /* arr: a view of a data set */
+    V_RESULT,   /* a figure known after running: slot, index, list in i */
+    V_HISTORY,  /* fit()'s return value: slot = first of 4 */
+    V_HISTDICT, /* history.history */
+    V_PRED,     /* predict()'s return value */
+} VKind;
+
+typedef struct LayerV LayerV;
+typedef struct ModelV ModelV;
+typedef struct ArrayV ArrayV;
+typedef struct Value Value;
+
+struct Value {
+    VKind k;
+    int64_t i;          /* BOOL, INT; FUNC/MODULE/METHOD id; RESULT list flag */
+    int sub;            /* FUNC: layer kind, optimizer kind or data set */
+    int sym;            /* INT: stands for a sample count unknown until run time */
+    double f;
+    const char *s;      /* STR; MODULE/FUNC spelling for messages */
+    uint32_t slen;
+    int n;              /* TUPLE, LIST */
+    Value **v;
+    Value *self;        /* METHOD */
+    LayerV *layer;
+    NnmOptim *opt;
+    ModelV *model;
+    ArrayV *arr;
+    int slot, index;    /* RESULT, HISTORY */
+};
+
+struct LayerV {
+    NnmLayer d;
+    Loc loc;
+    int has_input;      /* input_shape= or input_dim= given */
+    NnmShape input;
+    ModelV *owner;
+};
+
+struct ModelV {
+    int id;             /* index in the program's models, or -1 before it is frozen */
+    char name[NNM_NAME_MAX];
+    LayerV **layers;
+    int n, cap;
+    int has_input;
+    NnmShape input, cur;
+    int frozen;         /* no more add(); the IR model exists */
+    int broken;         /* an error was reported; skip dependent checks */
+    int compiled;
+    int loss;
+    NnmOptim optim;
+    int metric_acc;
+    Loc loc;
+};
+
+struct ArrayV {
+    int dataset, test, isx;
+    int64_t n;          /* samples, -1 when unknown until the data is read */
+    NnmShape sample;    /* per-sample shape as the script sees it */
+    int64_t begin, end; /* slice, end -1 = all */
+    int64_t expect_n;
+    int line;
+    int onehot;         /* y: to_categorical(num_classes) applied, else 0 */
+    int nclasses;       /* classes in the data set */
+};
+#endif

@@ -1,0 +1,211 @@
+/* runtime/data.c — see data.h.
+ *
+ * IDX format: big-endian header; magic 0x00000803 (unsigned bytes, 3 dims)
+ * for images, 0x00000801 for labels; then the dimensions; then the bytes.
+ * Every count is checked against the file's real length and against the
+ * other file of the pair, so a truncated or mismatched file is reported
+ * by name instead of being read out of bounds. */
+#include "data.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+static int fail(const char *file, const char *msg)
+{
+    fprintf(stderr, "nnmc: error: %s: %s\n", file, msg);
+    return -1;
+}
+
+/* Reads exactly n bytes; 1 on success, 0 at a clean or early end, -1 on error. */
+static int readn(gzFile f, void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        unsigned chunk = n > (1u << 30) ? (1u << 30) : (unsigned)n;
+        int got = gzread(f, p, chunk);
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            return 0;
+        p += got;
+        n -= (size_t)got;
+    }
+    return 1;
+}
+
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Opens an IDX file and checks its header; dims[] receives ndim sizes. */
+static gzFile open_idx(const char *file, uint32_t magic, int ndim, uint32_t *dims)
+{
+    gzFile f = gzopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "nnmc: error: %s: cannot open: %s\n", file,
+                errno ? strerror(errno) : "out of memory");
+        return NULL;
+    }
+    unsigned char h[16];
+    int r = readn(f, h, (size_t)(4 + 4 * ndim));
+    if (r != 1) {
+        fail(file, r < 0 ? "not a valid gzip file" : "truncated IDX header");
+        gzclose(f);
+        return NULL;
+    }
+    if (be32(h) != magic) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "bad magic number 0x%08x (expected 0x%08x: an IDX %s file)",
+                 be32(h), magic, ndim == 3 ? "image" : "label");
+        fail(file, msg);
+        gzclose(f);
+        return NULL;
+    }
+    for (int i = 0; i < ndim; i++)
+        dims[i] = be32(h + 4 + 4 * i);
+    return f;
+}
+
+int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t d[3], ld[1];
+    gzFile fi = open_idx(images, 0x00000803, 3, d);
+    if (!fi)
+        return -1;
+    if (d[1] == 0 || d[2] == 0 || d[1] > 4096 || d[2] > 4096 || d[0] > 100000000u) {
+        gzclose(fi);
+        return fail(images, "implausible image dimensions in the IDX header");
+    }
+    gzFile fl = open_idx(labels, 0x00000801, 1, ld);
+    if (!fl) {
+        gzclose(fi);
+        return -1;
+    }
+    if (ld[0] != d[0]) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "has %u labels but %s has %u images", ld[0], images, d[0]);
+        gzclose(fi);
+        gzclose(fl);
+        return fail(labels, msg);
+    }
+    int64_t n = d[0], px = (int64_t)d[1] * d[2];
+    unsigned char *raw = nnm_xmalloc((size_t)(n * px) + 1);
+    int r = readn(fi, raw, (size_t)(n * px));
+    char extra;
+    if (r == 1 && gzread(fi, &extra, 1) != 0)
+        r = 2;
+    gzclose(fi);
+    if (r != 1) {
+        free(raw);
+        gzclose(fl);
+        return fail(images, r < 0 ? "corrupt gzip data" : r == 2 ? "has data after the last image"
+                                                                 : "truncated: fewer images than its header says");
+    }
+    out->label = nnm_xmalloc((size_t)n + 1);
+    r = readn(fl, out->label, (size_t)n);
+    if (r == 1 && gzread(fl, &extra, 1) != 0)
+        r = 2;
+    gzclose(fl);
+    if (r != 1) {
+        free(raw);
+        free(out->label);
+        out->label = NULL;
+        return fail(labels, r < 0 ? "corrupt gzip data" : r == 2 ? "has data after the last label"
+                                                                 : "truncated: fewer labels than its header says");
+    }
+    out->x = nnm_alloc_floats(n * px);
+    for (int64_t i = 0; i < n * px; i++)
+        out->x[i] = (float)raw[i] / 255.0f;
+    free(raw);
+    out->n = n;
+    out->rows = d[1];
+    out->cols = d[2];
+    return 0;
+}
+
+void nnm_split_free(NnmSplit *s)
+{
+    nnm_free_aligned(s->x);
+    free(s->label);
+    memset(s, 0, sizeof *s);
+}
+
+static int find(char *buf, size_t size, const char *dir, const char *sub, const char *name)
+{
+    const char *dirs[2] = {dir, NULL};
+    for (int i = 0; i < 2 && dirs[i]; i++) {
+        snprintf(buf, size, "%s/%s/%s", dirs[i], sub, name);
+        FILE *f = fopen(buf, "rb");
+        if (f) {
+            fclose(f);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int filter(NnmSplit *s, const NnmDataset *d, const char *file)
+{
+    int map[256];
+    for (int i = 0; i < 256; i++)
+        map[i] = -1;
+    for (int i = 0; i < d->nclasses; i++)
+        map[d->classes[i]] = i;
+    int64_t px = s->rows * s->cols, k = 0;
+    for (int64_t i = 0; i < s->n; i++) {
+        if (!d->filtered) {
+            if (s->label[i] >= d->nclasses) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "label %d of sample %lld is not a digit 0-9", s->label[i],
+                         (long long)i);
+                return fail(file, msg);
+            }
+            continue;
+        }
+        int c = map[s->label[i]];
+        if (c < 0)
+            continue;
+        memmove(s->x + k * px, s->x + i * px, (size_t)px * sizeof(float));
+        s->label[k++] = (uint8_t)c;
+    }
+    if (d->filtered)
+        s->n = k;
+    return 0;
+}
+
+int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *sub = d->source == DS_MNIST ? "mnist" : "fashion-mnist";
+    static const char *names[4] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                   "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+    char path[4][1100];
+    for (int i = 0; i < 4; i++) {
+        if (find(path[i], sizeof path[i], dir, sub, names[i]))
+            continue;
+        if (d->source == DS_FASHION_MNIST &&
+            find(path[i], sizeof path[i], "/usr/share/datasets", sub, names[i]))
+            continue;
+        snprintf(path[i], sizeof path[i], "%s/%s/%s", dir, sub, names[i]);
+        fprintf(stderr, "nnmc: error: %s: no such file (run 'make data', or give --data DIR)\n",
+                path[i]);
+        return -1;
+    }
+    if (nnm_idx_load(path[0], path[1], &out->train) || nnm_idx_load(path[2], path[3], &out->test)) {
+        nnm_split_free(&out->train);
+        return -1;
+    }
+    out->nclasses = d->nclasses;
+    if (filter(&out->train, d, path[1]) || filter(&out->test, d, path[3])) {
+        nnm_split_free(&out->train);
+        nnm_split_free(&out->test);
+        return -1;
+    }
+    return 0;
+}

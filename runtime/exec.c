@@ -1,0 +1,365 @@
+/* runtime/exec.c — the interpreter: executes the steps of a Program.
+ *
+ * Each model gets a Net when a step first touches it; its weights are
+ * initialised then, from the RNG_INIT stream, in model order, so the same
+ * seed gives the same weights whatever the steps are.  Data sets are read
+ * when first needed and kept. */
+#include "exec.h"
+#include "data.h"
+#include "blas.h"
+#include "net.h"
+#include "npz.h"
+#include "progbar.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    double *v;
+    int n;
+    int list;               /* printed as [a, b] rather than a scalar */
+} Result;
+
+typedef struct {
+    const NnmProgram *p;
+    const NnmRunOpts *o;
+    NnmData *data;
+    int *data_ready;
+    Net *nets;
+    int *net_ready;
+    NnmRng init_rng, shuffle_rng;
+    Result *res;
+} Exec;
+
+/* A resolved view: rows [begin, end) of a split. */
+typedef struct {
+    const NnmSplit *s;
+    int64_t begin, n;
+} View;
+
+static int get_view(Exec *e, const NnmArrayRef *r, View *v)
+{
+    if (!e->data_ready[r->dataset]) {
+        if (nnm_data_load(&e->p->datasets[r->dataset], e->o->data_dir, &e->data[r->dataset]))
+            return -1;
+        e->data_ready[r->dataset] = 1;
+    }
+    const NnmSplit *s = r->test ? &e->data[r->dataset].test : &e->data[r->dataset].train;
+    int64_t b = NNM_MIN(r->begin, s->n), end = r->end < 0 ? s->n : NNM_MIN(r->end, s->n);
+    v->s = s;
+    v->begin = b;
+    v->n = end > b ? end - b : 0;
+    if (r->expect_n >= 0 && r->expect_n != v->n) {
+        fprintf(stderr,
+                "nnmc: error: %s:%d: the array was reshaped for %lld samples, but the data has %lld\n",
+                e->p->file, r->line, (long long)r->expect_n, (long long)v->n);
+        return -1;
+    }
+    return 0;
+}
+
+static Net *get_net(Exec *e, int m)
+{
+    if (!e->net_ready[m]) {
+        net_init(&e->nets[m], &e->p->models[m], &e->init_rng, e->o->seed + (uint64_t)m);
+        e->net_ready[m] = 1;
+    }
+    return &e->nets[m];
+}
+
+/* Copies samples idx[0..b) of v into the net's input and target buffers. */
+static void load_batch(Net *n, const View *v, const int64_t *idx, int64_t b)
+{
+    int64_t px = v->s->rows * v->s->cols, C = n->out_size;
+    for (int64_t i = 0; i < b; i++) {
+        int64_t row = v->begin + idx[i];
+        memcpy(n->in + i * px, v->s->x + row * px, (size_t)px * sizeof(float));
+        float *t = n->t + i * C;
+        int lab = v->s->label[row];
+        if (C == 1) {
+            t[0] = (float)lab;
+        } else {
+            memset(t, 0, (size_t)C * sizeof *t);
+            if (lab < C)
+                t[lab] = 1.0f;
+        }
+    }
+}
+
+/* Mean loss and accuracy over a view, in batches, without training. */
+static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, double *acc, Progbar *pb)
+{
+    int64_t *idx = nnm_xmalloc((size_t)(bs > 0 ? bs : 1) * sizeof *idx);
+    double lsum = 0, csum = 0;
+    for (int64_t s = 0; s < v->n; s += bs) {
+        int64_t b = NNM_MIN(bs, v->n - s);
+        for (int64_t i = 0; i < b; i++)
+            idx[i] = s + i;
+        load_batch(n, v, idx, b);
+        net_forward(n, b, 0);
+        double c;
+        lsum += net_loss(n, b, 0, &c);
+        csum += c;
+        if (pb)
+            progbar_update(pb, s + b, 0, NULL, NULL, s + b >= v->n);
+    }
+    free(idx);
+    *loss = v->n ? lsum / (double)v->n : 0;
+    *acc = v->n ? csum / (double)v->n : 0;
+}
+
+static void set_result(Exec *e, int slot, int list, int i, double val)
+{
+    Result *r = &e->res[slot];
+    if (i >= r->n) {
+        r->v = nnm_xrealloc(r->v, (size_t)(i + 1) * sizeof *r->v);
+        r->n = i + 1;
+    }
+    r->v[i] = val;
+    r->list = list;
+}
+
+static int run_fit(Exec *e, const NnmStep *st)
+{
+    const NnmModel *m = &e->p->models[st->model];
+    Net *n = get_net(e, st->model);
+    View x, vx = {0};
+    if (get_view(e, &st->x, &x))
+        return -1;
+    int has_val = 0;
+    if (st->has_val_data) {
+        if (get_view(e, &st->vx, &vx))
+            return -1;
+        has_val = 1;
+    } else if (st->val_split > 0) {
+        int64_t split_at = (int64_t)((double)x.n * (1.0 - st->val_split));
+        vx = x;
+        vx.begin = x.begin + split_at;
+        vx.n = x.n - split_at;
+        x.n = split_at;
+        has_val = 1;
+    }
+    int verbose = e->o->quiet ? 0 : st->verbose;
+    int epochs = e->o->epochs > 0 ? e->o->epochs : st->epochs;
+    int64_t bs = st->batch_size;
+    net_plan(n, bs);
+    if (verbose && has_val)
+        printf("Train on %lld samples, validate on %lld samples\n", (long long)x.n, (long long)vx.n);
+    int64_t *idx = nnm_xmalloc((size_t)(x.n ? x.n : 1) * sizeof *idx);
+    for (int64_t i = 0; i < x.n; i++)
+        idx[i] = i;
+    const char *names[4] = {"loss", "acc", "val_loss", "val_acc"};
+    int nm = m->metric_acc ? 2 : 1;
+    for (int ep = 0; ep < epochs; ep++) {
+        if (verbose)
+            printf("Epoch %d/%d\n", ep + 1, epochs);
+        fflush(stdout);
+        if (st->shuffle)
+            for (int64_t i = x.n - 1; i > 0; i--) {
+                int64_t j = (int64_t)nnm_rng_below(&e->shuffle_rng, (uint64_t)i + 1), t = idx[i];
+                idx[i] = idx[j];
+                idx[j] = t;
+            }
+        Progbar pb;
+        progbar_start(&pb, stdout, x.n, verbose);
+        double lsum = 0, csum = 0, vals[4];
+        for (int64_t s = 0; s < x.n; s += bs) {
+            int64_t b = NNM_MIN(bs, x.n - s);
+            load_batch(n, &x, idx + s, b);
+            net_forward(n, b, 1);
+            double c;
+            lsum += net_loss(n, b, 1, &c);
+            csum += c;
+            vals[0] = lsum / (double)(s + b);
+            vals[1] = csum / (double)(s + b);
+            if (s + b < x.n)
+                progbar_update(&pb, s + b, nm, names, vals, 0);
+        }
+        vals[0] = x.n ? lsum / (double)x.n : 0;
+        vals[1] = x.n ? csum / (double)x.n : 0;
+        if (!isfinite(vals[0]) && verbose)
+            fflush(stdout);
+        int nv = nm;
+        if (has_val) {
+            double vl, va;
+            evaluate_view(n, &vx, bs, &vl, &va, NULL);
+            vals[nm] = vl;
+            vals[nm + 1] = va;
+            nv = 2 * nm;
+        }
+        const char *shown[4] = {names[0], names[1], names[2], names[3]};
+        if (nm == 1)
+            shown[1] = "val_loss";
+        progbar_update(&pb, x.n, nv, shown, vals, 1);
+        set_result(e, st->result, 1, ep, vals[0]);
+        if (nm == 2)
+            set_result(e, st->result + 1, 1, ep, vals[1]);
+        if (has_val) {
+            set_result(e, st->result + 2, 1, ep, vals[nm]);
+            if (nm == 2)
+                set_result(e, st->result + 3, 1, ep, vals[nm + 1]);
+        }
+    }
+    free(idx);
+    return 0;
+}
+
+static int run_evaluate(Exec *e, const NnmStep *st)
+{
+    const NnmModel *m = &e->p->models[st->model];
+    Net *n = get_net(e, st->model);
+    View x;
+    if (get_view(e, &st->x, &x))
+        return -1;
+    net_plan(n, st->batch_size);
+    Progbar pb;
+    int verbose = e->o->quiet ? 0 : st->verbose;
+    progbar_start(&pb, stdout, x.n, verbose);
+    double loss, acc;
+    evaluate_view(n, &x, st->batch_size, &loss, &acc, verbose ? &pb : NULL);
+    set_result(e, st->result, m->metric_acc, 0, loss);
+    if (m->metric_acc)
+        set_result(e, st->result, 1, 1, acc);
+    return 0;
+}
+
+static int run_predict(Exec *e, const NnmStep *st)
+{
+    Net *n = get_net(e, st->model);
+    View x;
+    if (get_view(e, &st->x, &x))
+        return -1;
+    net_plan(n, st->batch_size);
+    Progbar pb;
+    int verbose = e->o->quiet ? 0 : st->verbose;
+    progbar_start(&pb, stdout, x.n, verbose);
+    int64_t *idx = nnm_xmalloc((size_t)st->batch_size * sizeof *idx);
+    for (int64_t s = 0; s < x.n; s += st->batch_size) {
+        int64_t b = NNM_MIN(st->batch_size, x.n - s);
+        for (int64_t i = 0; i < b; i++)
+            idx[i] = s + i;
+        load_batch(n, &x, idx, b);
+        net_forward(n, b, 0);
+        progbar_update(&pb, s + b, 0, NULL, NULL, s + b >= x.n);
+    }
+    free(idx);
+    return 0;
+}
+
+static int run_weights(Exec *e, const NnmStep *st)
+{
+    const NnmModel *m = &e->p->models[st->model];
+    Net *n = get_net(e, st->model);
+    NpzArray arr[2 * 64];
+    char names[2 * 64][NNM_NAME_MAX + 16];
+    int na = 0;
+    NpzFile *f = NULL;
+    if (st->kind == STEP_LOAD && !(f = npz_open(st->path)))
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < m->nlayers && rc == 0; i++) {
+        WeightInfo wi[2];
+        int k = layer_kinds[m->layers[i].kind]->weights(&m->layers[i], wi);
+        float *w = n->w + n->woff[i];
+        for (int j = 0; j < k && rc == 0; j++) {
+            char name[NNM_NAME_MAX + 16];
+            snprintf(name, sizeof name, "%s/%s:0", m->layers[i].name, wi[j].suffix);
+            if (st->kind == STEP_LOAD) {
+                rc = npz_read(f, name, &wi[j].shape, w);
+            } else if (na < (int)NNM_COUNTOF(arr)) {
+                memcpy(names[na], name, sizeof name);
+                arr[na] = (NpzArray){names[na], wi[j].shape, w};
+                na++;
+            } else {
+                fprintf(stderr, "nnmc: error: %s: too many weight arrays\n", st->path);
+                rc = -1;
+            }
+            w += shape_size(&wi[j].shape);
+        }
+    }
+    npz_close(f);
+    if (rc == 0 && st->kind == STEP_SAVE)
+        rc = npz_write(st->path, arr, na);
+    return rc;
+}
+
+static void print_result(const Result *r, int index)
+{
+    char buf[40];
+    if (index >= 0) {
+        if (index < r->n) {
+            nnm_pyfloat(buf, sizeof buf, r->v[index]);
+            fputs(buf, stdout);
+        }
+        return;
+    }
+    if (!r->list) {
+        nnm_pyfloat(buf, sizeof buf, r->n ? r->v[0] : 0.0);
+        fputs(buf, stdout);
+        return;
+    }
+    fputc('[', stdout);
+    for (int i = 0; i < r->n; i++) {
+        nnm_pyfloat(buf, sizeof buf, r->v[i]);
+        printf("%s%s", i ? ", " : "", buf);
+    }
+    fputc(']', stdout);
+}
+
+int nnm_exec(const NnmProgram *p, const NnmRunOpts *o)
+{
+    Exec e = {.p = p, .o = o};
+    e.data = nnm_xcalloc((size_t)p->ndatasets + 1, sizeof *e.data);
+    e.data_ready = nnm_xcalloc((size_t)p->ndatasets + 1, sizeof *e.data_ready);
+    e.nets = nnm_xcalloc((size_t)p->nmodels + 1, sizeof *e.nets);
+    e.net_ready = nnm_xcalloc((size_t)p->nmodels + 1, sizeof *e.net_ready);
+    e.res = nnm_xcalloc((size_t)p->nresults + 1, sizeof *e.res);
+    nnm_rng_seed(&e.init_rng, o->seed, RNG_INIT);
+    nnm_rng_seed(&e.shuffle_rng, o->seed, RNG_SHUFFLE);
+    if (o->threads > 0)
+        nnm_blas_set_threads(o->threads);
+    /* weights exist from the start, as in Keras where layers are built when added */
+    for (int m = 0; m < p->nmodels; m++)
+        get_net(&e, m);
+    int rc = 0;
+    for (int i = 0; i < p->nsteps && rc == 0; i++) {
+        const NnmStep *st = &p->steps[i];
+        switch (st->kind) {
+        case STEP_PRINT:
+            if (st->chatter && o->quiet)
+                break;
+            for (int k = 0; k < st->nitems; k++) {
+                if (st->items[k].text)
+                    fputs(st->items[k].text, stdout);
+                else
+                    print_result(&e.res[st->items[k].result], st->items[k].index);
+            }
+            fflush(stdout);
+            break;
+        case STEP_FIT: rc = run_fit(&e, st); break;
+        case STEP_EVALUATE: rc = run_evaluate(&e, st); break;
+        case STEP_PREDICT: rc = run_predict(&e, st); break;
+        case STEP_SAVE:
+        case STEP_LOAD: rc = run_weights(&e, st); break;
+        }
+    }
+    for (int m = 0; m < p->nmodels; m++)
+        if (e.net_ready[m])
+            net_free(&e.nets[m]);
+    for (int d = 0; d < p->ndatasets; d++)
+        if (e.data_ready[d]) {
+            nnm_split_free(&e.data[d].train);
+            nnm_split_free(&e.data[d].test);
+        }
+    for (int r = 0; r < p->nresults; r++)
+        free(e.res[r].v);
+    free(e.res);
+    free(e.data);
+    free(e.data_ready);
+    free(e.nets);
+    free(e.net_ready);
+    return rc ? 1 : 0;
+}

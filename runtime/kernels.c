@@ -1,0 +1,461 @@
+/* runtime/kernels.c — see kernels.h.  Formulas follow Keras 2.2.4 with the
+ * TensorFlow backend (../shared/keras-reference.md, sections 1.3-1.5). */
+#include "kernels.h"
+#include "util.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- activations ------------------------------------------------------ */
+
+static float sigmoidf(float z)
+{
+    if (z >= 0)
+        return 1.0f / (1.0f + expf(-z));
+    float e = expf(z);
+    return e / (1.0f + e);
+}
+
+#define SELU_SCALE 1.0507009873554805f
+#define SELU_ALPHA 1.6732632423543772f
+
+void nnm_act_forward(int act, float alpha, int64_t rows, int64_t cols, const float *z, float *y)
+{
+    int64_t n = rows * cols;
+    switch ((NnmAct)act) {
+    case ACT_LINEAR:
+        if (y != z)
+            memcpy(y, z, (size_t)n * sizeof *y);
+        return;
+    case ACT_RELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = z[i] > 0 ? z[i] : 0.0f;
+        return;
+    case ACT_SIGMOID:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = sigmoidf(z[i]);
+        return;
+    case ACT_TANH:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = tanhf(z[i]);
+        return;
+    case ACT_SOFTMAX:
+        for (int64_t r = 0; r < rows; r++) {
+            const float *zr = z + r * cols;
+            float *yr = y + r * cols, mx = zr[0], s = 0;
+            for (int64_t c = 1; c < cols; c++)
+                mx = zr[c] > mx ? zr[c] : mx;
+            for (int64_t c = 0; c < cols; c++)
+                s += (yr[c] = expf(zr[c] - mx));
+            float inv = 1.0f / s;
+            for (int64_t c = 0; c < cols; c++)
+                yr[c] *= inv;
+        }
+        return;
+    case ACT_ELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = z[i] > 0 ? z[i] : expm1f(z[i]);
+        return;
+    case ACT_SELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = SELU_SCALE * (z[i] > 0 ? z[i] : SELU_ALPHA * expm1f(z[i]));
+        return;
+    case ACT_SOFTPLUS:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = log1pf(expf(-fabsf(z[i]))) + (z[i] > 0 ? z[i] : 0.0f);
+        return;
+    case ACT_SOFTSIGN:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = z[i] / (1.0f + fabsf(z[i]));
+        return;
+    case ACT_SWISH:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = z[i] * sigmoidf(z[i]);
+        return;
+    case ACT_GELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = 0.5f * z[i] * (1.0f + erff(z[i] * 0.70710678118654752f));
+        return;
+    case ACT_HARD_SIGMOID:
+        for (int64_t i = 0; i < n; i++) {
+            float v = 0.2f * z[i] + 0.5f;
+            y[i] = v < 0 ? 0.0f : v > 1 ? 1.0f : v;
+        }
+        return;
+    case ACT_EXPONENTIAL:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = expf(z[i]);
+        return;
+    case ACT_LEAKY_RELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = z[i] > 0 ? z[i] : alpha * z[i];
+        return;
+    case ACT_COUNT:
+        break;
+    }
+    NNM_UNREACHABLE();
+}
+
+void nnm_act_backward(int act, float alpha, int64_t rows, int64_t cols, const float *z,
+                      const float *y, float *g)
+{
+    int64_t n = rows * cols;
+    switch ((NnmAct)act) {
+    case ACT_LINEAR:
+        return;
+    case ACT_RELU:
+        for (int64_t i = 0; i < n; i++)
+            g[i] = z[i] > 0 ? g[i] : 0.0f;
+        return;
+    case ACT_SIGMOID:
+        for (int64_t i = 0; i < n; i++)
+            g[i] *= y[i] * (1.0f - y[i]);
+        return;
+    case ACT_TANH:
+        for (int64_t i = 0; i < n; i++)
+            g[i] *= 1.0f - y[i] * y[i];
+        return;
+    case ACT_SOFTMAX:
+        for (int64_t r = 0; r < rows; r++) {
+            const float *yr = y + r * cols;
+            float *gr = g + r * cols, dot = 0;
+            for (int64_t c = 0; c < cols; c++)
+                dot += gr[c] * yr[c];
+            for (int64_t c = 0; c < cols; c++)
+                gr[c] = yr[c] * (gr[c] - dot);
+        }
+        return;
+    case ACT_ELU:
+        for (int64_t i = 0; i < n; i++)
+            g[i] *= z[i] > 0 ? 1.0f : y[i] + 1.0f;
+        return;
+    case ACT_SELU:
+        for (int64_t i = 0; i < n; i++)
+            g[i] *= z[i] > 0 ? SELU_SCALE : y[i] + SELU_SCALE * SELU_ALPHA;
+        return;
+    case ACT_SOFTPLUS:
+        for (int64_t i = 0; i < n; i++)
+            g[i] *= sigmoidf(z[i]);
+        return;
+    case ACT_SOFTSIGN:
+        for (int64_t i = 0; i < n; i++) {
+            float d = 1.0f + fabsf(z[i]);
+            g[i] /= d * d;
+        }
+        return;
+    case ACT_SWISH:
+        for (int64_t i = 0; i < n; i++) {
+            float s = sigmoidf(z[i]);
+            g[i] *= s + z[i] * s * (1.0f - s);
+        }
+        return;
+    case ACT_GELU:
+        for (int64_t i = 0; i < n; i++) {
+            float x = z[i];
+            g[i] *= 0.5f * (1.0f + erff(x * 0.70710678118654752f)) +
+                    x * expf(-0.5f * x * x) * 0.39894228040143268f;
+        }
+        return;
+    case ACT_HARD_SIGMOID:
+        for (int64_t i = 0; i < n; i++)
+            g[i] *= (z[i] > -2.5f && z[i] < 2.5f) ? 0.2f : 0.0f;
+        return;
+    case ACT_EXPONENTIAL:
+        for (int64_t i = 0; i < n; i++)
+            g[i] *= y[i];
+        return;
+    case ACT_LEAKY_RELU:
+        for (int64_t i = 0; i < n; i++)
+            g[i] *= z[i] > 0 ? 1.0f : alpha;
+        return;
+    case ACT_COUNT:
+        break;
+    }
+    NNM_UNREACHABLE();
+}
+
+void nnm_add_bias(int64_t rows, int64_t cols, const float *bias, float *y)
+{
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++)
+            y[r * cols + c] += bias[c];
+}
+
+void nnm_col_sums(int64_t rows, int64_t cols, const float *g, float *db)
+{
+    memset(db, 0, (size_t)cols * sizeof *db);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++)
+            db[c] += g[r * cols + c];
+}
+
+/* ---- losses ------------------------------------------------------------ */
+
+#define EPS 1e-7f
+
+int nnm_loss_fuses(int loss, int last_act)
+{
+    return ((loss == LOSS_CCE || loss == LOSS_SPARSE_CCE) && last_act == ACT_SOFTMAX) ||
+           (loss == LOSS_BCE && last_act == ACT_SIGMOID);
+}
+
+double nnm_loss(int loss, int last_act, int64_t rows, int64_t cols, const float *z, const float *y,
+                const float *t, float *g, int *fused)
+{
+    double total = 0;
+    const float inv_b = 1.0f / (float)rows, inv_bc = 1.0f / (float)(rows * cols);
+    *fused = nnm_loss_fuses(loss, last_act);
+    for (int64_t r = 0; r < rows; r++) {
+        const float *zr = z + r * cols, *yr = y + r * cols, *tr = t + r * cols;
+        float *gr = g + r * cols;
+        double l = 0;
+        switch ((NnmLoss)loss) {
+        case LOSS_CCE:
+        case LOSS_SPARSE_CCE:
+            if (*fused) {
+                /* log-softmax form: loss = sum_i t_i (lse(z) - z_i) */
+                float mx = zr[0], tsum = 0;
+                for (int64_t c = 1; c < cols; c++)
+                    mx = zr[c] > mx ? zr[c] : mx;
+                double s = 0;
+                for (int64_t c = 0; c < cols; c++)
+                    s += exp((double)zr[c] - mx);
+                double lse = mx + log(s);
+                for (int64_t c = 0; c < cols; c++) {
+                    l += tr[c] * (lse - zr[c]);
+                    tsum += tr[c];
+                }
+                for (int64_t c = 0; c < cols; c++)
+                    gr[c] = (yr[c] * tsum - tr[c]) * inv_b;
+            } else {
+                /* Keras: p /= sum(p); clip to [eps, 1-eps]; -sum t log p */
+                float s = 0, dot = 0;
+                for (int64_t c = 0; c < cols; c++)
+                    s += yr[c];
+                for (int64_t c = 0; c < cols; c++) {
+                    float q = yr[c] / s, qc = q < EPS ? EPS : q > 1 - EPS ? 1 - EPS : q;
+                    l -= tr[c] * log((double)qc);
+                    gr[c] = (q > EPS && q < 1 - EPS) ? -tr[c] / q : 0.0f;
+                    dot += gr[c] * q;
+                }
+                for (int64_t c = 0; c < cols; c++)
+                    gr[c] = (gr[c] - dot) / s * inv_b;
+            }
+            break;
+        case LOSS_BCE:
+            for (int64_t c = 0; c < cols; c++) {
+                if (*fused) {
+                    float x = zr[c];
+                    l += (x > 0 ? x : 0) - x * tr[c] + log1p(exp(-fabs((double)x)));
+                    gr[c] = (yr[c] - tr[c]) * inv_bc;
+                } else {
+                    float p = yr[c], pc = p < EPS ? EPS : p > 1 - EPS ? 1 - EPS : p;
+                    l -= tr[c] * log((double)pc) + (1 - tr[c]) * log(1.0 - pc);
+                    gr[c] = (p > EPS && p < 1 - EPS) ? (-tr[c] / p + (1 - tr[c]) / (1 - p)) * inv_bc
+                                                     : 0.0f;
+                }
+            }
+            l /= (double)cols;
+            break;
+        case LOSS_MSE:
+            for (int64_t c = 0; c < cols; c++) {
+                float d = yr[c] - tr[c];
+                l += (double)d * d;
+                gr[c] = 2.0f * d * inv_bc;
+            }
+            l /= (double)cols;
+            break;
+        case LOSS_MAE:
+            for (int64_t c = 0; c < cols; c++) {
+                float d = yr[c] - tr[c];
+                l += fabs((double)d);
+                gr[c] = (d > 0 ? 1.0f : d < 0 ? -1.0f : 0.0f) * inv_bc;
+            }
+            l /= (double)cols;
+            break;
+        case LOSS_COUNT:
+            NNM_UNREACHABLE();
+        }
+        total += l;
+    }
+    return total;
+}
+
+int nnm_acc_kind(int loss, int64_t cols)
+{
+    return (cols == 1 || loss == LOSS_BCE) ? ACC_BINARY : ACC_CATEGORICAL;
+}
+
+static int64_t argmax(const float *v, int64_t n)
+{
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+double nnm_accuracy(int kind, int64_t rows, int64_t cols, const float *y, const float *t)
+{
+    double correct = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *yr = y + r * cols, *tr = t + r * cols;
+        if (kind == ACC_CATEGORICAL) {
+            correct += argmax(yr, cols) == argmax(tr, cols);
+        } else {
+            int64_t ok = 0;
+            for (int64_t c = 0; c < cols; c++)
+                ok += rintf(yr[c]) == tr[c]; /* TF rounds half to even */
+            correct += (double)ok / (double)cols;
+        }
+    }
+    return correct;
+}
+
+/* ---- optimizers -------------------------------------------------------- */
+
+void nnm_optim_init(NnmOptState *st, const NnmOptim *o, int64_t n)
+{
+    memset(st, 0, sizeof *st);
+    st->n = n;
+    st->m_schedule = 1.0;
+    int nstate = 0;
+    switch ((NnmOptKind)o->kind) {
+    case OPT_SGD: nstate = o->momentum != 0 ? 1 : 0; break;
+    case OPT_RMSPROP: case OPT_ADAGRAD: nstate = 1; break;
+    case OPT_ADADELTA: case OPT_ADAMAX: case OPT_NADAM: nstate = 2; break;
+    case OPT_ADAM: nstate = o->amsgrad ? 3 : 2; break;
+    case OPT_COUNT: NNM_UNREACHABLE();
+    }
+    if (nstate >= 1)
+        st->s1 = nnm_alloc_floats(n);
+    if (nstate >= 2)
+        st->s2 = nnm_alloc_floats(n);
+    if (nstate >= 3)
+        st->s3 = nnm_alloc_floats(n);
+}
+
+void nnm_optim_free(NnmOptState *st)
+{
+    nnm_free_aligned(st->s1);
+    nnm_free_aligned(st->s2);
+    nnm_free_aligned(st->s3);
+    memset(st, 0, sizeof *st);
+}
+
+void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g)
+{
+    const int64_t n = st->n;
+    double lr = o->lr;
+    if (o->decay > 0)
+        lr *= 1.0 / (1.0 + o->decay * (double)st->iterations);
+    const double t = (double)(st->iterations + 1);
+    const float eps = (float)o->epsilon;
+    float *a = st->s1, *b = st->s2, *c = st->s3;
+    switch ((NnmOptKind)o->kind) {
+    case OPT_SGD: {
+        const float lrf = (float)lr, mu = (float)o->momentum;
+        if (!a) {
+            for (int64_t i = 0; i < n; i++)
+                w[i] -= lrf * g[i];
+        } else if (o->nesterov) {
+            for (int64_t i = 0; i < n; i++) {
+                float v = mu * a[i] - lrf * g[i];
+                a[i] = v;
+                w[i] += mu * v - lrf * g[i];
+            }
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                float v = mu * a[i] - lrf * g[i];
+                a[i] = v;
+                w[i] += v;
+            }
+        }
+        break;
+    }
+    case OPT_RMSPROP: {
+        const float lrf = (float)lr, rho = (float)o->rho, one_rho = (float)(1.0 - o->rho);
+        for (int64_t i = 0; i < n; i++) {
+            float acc = rho * a[i] + one_rho * g[i] * g[i];
+            a[i] = acc;
+            w[i] -= lrf * g[i] / (sqrtf(acc) + eps);
+        }
+        break;
+    }
+    case OPT_ADAGRAD: {
+        const float lrf = (float)lr;
+        for (int64_t i = 0; i < n; i++) {
+            float acc = a[i] + g[i] * g[i];
+            a[i] = acc;
+            w[i] -= lrf * g[i] / (sqrtf(acc) + eps);
+        }
+        break;
+    }
+    case OPT_ADADELTA: {
+        const float lrf = (float)lr, rho = (float)o->rho, one_rho = (float)(1.0 - o->rho);
+        for (int64_t i = 0; i < n; i++) {
+            float acc = rho * a[i] + one_rho * g[i] * g[i];
+            float upd = g[i] * sqrtf(b[i] + eps) / sqrtf(acc + eps);
+            a[i] = acc;
+            w[i] -= lrf * upd;
+            b[i] = rho * b[i] + one_rho * upd * upd;
+        }
+        break;
+    }
+    case OPT_ADAM: {
+        const float lr_t = (float)(lr * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
+        const float b1 = (float)o->beta_1, b2 = (float)o->beta_2;
+        const float ob1 = (float)(1.0 - o->beta_1), ob2 = (float)(1.0 - o->beta_2);
+        for (int64_t i = 0; i < n; i++) {
+            float m = b1 * a[i] + ob1 * g[i];
+            float v = b2 * b[i] + ob2 * g[i] * g[i];
+            a[i] = m;
+            b[i] = v;
+            if (c) {
+                v = c[i] > v ? c[i] : v;
+                c[i] = v;
+            }
+            w[i] -= lr_t * m / (sqrtf(v) + eps);
+        }
+        break;
+    }
+    case OPT_ADAMAX: {
+        const float lr_t = (float)(lr / (1.0 - pow(o->beta_1, t)));
+        const float b1 = (float)o->beta_1, b2 = (float)o->beta_2, ob1 = (float)(1.0 - o->beta_1);
+        for (int64_t i = 0; i < n; i++) {
+            float m = b1 * a[i] + ob1 * g[i];
+            float u = b2 * b[i], ag = fabsf(g[i]);
+            u = u > ag ? u : ag;
+            a[i] = m;
+            b[i] = u;
+            w[i] -= lr_t * m / (u + eps);
+        }
+        break;
+    }
+    case OPT_NADAM: {
+        /* Keras 2.2.4: momentum schedule of Dozat (2016); `decay` is not used. */
+        double sd = o->schedule_decay, b1 = o->beta_1, b2 = o->beta_2;
+        double mc_t = b1 * (1.0 - 0.5 * pow(0.96, t * sd));
+        double mc_t1 = b1 * (1.0 - 0.5 * pow(0.96, (t + 1) * sd));
+        double ms_new = st->m_schedule * mc_t, ms_next = st->m_schedule * mc_t * mc_t1;
+        st->m_schedule = ms_new;
+        const float fg = (float)(1.0 / (1.0 - ms_new)), fm = (float)(1.0 / (1.0 - ms_next));
+        const float fv = (float)(1.0 / (1.0 - pow(b2, t)));
+        const float b1f = (float)b1, b2f = (float)b2, ob1 = (float)(1.0 - b1), ob2 = (float)(1.0 - b2);
+        const float one_mc = (float)(1.0 - mc_t), mc1 = (float)mc_t1, lrf = (float)o->lr;
+        for (int64_t i = 0; i < n; i++) {
+            float gp = g[i] * fg;
+            float m = b1f * a[i] + ob1 * g[i];
+            float v = b2f * b[i] + ob2 * g[i] * g[i];
+            a[i] = m;
+            b[i] = v;
+            float mbar = one_mc * gp + mc1 * (m * fm);
+            w[i] -= lrf * mbar / (sqrtf(v * fv) + eps);
+        }
+        break;
+    }
+    case OPT_COUNT:
+        NNM_UNREACHABLE();
+    }
+    st->iterations++;
+}

@@ -1,0 +1,53 @@
+/* runtime/kernels.h — the numeric kernels: activations, losses, metrics
+ * and optimizer updates.  The interpreter calls them, and the C emitter
+ * (issue 4) will emit calls to the same functions, so the two compute the
+ * same figures bit for bit.
+ *
+ * Layout: batch-major, a batch of B samples of C values is a row-major
+ * [B, C] array. */
+#ifndef NNM_KERNELS_H
+#define NNM_KERNELS_H
+#include <stdint.h>
+#include "program.h"
+
+/* y = act(z) over rows x cols (softmax works per row).  y may equal z. */
+void nnm_act_forward(int act, float alpha, int64_t rows, int64_t cols, const float *z, float *y);
+/* g := g * act'(z), given z and y = act(z); g holds dL/dy on entry and
+ * dL/dz on return.  For softmax, the row-wise Jacobian is applied. */
+void nnm_act_backward(int act, float alpha, int64_t rows, int64_t cols, const float *z,
+                      const float *y, float *g);
+
+/* y[b, :] += bias */
+void nnm_add_bias(int64_t rows, int64_t cols, const float *bias, float *y);
+/* db = column sums of g */
+void nnm_col_sums(int64_t rows, int64_t cols, const float *g, float *db);
+
+/* Loss of a batch of B rows of C outputs against targets t (one-hot rows,
+ * or the label itself when C == 1).  Returns the SUM over rows of the
+ * per-sample loss (Keras's mean is this / B).  Writes into g the gradient
+ * of the MEAN loss: with respect to the pre-activation z when *fused is
+ * set on return (softmax + categorical cross-entropy, sigmoid + binary
+ * cross-entropy), otherwise with respect to the output y. */
+double nnm_loss(int loss, int last_act, int64_t rows, int64_t cols, const float *z, const float *y,
+                const float *t, float *g, int *fused);
+/* Whether nnm_loss fuses this loss with this output activation. */
+int nnm_loss_fuses(int loss, int last_act);
+
+/* Keras 2.2's choice of accuracy for metrics=['accuracy']. */
+enum { ACC_BINARY, ACC_CATEGORICAL };
+int nnm_acc_kind(int loss, int64_t cols);
+/* Number of correct predictions (binary: mean over the columns of each
+ * row, summed over rows). */
+double nnm_accuracy(int kind, int64_t rows, int64_t cols, const float *y, const float *t);
+
+/* Optimizer state for n parameters; step() applies one Keras 2.2 update. */
+typedef struct {
+    int64_t n;
+    int64_t iterations;      /* updates done so far */
+    double m_schedule;       /* Nadam */
+    float *s1, *s2, *s3;     /* per-parameter accumulators (kind-specific) */
+} NnmOptState;
+void nnm_optim_init(NnmOptState *st, const NnmOptim *o, int64_t n);
+void nnm_optim_free(NnmOptState *st);
+void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g);
+#endif

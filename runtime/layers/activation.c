@@ -1,0 +1,51 @@
+/* runtime/layers/activation.c — Activation: applies a function elementwise
+ * (softmax: per sample).  out shape = in shape; scratch keeps a copy of the
+ * input z for the derivative. */
+#include <stddef.h>
+#include <string.h>
+#include "kernels.h"
+#include "layer.h"
+
+static const ArgSpec args[] = {
+    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 1, 0, 0, 0},
+    {0},
+};
+
+static void defaults(NnmLayer *l) { l->act = ACT_LINEAR; }
+
+static int infer(NnmLayer *l, char *err, size_t n)
+{
+    (void)err;
+    (void)n;
+    l->out = l->in;
+    l->nparams = 0;
+    return 0;
+}
+
+static int64_t scratch(const NnmLayer *l) { return shape_size(&l->in); }
+static int weights(const NnmLayer *l, WeightInfo out[2]) { (void)l; (void)out; return 0; }
+static void init(const NnmLayer *l, float *w, NnmRng *rng) { (void)l; (void)w; (void)rng; }
+
+static void forward(const LayerRun *r)
+{
+    int64_t cols = shape_size(&r->l->in);
+    /* softmax works on the last axis */
+    int64_t last = r->l->in.dim[r->l->in.rank - 1];
+    memcpy(r->scratch, r->x, (size_t)(r->batch * cols) * sizeof(float));
+    nnm_act_forward(r->l->act, r->l->alpha, r->batch * cols / last, last, r->x, r->y);
+}
+
+static void backward(const LayerRun *r)
+{
+    int64_t cols = shape_size(&r->l->in), last = r->l->in.dim[r->l->in.rank - 1];
+    if (!r->fused)
+        nnm_act_backward(r->l->act, r->l->alpha, r->batch * cols / last, last, r->scratch, r->y, r->dy);
+    if (r->dx)
+        memcpy(r->dx, r->dy, (size_t)(r->batch * cols) * sizeof(float));
+}
+
+const LayerKind layer_activation = {
+    .name = "Activation", .snake = "activation", .args = args, .defaults = defaults,
+    .infer = infer, .scratch = scratch, .weights = weights, .init = init, .forward = forward,
+    .backward = backward, .has_act = 1,
+};

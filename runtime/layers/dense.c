@@ -1,0 +1,101 @@
+/* runtime/layers/dense.c — Dense: fully connected layer with an activation.
+ *
+ *   in  x [B, K]     weights  kernel W [K, N] (Keras layout), bias b [N]
+ *   out y [B, N]     y = act(z),  z = x W + b
+ *   scratch: z [B, N] when the activation is not linear
+ *   backward: dz = dy * act'(z);  dW = xᵀ dz;  db = Σ_B dz;  dx = dz Wᵀ */
+#include <stddef.h>
+#include <stdio.h>
+#include "blas.h"
+#include "kernels.h"
+#include "layer.h"
+
+static const ArgSpec args[] = {
+    {"units", ARG_INT, offsetof(NnmLayer, units), 1, 1, 1, 1e12, 0},
+    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 0, 0, 0, 0},
+    {"use_bias", ARG_BOOL, offsetof(NnmLayer, use_bias), 0, 0, 0, 0, 0},
+    {"kernel_initializer", ARG_INIT, offsetof(NnmLayer, kinit), 0, 0, 0, 0, 0},
+    {"bias_initializer", ARG_INIT, offsetof(NnmLayer, binit), 0, 0, 0, 0, 0},
+    {0},
+};
+
+static void defaults(NnmLayer *l)
+{
+    l->act = ACT_LINEAR;
+    l->use_bias = 1;
+    l->kinit = INIT_GLOROT_UNIFORM;
+    l->binit = INIT_ZEROS;
+}
+
+static int infer(NnmLayer *l, char *err, size_t n)
+{
+    if (l->in.rank != 1) {
+        char s[96];
+        shape_str(&l->in, s, sizeof s);
+        snprintf(err, n, "Dense expects a flat input (None, features) but gets %s; add Flatten() before it", s);
+        return -1;
+    }
+    int64_t k = l->in.dim[0];
+    if (k > ((int64_t)1 << 40) / l->units) {
+        snprintf(err, n, "Dense(%lld) on %lld inputs needs too many weights", (long long)l->units,
+                 (long long)k);
+        return -1;
+    }
+    l->out.rank = 1;
+    l->out.dim[0] = l->units;
+    l->nparams = k * l->units + (l->use_bias ? l->units : 0);
+    return 0;
+}
+
+static int64_t scratch(const NnmLayer *l) { return l->act == ACT_LINEAR ? 0 : l->units; }
+
+static int weights(const NnmLayer *l, WeightInfo out[2])
+{
+    out[0].suffix = "kernel";
+    out[0].shape = (NnmShape){2, {l->in.dim[0], l->units, 0, 0}};
+    if (!l->use_bias)
+        return 1;
+    out[1].suffix = "bias";
+    out[1].shape = (NnmShape){1, {l->units, 0, 0, 0}};
+    return 2;
+}
+
+static void init(const NnmLayer *l, float *w, NnmRng *rng)
+{
+    int64_t k = l->in.dim[0], n = l->units;
+    nnm_init_fill(l->kinit, w, k * n, k, n, rng);
+    if (l->use_bias)
+        nnm_init_fill(l->binit, w + k * n, n, n, n, rng);
+}
+
+static void forward(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    int64_t b = r->batch, k = l->in.dim[0], n = l->units;
+    float *z = l->act == ACT_LINEAR ? r->y : r->scratch;
+    nnm_sgemm(0, 0, b, n, k, 1.0f, r->x, k, r->w, n, 0.0f, z, n);
+    if (l->use_bias)
+        nnm_add_bias(b, n, r->w + k * n, z);
+    if (l->act != ACT_LINEAR)
+        nnm_act_forward(l->act, l->alpha, b, n, z, r->y);
+}
+
+static void backward(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    int64_t b = r->batch, k = l->in.dim[0], n = l->units;
+    float *dz = r->dy;
+    if (!r->fused && l->act != ACT_LINEAR)
+        nnm_act_backward(l->act, l->alpha, b, n, r->scratch, r->y, dz);
+    nnm_sgemm(1, 0, k, n, b, 1.0f, r->x, k, dz, n, 0.0f, r->dw, n);
+    if (l->use_bias)
+        nnm_col_sums(b, n, dz, r->dw + k * n);
+    if (r->dx)
+        nnm_sgemm(0, 1, b, k, n, 1.0f, dz, n, r->w, n, 0.0f, r->dx, k);
+}
+
+const LayerKind layer_dense = {
+    .name = "Dense", .snake = "dense", .args = args, .defaults = defaults, .infer = infer,
+    .scratch = scratch, .weights = weights, .init = init, .forward = forward,
+    .backward = backward, .has_act = 1,
+};

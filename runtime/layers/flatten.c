@@ -1,0 +1,44 @@
+/* runtime/layers/flatten.c — Flatten: (None, d1, d2, ...) -> (None, d1*d2*...).
+ * Batch-major storage is already flat, so the data is copied unchanged
+ * (channels-last order, as Keras). */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include "layer.h"
+
+static const ArgSpec args[] = {{0}};
+
+static void defaults(NnmLayer *l) { (void)l; }
+
+static int infer(NnmLayer *l, char *err, size_t n)
+{
+    int64_t size = shape_size(&l->in);
+    if (size > ((int64_t)1 << 40)) {
+        snprintf(err, n, "Flatten output is too large");
+        return -1;
+    }
+    l->out.rank = 1;
+    l->out.dim[0] = size;
+    l->nparams = 0;
+    return 0;
+}
+
+static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+static int weights(const NnmLayer *l, WeightInfo out[2]) { (void)l; (void)out; return 0; }
+static void init(const NnmLayer *l, float *w, NnmRng *rng) { (void)l; (void)w; (void)rng; }
+
+static void forward(const LayerRun *r)
+{
+    memcpy(r->y, r->x, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
+}
+
+static void backward(const LayerRun *r)
+{
+    if (r->dx)
+        memcpy(r->dx, r->dy, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
+}
+
+const LayerKind layer_flatten = {
+    .name = "Flatten", .snake = "flatten", .args = args, .defaults = defaults, .infer = infer,
+    .scratch = scratch, .weights = weights, .init = init, .forward = forward, .backward = backward,
+};

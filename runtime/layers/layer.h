@@ -1,0 +1,79 @@
+/* runtime/layers/layer.h — the contract every layer kind implements.
+ *
+ * A kind is one const LayerKind in one file.  The compiler uses the
+ * argument schema and infer(); the runtime uses the rest.  Buffers are
+ * planned by net.c from out shapes and scratch(); kinds never allocate. */
+#ifndef NNM_LAYER_H
+#define NNM_LAYER_H
+#include <stddef.h>
+#include <stdint.h>
+#include "program.h"
+#include "rng.h"
+
+typedef enum {
+#define X(ID, sym) LK_##ID,
+#include "layers.def"
+#undef X
+    LK_COUNT
+} LayerKindId;
+
+/* Constructor arguments, validated generically by the compiler. */
+typedef enum { ARG_INT, ARG_FLOAT, ARG_BOOL, ARG_ACT, ARG_INIT } ArgType;
+typedef struct {
+    const char *name;
+    ArgType type;
+    size_t off;          /* field of NnmLayer that receives the value */
+    int positional;      /* may be given by position (in schema order) */
+    int required;
+    double min, max;     /* inclusive range for numbers ... */
+    int max_open;        /* ... except max excluded when set */
+} ArgSpec;
+
+/* One layer's view of a batch during forward/backward. */
+typedef struct {
+    const NnmLayer *l;
+    int64_t batch;
+    const float *x;      /* [batch, in]  */
+    float *y;            /* [batch, out] */
+    float *scratch;      /* [batch, scratch()] */
+    const float *w;      /* weights in save order, or NULL */
+    float *dw;           /* their gradient, overwritten by backward */
+    float *dy;           /* [batch, out] dL/dy; backward may overwrite it */
+    float *dx;           /* [batch, in] or NULL when nobody needs it */
+    int training;
+    int fused;           /* dy already is dL/d(pre-activation) */
+    NnmRng *rng;         /* dropout stream */
+} LayerRun;
+
+typedef struct {
+    const char *suffix;  /* "kernel", "bias" */
+    NnmShape shape;
+} WeightInfo;
+
+typedef struct LayerKind {
+    const char *name;         /* Keras class name: "Dense" */
+    const char *snake;        /* auto-name stem: "dense" */
+    const ArgSpec *args;      /* ends with {0} */
+    void (*defaults)(NnmLayer *l);
+    /* sets l->out and l->nparams from l->in; 0, or -1 with a message in err */
+    int (*infer)(NnmLayer *l, char *err, size_t errsize);
+    int64_t (*scratch)(const NnmLayer *l); /* floats per sample */
+    int (*weights)(const NnmLayer *l, WeightInfo out[2]); /* count */
+    void (*init)(const NnmLayer *l, float *w, NnmRng *rng);
+    void (*forward)(const LayerRun *r);
+    void (*backward)(const LayerRun *r);
+    int has_act;              /* applies l->act (the loss may fuse with it) */
+} LayerKind;
+
+#define X(ID, sym) extern const LayerKind layer_##sym;
+#include "layers.def"
+#undef X
+extern const LayerKind *const layer_kinds[LK_COUNT];
+const LayerKind *layer_kind_find(const char *name); /* NULL if unknown */
+
+int64_t shape_size(const NnmShape *s);
+/* "(None, 28, 28)" */
+void shape_str(const NnmShape *s, char *buf, size_t size);
+/* Fills n values from initializer `init` for a tensor with these fans. */
+void nnm_init_fill(int init, float *w, int64_t n, int64_t fan_in, int64_t fan_out, NnmRng *rng);
+#endif

@@ -1,0 +1,136 @@
+/* runtime/net.c — see net.h. */
+#include "net.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed)
+{
+    memset(n, 0, sizeof *n);
+    n->m = m;
+    n->woff = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *n->woff);
+    for (int i = 0; i < m->nlayers; i++) {
+        n->woff[i] = n->nparams;
+        n->nparams += m->layers[i].nparams;
+    }
+    n->woff[m->nlayers] = n->nparams;
+    n->w = nnm_alloc_floats(n->nparams);
+    n->dw = nnm_alloc_floats(n->nparams);
+    for (int i = 0; i < m->nlayers; i++)
+        layer_kinds[m->layers[i].kind]->init(&m->layers[i], n->w + n->woff[i], init_rng);
+    n->out_size = m->nlayers ? shape_size(&m->layers[m->nlayers - 1].out) : shape_size(&m->input);
+    nnm_rng_seed(&n->dropout_rng, seed, RNG_DROPOUT);
+}
+
+static void unplan(Net *n)
+{
+    if (!n->cap)
+        return;
+    for (int i = 0; i < n->m->nlayers; i++) {
+        nnm_free_aligned(n->y[i]);
+        nnm_free_aligned(n->scratch[i]);
+        nnm_free_aligned(n->dy[i]);
+    }
+    free(n->y);
+    free(n->scratch);
+    free(n->dy);
+    nnm_free_aligned(n->in);
+    nnm_free_aligned(n->t);
+    n->cap = 0;
+}
+
+void net_plan(Net *n, int64_t batch)
+{
+    if (batch <= n->cap)
+        return;
+    unplan(n);
+    const NnmModel *m = n->m;
+    n->cap = batch;
+    n->in = nnm_alloc_floats(batch * shape_size(&m->input));
+    n->y = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *n->y);
+    n->scratch = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *n->scratch);
+    n->dy = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *n->dy);
+    for (int i = 0; i < m->nlayers; i++) {
+        const NnmLayer *l = &m->layers[i];
+        n->y[i] = nnm_alloc_floats(batch * shape_size(&l->out));
+        n->dy[i] = nnm_alloc_floats(batch * shape_size(&l->out));
+        n->scratch[i] = nnm_alloc_floats(batch * layer_kinds[l->kind]->scratch(l));
+    }
+    n->t = nnm_alloc_floats(batch * n->out_size);
+    if (!n->opt_ready && m->compiled) {
+        nnm_optim_init(&n->opt, &m->optim, n->nparams);
+        n->opt_ready = 1;
+    }
+}
+
+void net_free(Net *n)
+{
+    unplan(n);
+    if (n->opt_ready)
+        nnm_optim_free(&n->opt);
+    nnm_free_aligned(n->w);
+    nnm_free_aligned(n->dw);
+    free(n->woff);
+    memset(n, 0, sizeof *n);
+}
+
+static LayerRun run_of(Net *n, int i, int64_t batch, int training)
+{
+    const NnmModel *m = n->m;
+    LayerRun r = {
+        .l = &m->layers[i],
+        .batch = batch,
+        .x = i ? n->y[i - 1] : n->in,
+        .y = n->y[i],
+        .scratch = n->scratch[i],
+        .w = n->w + n->woff[i],
+        .dw = n->dw + n->woff[i],
+        .dy = n->dy[i],
+        .dx = i ? n->dy[i - 1] : NULL,
+        .training = training,
+        .rng = &n->dropout_rng,
+    };
+    return r;
+}
+
+void net_forward(Net *n, int64_t batch, int training)
+{
+    NNM_ASSERT(batch <= n->cap);
+    for (int i = 0; i < n->m->nlayers; i++) {
+        LayerRun r = run_of(n, i, batch, training);
+        layer_kinds[n->m->layers[i].kind]->forward(&r);
+    }
+}
+
+const float *net_output(const Net *n)
+{
+    return n->m->nlayers ? n->y[n->m->nlayers - 1] : n->in;
+}
+
+double net_loss(Net *n, int64_t batch, int train, double *correct)
+{
+    const NnmModel *m = n->m;
+    int last = m->nlayers - 1;
+    const NnmLayer *ll = &m->layers[last];
+    int last_act = layer_kinds[ll->kind]->has_act ? ll->act : ACT_LINEAR;
+    /* the pre-activation of the last layer, for the fused losses */
+    const float *z = n->y[last];
+    if (layer_kinds[ll->kind]->has_act && ll->act != ACT_LINEAR)
+        z = ll->kind == LK_ACTIVATION ? n->scratch[last] : n->scratch[last];
+    int fused;
+    double loss = nnm_loss(m->loss, last_act, batch, n->out_size, z, n->y[last], n->t, n->dy[last], &fused);
+    *correct = nnm_accuracy(nnm_acc_kind(m->loss, n->out_size), batch, n->out_size, n->y[last], n->t);
+    if (!train)
+        return loss;
+    for (int i = last; i >= 0; i--) {
+        LayerRun r = run_of(n, i, batch, 1);
+        r.fused = i == last && fused;
+        /* the first layer's input gradient is never used */
+        if (i == 0)
+            r.dx = NULL;
+        layer_kinds[m->layers[i].kind]->backward(&r);
+    }
+    nnm_optim_step(&m->optim, &n->opt, n->w, n->dw);
+    return loss;
+}

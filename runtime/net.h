@@ -1,0 +1,39 @@
+/* runtime/net.h — one model, planned for a maximum batch size.
+ *
+ * net_plan() allocates every buffer a fit/evaluate/predict needs, once:
+ * activations, scratch, gradients, targets, optimizer state.  The per-batch
+ * functions only read and write those buffers (no allocation), so memory
+ * use is known before the first batch. */
+#ifndef NNM_NET_H
+#define NNM_NET_H
+#include "kernels.h"
+#include "layer.h"
+#include "program.h"
+#include "rng.h"
+
+typedef struct {
+    const NnmModel *m;
+    int64_t nparams;
+    float *w;                /* all weights, layer by layer, in save order */
+    float *dw;               /* their gradients */
+    int64_t *woff;           /* [nlayers] offset of each layer's weights */
+    int64_t cap;             /* planned batch size; 0 = not planned */
+    float *in;               /* [cap, input size] */
+    float **y, **scratch, **dy; /* per layer */
+    float *t;                /* [cap, outputs] targets */
+    int64_t out_size;
+    NnmOptState opt;
+    int opt_ready;
+    NnmRng dropout_rng;
+} Net;
+
+void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed);
+void net_plan(Net *n, int64_t batch);
+void net_free(Net *n);
+void net_forward(Net *n, int64_t batch, int training);
+const float *net_output(const Net *n);
+/* Loss of the batch in n->in against n->t (sum over samples), after a
+ * forward pass; with train set, also backpropagates and updates the
+ * weights.  *correct gets the accuracy count. */
+double net_loss(Net *n, int64_t batch, int train, double *correct);
+#endif

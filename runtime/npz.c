@@ -1,0 +1,334 @@
+/* runtime/npz.c — see npz.h.  Zip layout (APPNOTE): for each member a local
+ * header, the data; then the central directory and its end record. */
+#include "npz.h"
+#include "layer.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static unsigned get16(const unsigned char *p) { return p[0] | (unsigned)p[1] << 8; }
+static uint32_t get32(const unsigned char *p)
+{
+    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The .npy v1.0 header: magic, version, length, then a Python dict padded
+ * with spaces so the data starts at a multiple of 64 bytes. */
+static size_t npy_header(char *buf, const NnmShape *s)
+{
+    char dict[256], dims[160] = "";
+    size_t o = 0;
+    for (int i = 0; i < s->rank; i++)
+        o += (size_t)snprintf(dims + o, sizeof dims - o, "%lld,%s", (long long)s->dim[i],
+                              i + 1 < s->rank ? " " : "");
+    if (s->rank > 1)
+        dims[o - 1] = 0; /* "(784, 512)" but "(512,)" */
+    int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", dims);
+    size_t total = 10 + (size_t)n + 1;
+    size_t pad = (64 - total % 64) % 64;
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    put16((unsigned char *)buf + 8, (unsigned)(n + pad + 1));
+    memcpy(buf + 10, dict, (size_t)n);
+    memset(buf + 10 + n, ' ', pad);
+    buf[10 + n + pad] = '\n';
+    return total + pad;
+}
+
+int npz_write(const char *path, const NpzArray *arrays, int n)
+{
+    size_t plen = strlen(path);
+    char *tmp = nnm_xmalloc(plen + 16);
+    snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    unsigned char *central = nnm_xmalloc((size_t)n * (46 + 300) + 22);
+    size_t clen = 0;
+    uint64_t off = 0;
+    int ok = 1;
+    for (int i = 0; i < n && ok; i++) {
+        const NpzArray *a = &arrays[i];
+        char name[300], head[512];
+        int nl = snprintf(name, sizeof name, "%s.npy", a->name);
+        size_t hl = npy_header(head, &a->shape);
+        uint64_t dbytes = (uint64_t)shape_size(&a->shape) * 4;
+        uint64_t size = hl + dbytes;
+        if (size > 0xfffffffeu || off > 0xfffffffeu) {
+            fprintf(stderr, "nnmc: error: %s: weights too large for a zip without ZIP64\n", path);
+            ok = 0;
+            break;
+        }
+        uLong crc = crc32(0L, Z_NULL, 0);
+        crc = crc32(crc, (const Bytef *)head, (uInt)hl);
+        crc = crc32_z(crc, (const Bytef *)a->data, (z_size_t)dbytes);
+        unsigned char lh[30] = {0};
+        put32(lh, 0x04034b50);
+        put16(lh + 4, 20);
+        put16(lh + 10, 0);     /* stored */
+        put16(lh + 12, 0);     /* time 00:00 */
+        put16(lh + 14, 0x21);  /* date 1980-01-01 */
+        put32(lh + 14 + 2, (uint32_t)crc);
+        put32(lh + 18 + 2, (uint32_t)size);
+        put32(lh + 22 + 2, (uint32_t)size);
+        put16(lh + 26, (unsigned)nl);
+        unsigned char *c = central + clen;
+        memset(c, 0, 46);
+        put32(c, 0x02014b50);
+        put16(c + 4, 20);
+        put16(c + 6, 20);
+        put16(c + 14, 0x21);
+        put32(c + 16, (uint32_t)crc);
+        put32(c + 20, (uint32_t)size);
+        put32(c + 24, (uint32_t)size);
+        put16(c + 28, (unsigned)nl);
+        put32(c + 42, (uint32_t)off);
+        memcpy(c + 46, name, (size_t)nl);
+        clen += 46 + (size_t)nl;
+        ok = fwrite(lh, 1, 30, f) == 30 && fwrite(name, 1, (size_t)nl, f) == (size_t)nl &&
+             fwrite(head, 1, hl, f) == hl && fwrite(a->data, 1, dbytes, f) == dbytes;
+        off += 30 + (uint64_t)nl + size;
+    }
+    if (ok) {
+        unsigned char *e = central + clen;
+        memset(e, 0, 22);
+        put32(e, 0x06054b50);
+        put16(e + 8, (unsigned)n);
+        put16(e + 10, (unsigned)n);
+        put32(e + 12, (uint32_t)clen);
+        put32(e + 16, (uint32_t)off);
+        ok = fwrite(central, 1, clen + 22, f) == clen + 22;
+    }
+    free(central);
+    if (fclose(f) != 0)
+        ok = 0;
+    if (ok && rename(tmp, path) != 0)
+        ok = 0;
+    if (!ok) {
+        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno ? errno : EIO));
+        remove(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+struct NpzFile {
+    char *path;
+    unsigned char *buf;
+    size_t size;
+    uint32_t cdir, nent;
+};
+
+static int bad(const char *path, const char *msg)
+{
+    fprintf(stderr, "nnmc: error: %s: %s\n", path, msg);
+    return -1;
+}
+
+NpzFile *npz_open(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "nnmc: error: %s: cannot open: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    NpzFile *z = nnm_xcalloc(1, sizeof *z);
+    z->path = nnm_xstrdup(path);
+    size_t cap = 1 << 16;
+    z->buf = nnm_xmalloc(cap);
+    size_t got;
+    while ((got = fread(z->buf + z->size, 1, cap - z->size, f)) > 0) {
+        z->size += got;
+        if (z->size == cap)
+            z->buf = nnm_xrealloc(z->buf, cap *= 2);
+    }
+    fclose(f);
+    /* find the end-of-central-directory record (may be followed by a comment) */
+    long e = -1;
+    for (long i = (long)z->size - 22; i >= 0 && i >= (long)z->size - 22 - 65535; i--)
+        if (get32(z->buf + i) == 0x06054b50) {
+            e = i;
+            break;
+        }
+    if (e < 0) {
+        bad(path, "not a .npz file (no zip directory found)");
+        npz_close(z);
+        return NULL;
+    }
+    z->nent = get16(z->buf + e + 10);
+    z->cdir = get32(z->buf + e + 16);
+    if ((uint64_t)z->cdir + get32(z->buf + e + 12) > (uint64_t)e) {
+        bad(path, "corrupt zip directory");
+        npz_close(z);
+        return NULL;
+    }
+    return z;
+}
+
+void npz_close(NpzFile *z)
+{
+    if (!z)
+        return;
+    free(z->buf);
+    free(z->path);
+    free(z);
+}
+
+/* Parses the dict of an .npy header: descr, fortran_order, shape. */
+static int parse_npy(NpzFile *z, const char *name, const unsigned char *p, size_t n,
+                     const NnmShape *want, size_t *data_off)
+{
+    char msg[512];
+    if (n < 10 || memcmp(p, "\x93NUMPY", 6) != 0)
+        return bad(z->path, "a member is not a .npy array");
+    size_t hl, ho;
+    if (p[6] == 1) {
+        hl = get16(p + 8);
+        ho = 10;
+    } else {
+        if (n < 12)
+            return bad(z->path, "truncated .npy header");
+        hl = get32(p + 8);
+        ho = 12;
+    }
+    if (ho + hl > n)
+        return bad(z->path, "truncated .npy header");
+    char *h = nnm_xmalloc(hl + 1);
+    memcpy(h, p + ho, hl);
+    h[hl] = 0;
+    int ok = strstr(h, "'descr': '<f4'") != NULL;
+    if (!ok) {
+        snprintf(msg, sizeof msg, "array '%s' is not float32 ('<f4'); nnmc reads float32 weights", name);
+        free(h);
+        return bad(z->path, msg);
+    }
+    if (strstr(h, "'fortran_order': True")) {
+        snprintf(msg, sizeof msg, "array '%s' is in Fortran order; save it in C order", name);
+        free(h);
+        return bad(z->path, msg);
+    }
+    NnmShape got = {0, {0}};
+    char *s = strstr(h, "'shape': (");
+    if (s) {
+        s += 10;
+        while (*s && *s != ')' && got.rank <= NNM_MAX_RANK) {
+            while (*s == ' ' || *s == ',')
+                s++;
+            if (*s == ')')
+                break;
+            char *end;
+            long long v = strtoll(s, &end, 10);
+            if (end == s || got.rank == NNM_MAX_RANK) {
+                got.rank = -1;
+                break;
+            }
+            got.dim[got.rank++] = v;
+            s = end;
+        }
+    }
+    free(h);
+    int same = s && got.rank == want->rank;
+    for (int i = 0; same && i < got.rank; i++)
+        same = got.dim[i] == want->dim[i];
+    if (!same) {
+        char a[96], b[96];
+        int o = 0;
+        o += snprintf(a + o, sizeof a - (size_t)o, "(");
+        for (int i = 0; i < want->rank; i++)
+            o += snprintf(a + o, sizeof a - (size_t)o, "%lld%s", (long long)want->dim[i],
+                          want->rank == 1 ? "," : i + 1 < want->rank ? ", " : "");
+        snprintf(a + o, sizeof a - (size_t)o, ")");
+        o = 0;
+        o += snprintf(b + o, sizeof b - (size_t)o, "(");
+        for (int i = 0; i < got.rank && i < NNM_MAX_RANK; i++)
+            o += snprintf(b + o, sizeof b - (size_t)o, "%lld%s", (long long)got.dim[i],
+                          got.rank == 1 ? "," : i + 1 < got.rank ? ", " : "");
+        snprintf(b + o, sizeof b - (size_t)o, ")");
+        snprintf(msg, sizeof msg, "array '%s' has shape %s but the model needs %s", name,
+                 got.rank < 0 ? "(unreadable)" : b, a);
+        return bad(z->path, msg);
+    }
+    *data_off = ho + hl;
+    if (*data_off + (size_t)shape_size(want) * 4 != n) {
+        snprintf(msg, sizeof msg, "array '%s' has %zu data bytes, expected %lld", name,
+                 n - *data_off, (long long)shape_size(want) * 4);
+        return bad(z->path, msg);
+    }
+    return 0;
+}
+
+int npz_read(NpzFile *z, const char *name, const NnmShape *shape, float *out)
+{
+    char want[300], msg[400];
+    snprintf(want, sizeof want, "%s.npy", name);
+    size_t wl = strlen(want);
+    size_t p = z->cdir;
+    for (uint32_t i = 0; i < z->nent; i++) {
+        if (p + 46 > z->size || get32(z->buf + p) != 0x02014b50)
+            return bad(z->path, "corrupt zip directory");
+        unsigned method = get16(z->buf + p + 10);
+        uint32_t csize = get32(z->buf + p + 20), usize = get32(z->buf + p + 24);
+        unsigned nl = get16(z->buf + p + 28), xl = get16(z->buf + p + 30), cl = get16(z->buf + p + 32);
+        uint32_t loff = get32(z->buf + p + 42);
+        if (p + 46 + nl > z->size)
+            return bad(z->path, "corrupt zip directory");
+        if (nl == wl && memcmp(z->buf + p + 46, want, wl) == 0) {
+            if ((uint64_t)loff + 30 > z->size || get32(z->buf + loff) != 0x04034b50)
+                return bad(z->path, "corrupt zip member header");
+            uint64_t doff = (uint64_t)loff + 30 + get16(z->buf + loff + 26) + get16(z->buf + loff + 28);
+            if (doff + csize > z->size)
+                return bad(z->path, "truncated zip member");
+            const unsigned char *data = z->buf + doff;
+            unsigned char *plain = NULL;
+            if (method == 8) {
+                plain = nnm_xmalloc((size_t)usize + 1);
+                z_stream s;
+                memset(&s, 0, sizeof s);
+                inflateInit2(&s, -MAX_WBITS);
+                s.next_in = (Bytef *)data;
+                s.avail_in = csize;
+                s.next_out = plain;
+                s.avail_out = usize;
+                int r = inflate(&s, Z_FINISH);
+                inflateEnd(&s);
+                if (r != Z_STREAM_END || s.total_out != usize) {
+                    free(plain);
+                    return bad(z->path, "corrupt compressed member");
+                }
+                data = plain;
+            } else if (method != 0 || csize != usize) {
+                return bad(z->path, "unsupported zip compression method");
+            }
+            uLong crc = crc32(crc32(0L, Z_NULL, 0), data, usize);
+            if (crc != get32(z->buf + p + 16)) {
+                free(plain);
+                snprintf(msg, sizeof msg, "array '%s' fails its CRC check (corrupt file)", name);
+                return bad(z->path, msg);
+            }
+            size_t off;
+            int r = parse_npy(z, name, data, usize, shape, &off);
+            if (r == 0)
+                memcpy(out, data + off, (size_t)shape_size(shape) * 4);
+            free(plain);
+            return r;
+        }
+        p += 46 + (size_t)nl + xl + cl;
+    }
+    snprintf(msg, sizeof msg, "has no array '%s'", name);
+    return bad(z->path, msg);
+}

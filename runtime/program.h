@@ -1,0 +1,158 @@
+/* runtime/program.h — the IR: what the compiler produces and the runtime
+ * (and, later, the C emitter) consumes.  It is flat, index-based and holds
+ * no pointers into the AST: a Program is the whole meaning of a .nnm file.
+ *
+ *   models[]    each a straight list of layers with inferred per-sample
+ *               shapes, a loss, an optimizer and its metrics
+ *   datasets[]  which data set and which classes of it
+ *   steps[]     what to do, in order: fit, evaluate, predict, print,
+ *               save_weights, load_weights
+ *   results     numbered slots that fit/evaluate fill and print reads
+ *
+ * Shapes never include the batch dimension. */
+#ifndef NNM_PROGRAM_H
+#define NNM_PROGRAM_H
+#include <stdint.h>
+
+#define NNM_MAX_RANK 4
+#define NNM_NAME_MAX 64
+#define NNM_MAX_CLASSES 10
+
+typedef struct {
+    int rank;
+    int64_t dim[NNM_MAX_RANK];
+} NnmShape;
+
+/* Activation functions: X(ID, keras_name). */
+#define NNM_ACTIVATIONS(X)                                                                        \
+    X(LINEAR, "linear") X(RELU, "relu") X(SIGMOID, "sigmoid") X(TANH, "tanh")                     \
+    X(SOFTMAX, "softmax") X(ELU, "elu") X(SELU, "selu") X(SOFTPLUS, "softplus")                   \
+    X(SOFTSIGN, "softsign") X(SWISH, "swish") X(GELU, "gelu") X(HARD_SIGMOID, "hard_sigmoid")     \
+    X(EXPONENTIAL, "exponential") X(LEAKY_RELU, "leaky_relu")
+typedef enum {
+#define X(id, name) ACT_##id,
+    NNM_ACTIVATIONS(X)
+#undef X
+    ACT_COUNT
+} NnmAct;
+
+/* Weight initializers: X(ID, keras_name). */
+#define NNM_INITIALIZERS(X)                                                                       \
+    X(ZEROS, "zeros") X(ONES, "ones") X(GLOROT_UNIFORM, "glorot_uniform")                         \
+    X(GLOROT_NORMAL, "glorot_normal") X(HE_NORMAL, "he_normal") X(HE_UNIFORM, "he_uniform")       \
+    X(LECUN_NORMAL, "lecun_normal") X(LECUN_UNIFORM, "lecun_uniform")                             \
+    X(RANDOM_NORMAL, "random_normal") X(RANDOM_UNIFORM, "random_uniform")                         \
+    X(TRUNCATED_NORMAL, "truncated_normal")
+typedef enum {
+#define X(id, name) INIT_##id,
+    NNM_INITIALIZERS(X)
+#undef X
+    INIT_COUNT
+} NnmInit;
+
+#define NNM_LOSSES(X)                                                                             \
+    X(CCE, "categorical_crossentropy") X(SPARSE_CCE, "sparse_categorical_crossentropy")           \
+    X(BCE, "binary_crossentropy") X(MSE, "mean_squared_error") X(MAE, "mean_absolute_error")
+typedef enum {
+#define X(id, name) LOSS_##id,
+    NNM_LOSSES(X)
+#undef X
+    LOSS_COUNT
+} NnmLoss;
+
+#define NNM_OPTIMIZERS(X)                                                                         \
+    X(SGD, "SGD") X(RMSPROP, "RMSprop") X(ADAGRAD, "Adagrad") X(ADADELTA, "Adadelta")             \
+    X(ADAM, "Adam") X(ADAMAX, "Adamax") X(NADAM, "Nadam")
+typedef enum {
+#define X(id, name) OPT_##id,
+    NNM_OPTIMIZERS(X)
+#undef X
+    OPT_COUNT
+} NnmOptKind;
+
+extern const char *const nnm_act_names[ACT_COUNT];
+extern const char *const nnm_init_names[INIT_COUNT];
+extern const char *const nnm_loss_names[LOSS_COUNT];
+extern const char *const nnm_optim_names[OPT_COUNT];
+
+typedef struct {
+    int kind;                 /* LK_* (layers.def) */
+    char name[NNM_NAME_MAX];  /* Keras name: dense_1, dropout_2, ... */
+    NnmShape in, out;         /* per sample */
+    int act;                  /* NnmAct, for Dense and Activation */
+    float alpha;              /* slope of leaky_relu */
+    int64_t units;            /* Dense */
+    int use_bias;             /* Dense */
+    double rate;              /* Dropout, in [0, 1) */
+    int kinit, binit;         /* NnmInit */
+    int64_t nparams;          /* floats of weights, in save order */
+} NnmLayer;
+
+/* Keras 2.2 optimizer hyper-parameters; unused fields are 0. */
+typedef struct {
+    int kind;                 /* NnmOptKind */
+    double lr, momentum, rho, epsilon, beta_1, beta_2, decay, schedule_decay;
+    int nesterov, amsgrad;
+} NnmOptim;
+
+typedef struct {
+    char name[NNM_NAME_MAX];
+    int nlayers;
+    NnmLayer *layers;
+    NnmShape input;
+    int compiled;             /* loss, optim and metric_acc are set */
+    int loss;                 /* NnmLoss */
+    NnmOptim optim;
+    int metric_acc;           /* metrics=['accuracy'] */
+} NnmModel;
+
+enum { DS_MNIST, DS_FASHION_MNIST };
+typedef struct {
+    int source;               /* DS_* */
+    int nclasses;             /* labels are 0 .. nclasses-1 after filtering */
+    int filtered;             /* keep only classes[], renumbered in that order */
+    int classes[NNM_MAX_CLASSES];
+} NnmDataset;
+
+/* A view of one half of a data set: samples [begin, end) of train or test. */
+typedef struct {
+    int dataset;
+    int test;                 /* 0 train, 1 test split */
+    int64_t begin, end;       /* end -1 = to the end; clamped like numpy slices */
+    int64_t expect_n;         /* -1, or the count a reshape() in the file assumed */
+    int line;                 /* where the array was last shaped, for messages */
+} NnmArrayRef;
+
+typedef enum { STEP_PRINT, STEP_FIT, STEP_EVALUATE, STEP_PREDICT, STEP_SAVE, STEP_LOAD } NnmStepKind;
+
+typedef struct {
+    const char *text;         /* literal text, or NULL for a result */
+    int result, index;        /* result slot; index -1 prints the whole slot */
+} NnmPrintItem;
+
+typedef struct {
+    NnmStepKind kind;
+    int line;                 /* source line of the call */
+    int model;
+    NnmArrayRef x, y, vx, vy; /* y: labels of x; vx/vy: validation_data */
+    int has_val_data;
+    double val_split;
+    int64_t batch_size;
+    int epochs, verbose, shuffle;
+    const char *path;         /* save/load */
+    int result;               /* first result slot written (fit: loss, acc, val_loss, val_acc) */
+    int nitems;               /* print */
+    const NnmPrintItem *items;
+    int chatter;              /* print: output of summary(), silenced by -q */
+} NnmStep;
+
+typedef struct {
+    const char *file;         /* the .nnm file, for messages */
+    int nmodels, ndatasets, nsteps, nresults;
+    NnmModel *models;
+    NnmDataset *datasets;
+    NnmStep *steps;
+    const char *summaries;    /* every model's summary table, for `nnmc check` */
+} NnmProgram;
+
+#endif

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# tests/cli.sh — command-line behaviour, exit statuses, and inputs built on
+# the fly (too big to keep in git): deep nesting must be refused cleanly.
+cd "$(dirname "$0")/.."
+NNMC=${NNMC:-./nnmc}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+t() { # name expected-status command...
+    local name=$1 want=$2
+    shift 2
+    timeout 60 "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ $rc -eq "$want" ]; then echo "ok $name"; else echo "FAIL $name: exit $rc, expected $want"; head -3 "$tmp/err"; fi
+}
+has() { # name file pattern
+    if grep -q -- "$3" "$2"; then echo "ok $1"; else echo "FAIL $1: no '$3' in output"; head -5 "$2"; fi
+}
+
+t help 0 "$NNMC" --help
+has help-lists-run "$tmp/out" "run FILE.nnm"
+t version 0 "$NNMC" --version
+has version-text "$tmp/out" "^nnmc "
+t no-args 2 "$NNMC"
+t unknown-command 2 "$NNMC" frobnicate x.nnm
+t unknown-option 2 "$NNMC" run --bogus models/mnist_mlp.nnm
+t missing-value 2 "$NNMC" run models/mnist_mlp.nnm --seed
+t no-file 2 "$NNMC" run
+t two-files 2 "$NNMC" check a.nnm b.nnm
+t bad-seed 1 "$NNMC" run models/mnist_mlp.nnm --seed -3
+t bad-epochs 1 "$NNMC" run models/mnist_mlp.nnm --epochs 0
+t bad-threads 1 "$NNMC" run models/mnist_mlp.nnm --threads x
+t missing-file 1 "$NNMC" check "$tmp/nope.nnm"
+has missing-file-named "$tmp/err" "nope.nnm: cannot open"
+t directory 1 "$NNMC" check "$tmp"
+t check-ok 0 "$NNMC" check models/mnist_mlp.nnm
+has check-total "$tmp/out" "Total params: 669,706"
+
+# 200,000 nested brackets, a 200,000-long unary chain, a long attribute chain
+awk 'BEGIN { s = "x = "; for (i = 0; i < 200000; i++) s = s "("; print s "1" }' >"$tmp/deep.nnm"
+t deep-brackets 1 "$NNMC" check "$tmp/deep.nnm"
+has deep-brackets-msg "$tmp/err" "nested too deeply"
+awk 'BEGIN { s = "x = "; for (i = 0; i < 200000; i++) s = s "-"; print s "1" }' >"$tmp/unary.nnm"
+t deep-unary 1 "$NNMC" check "$tmp/unary.nnm"
+awk 'BEGIN { s = "x = a"; for (i = 0; i < 200000; i++) s = s ".b"; print s }' >"$tmp/attr.nnm"
+t deep-attr 1 "$NNMC" check "$tmp/attr.nnm"
+awk 'BEGIN { s = "x = 1"; for (i = 0; i < 200000; i++) s = s " + 1"; print s }' >"$tmp/sum.nnm"
+t long-sum 1 "$NNMC" check "$tmp/sum.nnm"
+awk 'BEGIN { s = "x = ["; for (i = 0; i < 200000; i++) s = s "1, "; print s "1]" }' >"$tmp/list.nnm"
+t long-list 0 "$NNMC" check "$tmp/list.nnm"
+awk 'BEGIN { for (i = 0; i < 5000; i++) print "x = (1 +)" }' >"$tmp/many.nnm"
+t many-errors 1 "$NNMC" check "$tmp/many.nnm"
+has many-errors-capped "$tmp/err" "too many errors"
+
+# data problems name the file; nnmc check needs no data
+mkdir -p "$tmp/data/mnist"
+t check-without-data 0 env NNM_DATA="$tmp/data" "$NNMC" check models/mnist_mlp.nnm
+t run-without-data 1 "$NNMC" run models/mnist_mlp.nnm --data "$tmp/data"
+has no-data-named "$tmp/err" "train-images-idx3-ubyte.gz: no such file"
