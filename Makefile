@@ -47,12 +47,16 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-test: all
-	@bash tests/run.sh ./$(BIN)
+UNIT    := $(B)/test_unit
+$(UNIT): tests/unit/test_unit.c $(RT_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+test: all $(UNIT)
+	@bash tests/run.sh ./$(BIN) $(UNIT)
 
 asan:
-	$(MAKE) B=build-asan BIN=build-asan/nnmc OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan/nnmc
+	$(MAKE) B=build-asan BIN=build-asan/nnmc OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all build-asan/test_unit
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan/nnmc build-asan/test_unit
 
 deps:
 	@bash .ci/deps.sh

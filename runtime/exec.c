@@ -101,7 +101,7 @@ static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, doubl
         load_batch(n, v, idx, b);
         net_forward(n, b, 0);
         double c;
-        lsum += net_loss(n, b, 0, &c);
+        lsum += net_loss(n, b, &c);
         csum += c;
         if (pb)
             progbar_update(pb, s + b, 0, NULL, NULL, s + b >= v->n);
@@ -171,7 +171,9 @@ static int run_fit(Exec *e, const NnmStep *st)
             load_batch(n, &x, idx + s, b);
             net_forward(n, b, 1);
             double c;
-            lsum += net_loss(n, b, 1, &c);
+            lsum += net_loss(n, b, &c);
+            net_backward(n, b);
+            net_update(n);
             csum += c;
             vals[0] = lsum / (double)(s + b);
             vals[1] = csum / (double)(s + b);

@@ -108,29 +108,32 @@ const float *net_output(const Net *n)
     return n->m->nlayers ? n->y[n->m->nlayers - 1] : n->in;
 }
 
-double net_loss(Net *n, int64_t batch, int train, double *correct)
+double net_loss(Net *n, int64_t batch, double *correct)
 {
     const NnmModel *m = n->m;
     int last = m->nlayers - 1;
     const NnmLayer *ll = &m->layers[last];
-    int last_act = layer_kinds[ll->kind]->has_act ? ll->act : ACT_LINEAR;
-    /* the pre-activation of the last layer, for the fused losses */
-    const float *z = n->y[last];
-    if (layer_kinds[ll->kind]->has_act && ll->act != ACT_LINEAR)
-        z = ll->kind == LK_ACTIVATION ? n->scratch[last] : n->scratch[last];
-    int fused;
-    double loss = nnm_loss(m->loss, last_act, batch, n->out_size, z, n->y[last], n->t, n->dy[last], &fused);
+    const LayerKind *lk = layer_kinds[ll->kind];
+    int last_act = lk->has_act ? ll->act : ACT_LINEAR;
+    /* kinds with an activation keep its input (the pre-activation) in scratch */
+    const float *z = last_act != ACT_LINEAR ? n->scratch[last] : n->y[last];
+    double loss = nnm_loss(m->loss, last_act, batch, n->out_size, z, n->y[last], n->t,
+                           n->dy[last], &n->fused);
     *correct = nnm_accuracy(nnm_acc_kind(m->loss, n->out_size), batch, n->out_size, n->y[last], n->t);
-    if (!train)
-        return loss;
-    for (int i = last; i >= 0; i--) {
-        LayerRun r = run_of(n, i, batch, 1);
-        r.fused = i == last && fused;
-        /* the first layer's input gradient is never used */
-        if (i == 0)
-            r.dx = NULL;
-        layer_kinds[m->layers[i].kind]->backward(&r);
-    }
-    nnm_optim_step(&m->optim, &n->opt, n->w, n->dw);
     return loss;
 }
+
+void net_backward(Net *n, int64_t batch)
+{
+    const NnmModel *m = n->m;
+    int last = m->nlayers - 1;
+    for (int i = last; i >= 0; i--) {
+        LayerRun r = run_of(n, i, batch, 1);
+        r.fused = i == last && n->fused;
+        if (i == 0)
+            r.dx = NULL; /* nobody needs the gradient of the input */
+        layer_kinds[m->layers[i].kind]->backward(&r);
+    }
+}
+
+void net_update(Net *n) { nnm_optim_step(&n->m->optim, &n->opt, n->w, n->dw); }

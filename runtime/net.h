@@ -25,6 +25,7 @@ typedef struct {
     NnmOptState opt;
     int opt_ready;
     NnmRng dropout_rng;
+    int fused;               /* the last net_loss fused loss and activation */
 } Net;
 
 void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed);
@@ -32,8 +33,13 @@ void net_plan(Net *n, int64_t batch);
 void net_free(Net *n);
 void net_forward(Net *n, int64_t batch, int training);
 const float *net_output(const Net *n);
-/* Loss of the batch in n->in against n->t (sum over samples), after a
- * forward pass; with train set, also backpropagates and updates the
- * weights.  *correct gets the accuracy count. */
-double net_loss(Net *n, int64_t batch, int train, double *correct);
+/* After net_forward: the loss of the batch against n->t, summed over the
+ * samples (Keras's figure is this / batch); leaves dL/d(output) of the
+ * mean loss in the last layer's gradient buffer.  *correct gets the number
+ * of correct predictions for the accuracy metric. */
+double net_loss(Net *n, int64_t batch, double *correct);
+/* After net_loss: gradients of every weight into n->dw. */
+void net_backward(Net *n, int64_t batch);
+/* One optimizer step with n->dw. */
+void net_update(Net *n);
 #endif

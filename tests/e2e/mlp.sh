@@ -31,7 +31,7 @@ if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; th
     if /usr/bin/python3 - a/small.weights.npz <<'PY'
 import sys, numpy as np
 d = np.load(sys.argv[1])
-assert d['dense_1/kernel:0'].shape == (784, 128) and d['dense_1/kernel:0'].dtype == np.float32
+assert d['dense_1/kernel:0'].shape == (784, 256) and d['dense_1/kernel:0'].dtype == np.float32
 assert d['dense_2/bias:0'].shape == (10,)
 PY
     then echo "ok e2e-numpy-reads-weights"; else echo "FAIL e2e-numpy-reads-weights"; fi

@@ -1,0 +1,430 @@
+/* tests/unit/test_unit.c — numeric unit tests of the runtime:
+ *   - a finite-difference gradient check of every layer kind (looping over
+ *     the registry), every activation and every loss;
+ *   - the first steps of every optimizer against values computed by hand;
+ *   - the reference sgemm against OpenBLAS;
+ *   - IDX loading, including corrupt files; .npz round trips and errors;
+ *   - Python-style float printing.
+ * Prints "unit: N checks passed, M failed". */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "blas.h"
+#include "data.h"
+#include "kernels.h"
+#include "layer.h"
+#include "net.h"
+#include "npz.h"
+#include "util.h"
+
+static int n_ok, n_fail;
+#define CHECK(c, ...)                                                        \
+    do {                                                                     \
+        if (c)                                                               \
+            n_ok++;                                                          \
+        else {                                                               \
+            n_fail++;                                                        \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #c); \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fputc('\n', stderr);                                             \
+        }                                                                    \
+    } while (0)
+
+/* ---- gradient checks ----------------------------------------------------- */
+
+static NnmLayer mk_layer(int kind, const NnmShape *in)
+{
+    NnmLayer l;
+    memset(&l, 0, sizeof l);
+    l.kind = kind;
+    layer_kinds[kind]->defaults(&l);
+    l.alpha = 0.2f;
+    l.in = *in;
+    snprintf(l.name, sizeof l.name, "%s_t", layer_kinds[kind]->snake);
+    return l;
+}
+
+static void finish_layer(NnmLayer *l)
+{
+    char err[128];
+    int rc = layer_kinds[l->kind]->infer(l, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "infer failed: %s\n", err);
+}
+
+/* Mean loss of the batch in the net (dropout mask fixed by the saved RNG). */
+static double probe_loss(Net *n, int64_t b, const NnmRng *rng)
+{
+    n->dropout_rng = *rng;
+    net_forward(n, b, 1);
+    double c;
+    return net_loss(n, b, &c) / (double)b;
+}
+
+static void grad_check(const char *what, NnmModel *m, NnmRng *rng, int onehot)
+{
+    Net n;
+    net_init(&n, m, rng, 5);
+    const int64_t b = 3;
+    net_plan(&n, b);
+    int64_t in = shape_size(&m->input);
+    for (int64_t i = 0; i < b * in; i++)
+        n.in[i] = 2.0f * nnm_rng_uniform(rng) - 1.0f;
+    for (int64_t r = 0; r < b; r++)
+        for (int64_t c = 0; c < n.out_size; c++)
+            n.t[r * n.out_size + c] = onehot ? (float)(c == (r % n.out_size))
+                                             : (m->loss == LOSS_BCE ? (float)((r + c) % 2) : nnm_rng_uniform(rng));
+    NnmRng saved = n.dropout_rng;
+    probe_loss(&n, b, &saved);
+    net_backward(&n, b);
+    float *ana = nnm_alloc_floats(n.nparams);
+    memcpy(ana, n.dw, (size_t)n.nparams * sizeof *ana);
+    int bad = 0;
+    double worst = 0;
+    for (int64_t i = 0; i < n.nparams; i++) {
+        float keep = n.w[i];
+        const float h = 1e-3f;
+        n.w[i] = keep + h;
+        double lp = probe_loss(&n, b, &saved);
+        n.w[i] = keep - h;
+        double lm = probe_loss(&n, b, &saved);
+        n.w[i] = keep;
+        double num = (lp - lm) / (2.0 * h), a = ana[i];
+        double err = fabs(num - a) / (fabs(num) + fabs(a) + 1e-2);
+        if (err > worst)
+            worst = err;
+        if (fabs(num - a) > 2e-2 * fmax(fabs(num), fabs(a)) + 2e-3)
+            bad++;
+    }
+    CHECK(bad == 0, "%s: %d of %lld weight gradients disagree (worst relative error %.3g)", what, bad,
+          (long long)n.nparams, worst);
+    nnm_free_aligned(ana);
+    net_free(&n);
+}
+
+static void test_layer_grads(void)
+{
+    NnmRng rng;
+    nnm_rng_seed(&rng, 42, 9);
+    NnmOptim sgd = {.kind = OPT_SGD, .lr = 0.01};
+    for (int k = 0; k < LK_COUNT; k++) {
+        int acts = layer_kinds[k]->has_act ? ACT_COUNT : 1;
+        for (int act = 0; act < acts; act++) {
+            /* input (2, 4) -> Flatten -> Dense(6, tanh) -> kind k -> Dense(3) -> mse */
+            NnmLayer L[4];
+            NnmShape s = {2, {2, 4, 0, 0}};
+            L[0] = mk_layer(LK_FLATTEN, &s);
+            finish_layer(&L[0]);
+            L[1] = mk_layer(LK_DENSE, &L[0].out);
+            L[1].units = 6;
+            L[1].act = ACT_TANH;
+            finish_layer(&L[1]);
+            L[2] = mk_layer(k, &L[1].out);
+            L[2].units = 5;
+            L[2].rate = 0.3;
+            if (layer_kinds[k]->has_act)
+                L[2].act = act;
+            finish_layer(&L[2]);
+            L[3] = mk_layer(LK_DENSE, &L[2].out);
+            L[3].units = 3;
+            finish_layer(&L[3]);
+            NnmModel m = {.nlayers = 4, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+            char what[96];
+            snprintf(what, sizeof what, "layer %s%s%s", layer_kinds[k]->name,
+                     layer_kinds[k]->has_act ? " activation " : "", layer_kinds[k]->has_act ? nnm_act_names[act] : "");
+            grad_check(what, &m, &rng, 0);
+        }
+    }
+    /* every loss, after the output activations it is used with */
+    static const int outs[] = {ACT_SOFTMAX, ACT_SIGMOID, ACT_LINEAR};
+    for (int loss = 0; loss < LOSS_COUNT; loss++)
+        for (size_t o = 0; o < NNM_COUNTOF(outs); o++) {
+            if (outs[o] == ACT_LINEAR && (loss == LOSS_CCE || loss == LOSS_SPARSE_CCE || loss == LOSS_BCE))
+                continue; /* probabilities are needed */
+            for (int units = 1; units <= 4; units += 3) {
+                if (units == 1 && outs[o] == ACT_SOFTMAX)
+                    continue;
+                NnmLayer L[2];
+                NnmShape s = {1, {5, 0, 0, 0}};
+                L[0] = mk_layer(LK_DENSE, &s);
+                L[0].units = 4;
+                L[0].act = ACT_RELU;
+                finish_layer(&L[0]);
+                L[1] = mk_layer(LK_DENSE, &L[0].out);
+                L[1].units = units;
+                L[1].act = outs[o];
+                finish_layer(&L[1]);
+                NnmModel m = {.nlayers = 2, .layers = L, .input = s, .compiled = 1, .loss = loss, .optim = sgd};
+                char what[96];
+                snprintf(what, sizeof what, "loss %s after %s, %d outputs", nnm_loss_names[loss], nnm_act_names[outs[o]], units);
+                grad_check(what, &m, &rng, loss == LOSS_CCE || loss == LOSS_SPARSE_CCE);
+            }
+        }
+}
+
+/* The fused log-softmax cross-entropy agrees with the Keras formula (away
+ * from the clipping at 1e-7). */
+static void test_fused_loss(void)
+{
+    float z[6] = {1.0f, -2.0f, 0.5f, 3.0f, 0.0f, -1.0f}, y[6], t[6] = {0, 0, 1, 1, 0, 0}, g1[6], g2[6];
+    nnm_act_forward(ACT_SOFTMAX, 0, 2, 3, z, y);
+    int fused;
+    double a = nnm_loss(LOSS_CCE, ACT_SOFTMAX, 2, 3, z, y, t, g1, &fused);
+    CHECK(fused == 1, "softmax + CCE must fuse");
+    double b = nnm_loss(LOSS_CCE, ACT_LINEAR, 2, 3, y, y, t, g2, &fused);
+    CHECK(fused == 0, "linear + CCE must not fuse");
+    CHECK(fabs(a - b) < 1e-5, "fused %g vs plain %g", a, b);
+    double want = -log(y[2]) - log(y[3]);
+    CHECK(fabs(a - want) < 1e-5, "CCE %g vs hand %g", a, want);
+    /* sigmoid + BCE at a large logit stays finite */
+    float zl[1] = {100.0f}, yl[1], tl[1] = {0.0f}, gl[1];
+    nnm_act_forward(ACT_SIGMOID, 0, 1, 1, zl, yl);
+    double l = nnm_loss(LOSS_BCE, ACT_SIGMOID, 1, 1, zl, yl, tl, gl, &fused);
+    CHECK(fabs(l - 100.0) < 1e-3 && isfinite(gl[0]), "stable BCE: %g", l);
+}
+
+/* ---- optimizers: three steps against hand-computed values ------------------ */
+
+static void test_optimizers(void)
+{
+    static const struct {
+        const char *name;
+        int kind;
+        double lr, momentum;
+        int flag;
+        double decay;
+        double want[3];
+    } cases[] = {
+    {"sgd lr=0.1", OPT_SGD, 0.1, 0,0,0, {0.519, -1.019, 1.965}},
+    {"sgd lr=0.1 momentum=0.9", OPT_SGD, 0.1, 0.9,0,0, {0.5289, -1.0208, 1.9092}},
+    {"sgd lr=0.1 momentum=0.9 nesterov=1", OPT_SGD, 0.1, 0.9,1,0, {0.54501, -1.03772, 1.88328}},
+    {"sgd lr=0.1 decay=0.5", OPT_SGD, 0.1, 0,0,0.5, {0.5095, -1.00616667, 1.96666667}},
+    {"rmsprop lr=0.001", OPT_RMSPROP, 0.001, 0,0,0, {0.499746962, -0.999619597, 1.99629055}},
+    {"adagrad lr=0.01", OPT_ADAGRAD, 0.01, 0,0,0, {0.49917077, -0.998720724, 1.98835601}},
+    {"adadelta lr=1.0", OPT_ADADELTA, 1.0, 0,0,0, {0.500398812, -1.0003221, 1.99824871}},
+    {"adam lr=0.001", OPT_ADAM, 0.001, 0,0,0, {0.49985583, -0.999634754, 1.99761118}},
+    {"amsgrad lr=0.001", OPT_ADAM, 0.001, 0,1,0, {0.49985583, -0.999634687, 1.99761149}},
+    {"adamax lr=0.002", OPT_ADAMAX, 0.002, 0,0,0, {0.499177629, -0.998926159, 1.99616616}},
+    {"nadam lr=0.002", OPT_NADAM, 0.002, 0,0,0, {0.499855832, -0.999721731, 1.99726481}},
+    };
+    static const float g[3][3] = {{0.1f, -0.2f, 0.3f}, {-0.3f, 0.4f, 0.05f}, {0.01f, -0.01f, 0.0f}};
+    for (size_t c = 0; c < NNM_COUNTOF(cases); c++) {
+        NnmOptim o = {.kind = cases[c].kind, .lr = cases[c].lr, .momentum = cases[c].momentum,
+                      .rho = cases[c].kind == OPT_ADADELTA ? 0.95 : 0.9, .epsilon = 1e-7,
+                      .beta_1 = 0.9, .beta_2 = 0.999, .decay = cases[c].decay, .schedule_decay = 0.004};
+        if (cases[c].kind == OPT_SGD)
+            o.nesterov = cases[c].flag;
+        else
+            o.amsgrad = cases[c].flag;
+        NnmOptState st;
+        nnm_optim_init(&st, &o, 3);
+        float w[3] = {0.5f, -1.0f, 2.0f};
+        for (int s = 0; s < 3; s++)
+            nnm_optim_step(&o, &st, w, g[s]);
+        for (int i = 0; i < 3; i++)
+            CHECK(fabs(w[i] - cases[c].want[i]) < 2e-6 * fmax(1.0, fabs(cases[c].want[i])),
+                  "%s: w[%d] = %.9g, by hand %.9g", cases[c].name, i, w[i], cases[c].want[i]);
+        nnm_optim_free(&st);
+    }
+}
+
+/* ---- BLAS door -------------------------------------------------------------- */
+
+static void test_sgemm(void)
+{
+    NnmRng rng;
+    nnm_rng_seed(&rng, 3, 3);
+    enum { M = 37, N = 29, K = 53 };
+    float *a = nnm_alloc_floats(M * K), *b = nnm_alloc_floats(K * N);
+    float *c1 = nnm_alloc_floats(M * N), *c2 = nnm_alloc_floats(M * N);
+    for (int i = 0; i < M * K; i++)
+        a[i] = nnm_rng_uniform(&rng) - 0.5f;
+    for (int i = 0; i < K * N; i++)
+        b[i] = nnm_rng_uniform(&rng) - 0.5f;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            for (int i = 0; i < M * N; i++)
+                c1[i] = c2[i] = 0.25f;
+            nnm_sgemm(ta, tb, M, N, K, 1.5f, a, ta ? M : K, b, tb ? K : N, 0.5f, c1, N);
+            nnm_sgemm_ref(ta, tb, M, N, K, 1.5f, a, ta ? M : K, b, tb ? K : N, 0.5f, c2, N);
+            double worst = 0;
+            for (int i = 0; i < M * N; i++)
+                worst = fmax(worst, fabs(c1[i] - c2[i]));
+            CHECK(worst < 1e-4, "sgemm ta=%d tb=%d differs from the reference by %g", ta, tb, worst);
+        }
+    nnm_free_aligned(a);
+    nnm_free_aligned(b);
+    nnm_free_aligned(c1);
+    nnm_free_aligned(c2);
+}
+
+/* ---- IDX files --------------------------------------------------------------- */
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* Writes an IDX pair: n images of 2x3, labels i % 10, optionally damaged. */
+static void write_idx(const char *img, const char *lab, uint32_t n, uint32_t img_magic,
+                      uint32_t lab_count, long truncate_img, int gz)
+{
+    unsigned char buf[16 + 6 * 64];
+    put_be32(buf, img_magic);
+    put_be32(buf + 4, n);
+    put_be32(buf + 8, 2);
+    put_be32(buf + 12, 3);
+    for (uint32_t i = 0; i < 6 * n; i++)
+        buf[16 + i] = (unsigned char)(i * 7);
+    long len = 16 + 6 * (long)n;
+    if (truncate_img >= 0)
+        len = truncate_img;
+    unsigned char lb[8 + 64];
+    put_be32(lb, 0x801);
+    put_be32(lb + 4, lab_count);
+    for (uint32_t i = 0; i < lab_count; i++)
+        lb[8 + i] = (unsigned char)(i % 10);
+    if (gz) {
+        gzFile f = gzopen(img, "wb");
+        gzwrite(f, buf, (unsigned)len);
+        gzclose(f);
+        f = gzopen(lab, "wb");
+        gzwrite(f, lb, 8 + lab_count);
+        gzclose(f);
+    } else {
+        FILE *f = fopen(img, "wb");
+        fwrite(buf, 1, (size_t)len, f);
+        fclose(f);
+        f = fopen(lab, "wb");
+        fwrite(lb, 1, 8 + lab_count, f);
+        fclose(f);
+    }
+}
+
+static void test_idx(const char *dir)
+{
+    char img[512], lab[512];
+    snprintf(img, sizeof img, "%s/img.gz", dir);
+    snprintf(lab, sizeof lab, "%s/lab.gz", dir);
+    NnmSplit s;
+    for (int gz = 0; gz < 2; gz++) {
+        write_idx(img, lab, 5, 0x803, 5, -1, gz);
+        CHECK(nnm_idx_load(img, lab, &s) == 0, "valid IDX (gz=%d) must load", gz);
+        CHECK(s.n == 5 && s.rows == 2 && s.cols == 3, "shape %lld x %lld x %lld", (long long)s.n,
+              (long long)s.rows, (long long)s.cols);
+        CHECK(fabsf(s.x[1] - 7.0f / 255.0f) < 1e-7f && s.label[4] == 4, "pixel %g label %d", s.x[1], s.label[4]);
+        nnm_split_free(&s);
+    }
+    fprintf(stderr, "(the next messages are expected)\n");
+    write_idx(img, lab, 5, 0x804, 5, -1, 1);
+    CHECK(nnm_idx_load(img, lab, &s) == -1, "wrong magic must fail");
+    write_idx(img, lab, 5, 0x803, 4, -1, 1);
+    CHECK(nnm_idx_load(img, lab, &s) == -1, "label count mismatch must fail");
+    write_idx(img, lab, 5, 0x803, 5, 16 + 6 * 4, 1);
+    CHECK(nnm_idx_load(img, lab, &s) == -1, "truncated images must fail");
+    write_idx(img, lab, 5, 0x803, 5, 10, 0);
+    CHECK(nnm_idx_load(img, lab, &s) == -1, "truncated header must fail");
+    FILE *f = fopen(img, "wb");
+    fputs("\x1f\x8b garbage that is not gzip", f);
+    fclose(f);
+    CHECK(nnm_idx_load(img, lab, &s) == -1, "corrupt gzip must fail");
+    remove(img);
+    CHECK(nnm_idx_load(img, lab, &s) == -1, "missing file must fail");
+    remove(lab);
+}
+
+/* ---- npz ------------------------------------------------------------------------ */
+
+static void test_npz(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/w.npz", dir);
+    float k[6] = {1, 2, 3, 4, 5, 6}, b[3] = {-1, 0.5f, 1e-8f};
+    NpzArray arr[2] = {{"dense_1/kernel:0", {2, {2, 3, 0, 0}}, k}, {"dense_1/bias:0", {1, {3, 0, 0, 0}}, b}};
+    CHECK(npz_write(path, arr, 2) == 0, "npz write");
+    NpzFile *f = npz_open(path);
+    CHECK(f != NULL, "npz open");
+    if (!f)
+        return;
+    float k2[6] = {0}, b2[3] = {0};
+    CHECK(npz_read(f, "dense_1/kernel:0", &arr[0].shape, k2) == 0 && memcmp(k, k2, sizeof k) == 0, "kernel round trip");
+    CHECK(npz_read(f, "dense_1/bias:0", &arr[1].shape, b2) == 0 && memcmp(b, b2, sizeof b) == 0, "bias round trip");
+    fprintf(stderr, "(the next messages are expected)\n");
+    NnmShape wrong = {2, {3, 2, 0, 0}};
+    CHECK(npz_read(f, "dense_1/kernel:0", &wrong, k2) == -1, "shape mismatch must fail");
+    CHECK(npz_read(f, "dense_2/kernel:0", &wrong, k2) == -1, "missing array must fail");
+    npz_close(f);
+    /* flip a data byte: the CRC check must catch it */
+    FILE *raw = fopen(path, "r+b");
+    fseek(raw, 200, SEEK_SET);
+    int ch = fgetc(raw);
+    fseek(raw, 200, SEEK_SET);
+    fputc(ch ^ 0x55, raw);
+    fclose(raw);
+    f = npz_open(path);
+    CHECK(f && npz_read(f, "dense_1/kernel:0", &arr[0].shape, k2) == -1, "corrupt data must fail");
+    npz_close(f);
+    raw = fopen(path, "wb");
+    fputs("not a zip", raw);
+    fclose(raw);
+    CHECK(npz_open(path) == NULL, "non-zip must fail");
+    remove(path);
+    /* determinism: same arrays, same bytes */
+    char p2[512];
+    snprintf(p2, sizeof p2, "%s/w2.npz", dir);
+    npz_write(path, arr, 2);
+    npz_write(p2, arr, 2);
+    FILE *f1 = fopen(path, "rb"), *f2 = fopen(p2, "rb");
+    int same = 1, c1, c2;
+    do {
+        c1 = fgetc(f1);
+        c2 = fgetc(f2);
+        same &= c1 == c2;
+    } while (c1 != EOF && c2 != EOF);
+    fclose(f1);
+    fclose(f2);
+    CHECK(same, "npz output must be deterministic");
+    remove(path);
+    remove(p2);
+}
+
+/* ---- printing ------------------------------------------------------------------- */
+
+static void test_pyfloat(void)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {{0.1, "0.1"}, {98.4, "98.4"}, {3.0, "3.0"}, {1e-05, "1e-05"}, {0.0001, "0.0001"},
+                 {1e16, "1e+16"}, {123456789012345.0, "123456789012345.0"}, {-2.5, "-2.5"},
+                 {0.9758, "0.9758"}, {1.0 / 3, "0.3333333333333333"}, {0.0, "0.0"}, {2e-7, "2e-07"}};
+    for (size_t i = 0; i < NNM_COUNTOF(cases); i++) {
+        char buf[40];
+        nnm_pyfloat(buf, sizeof buf, cases[i].v);
+        CHECK(strcmp(buf, cases[i].want) == 0, "repr(%.17g) = %s, Python says %s", cases[i].v, buf, cases[i].want);
+    }
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/nnm_unit_XXXXXX";
+    if (!mkdtemp(dir))
+        return 2;
+    test_layer_grads();
+    test_fused_loss();
+    test_optimizers();
+    test_sgemm();
+    test_idx(dir);
+    test_npz(dir);
+    test_pyfloat();
+    rmdir(dir);
+    printf("unit: %d checks passed, %d failed\n", n_ok, n_fail);
+    return n_fail != 0;
+}
