@@ -447,6 +447,17 @@ static void assign(Sema *s, const Ast *target, Value *v)
                 assign(s, k, v);
             return;
         }
+        if (v->k == V_RESULT && v->index < 0 && v->i && v->n == n) {
+            /* loss, acc = model.evaluate(...) */
+            int i = 0;
+            for (const Ast *k = target->kids; k; k = k->next, i++) {
+                Value *e = val_new(s, V_RESULT);
+                e->slot = v->slot;
+                e->index = i;
+                assign(s, k, e);
+            }
+            return;
+        }
         if (v->k != V_TUPLE && v->k != V_LIST) {
             diag_error(s->diag, target->loc, "cannot unpack %s into %d names", val_kind_name(v), n);
             for (const Ast *k = target->kids; k; k = k->next)
