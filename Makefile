@@ -5,15 +5,18 @@
 #   make deps       apt-get what a fresh Debian machine lacks
 #   make data       fill data/ with MNIST (and Fashion-MNIST when installed)
 #   make mnist      deps + data + build, then train models/mnist_mlp.nnm
+#   make clang      build with clang (-Werror) too
+#   make bench      nnmc vs PyTorch images/s (bench/run.sh)
+#   make fuzz       AFL++ on the front end (fuzz/run.sh; FUZZ_SECONDS=1800)
 #   make BLAS=ref   use the reference sgemm instead of OpenBLAS
 CC      ?= cc
-OPT     ?= -O2 -g
+OPT     ?= -O3 -g
 B       ?= build
 BLAS    ?= openblas
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?=
-CFLAGS  += $(OPT) $(WARN)
+CFLAGS  += $(OPT) $(WARN) -fno-math-errno
 CPPFLAGS+= -D_POSIX_C_SOURCE=200809L -Icompiler -Iruntime -Iruntime/layers -I$(B) -MMD -MP
 LDLIBS  += -lz -lm -lpthread
 ifeq ($(BLAS),openblas)
@@ -26,6 +29,7 @@ CC_SRC  := $(wildcard compiler/*.c)
 RT_OBJ  := $(RT_SRC:%.c=$(B)/%.o)
 CC_OBJ  := $(CC_SRC:%.c=$(B)/%.o) $(B)/parser.o $(B)/lexer.o
 BIN     ?= nnmc
+FUZZ_SECONDS ?= 1800
 
 all: $(BIN)
 
@@ -58,6 +62,16 @@ asan:
 	$(MAKE) B=build-asan BIN=build-asan/nnmc OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all build-asan/test_unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan/nnmc build-asan/test_unit
 
+# the same sources must build warning-free with clang too (CI runs this)
+clang:
+	$(MAKE) CC=clang B=build-clang BIN=build-clang/nnmc build-clang/nnmc build-clang/test_unit
+
+bench: all
+	bash bench/run.sh
+
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
 deps:
 	@bash .ci/deps.sh
 
@@ -68,7 +82,7 @@ mnist: deps data all
 	./$(BIN) run models/mnist_mlp.nnm
 
 clean:
-	rm -rf $(B) build-asan $(BIN)
+	rm -rf $(B) build-asan build-clang build-fuzz $(BIN)
 
-.PHONY: all test asan deps data mnist clean
+.PHONY: all test asan clang bench fuzz deps data mnist clean
 -include $(wildcard $(B)/*.d $(B)/*/*.d $(B)/*/*/*.d)

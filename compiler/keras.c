@@ -354,10 +354,9 @@ static Value *make_layer(Sema *s, int kind, const Args *a)
             ok = 0;
         }
     }
-    /* Keras 2.2 numbers layers per class from 1, at construction */
-    int num = ++s->name_count[kind];
+    /* Keras 2.2 numbers unnamed layers per class from 1, at construction */
     if (!l->d.name[0])
-        snprintf(l->d.name, sizeof l->d.name, "%s_%d", lk->snake, num);
+        snprintf(l->d.name, sizeof l->d.name, "%s_%d", lk->snake, ++s->name_count[kind]);
     if (!ok)
         return val_err(s);
     Value *v = val_new(s, V_LAYER);

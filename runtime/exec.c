@@ -151,6 +151,7 @@ static int run_fit(Exec *e, const NnmStep *st)
     int64_t *idx = nnm_xmalloc((size_t)(x.n ? x.n : 1) * sizeof *idx);
     for (int64_t i = 0; i < x.n; i++)
         idx[i] = i;
+    double t_start = nnm_now(), t_train = 0;
     const char *names[4] = {"loss", "acc", "val_loss", "val_acc"};
     int nm = m->metric_acc ? 2 : 1;
     for (int ep = 0; ep < epochs; ep++) {
@@ -165,7 +166,7 @@ static int run_fit(Exec *e, const NnmStep *st)
             }
         Progbar pb;
         progbar_start(&pb, stdout, x.n, verbose);
-        double lsum = 0, csum = 0, vals[4];
+        double lsum = 0, csum = 0, vals[4], t_epoch = nnm_now();
         for (int64_t s = 0; s < x.n; s += bs) {
             int64_t b = NNM_MIN(bs, x.n - s);
             load_batch(n, &x, idx + s, b);
@@ -180,6 +181,7 @@ static int run_fit(Exec *e, const NnmStep *st)
             if (s + b < x.n)
                 progbar_update(&pb, s + b, nm, names, vals, 0);
         }
+        t_train += nnm_now() - t_epoch;
         vals[0] = x.n ? lsum / (double)x.n : 0;
         vals[1] = x.n ? csum / (double)x.n : 0;
         if (!isfinite(vals[0]) && verbose)
@@ -206,10 +208,18 @@ static int run_fit(Exec *e, const NnmStep *st)
         }
     }
     free(idx);
+    /* NNM_TIMING=1: training throughput for bench/ (validation excluded) */
+    const char *timing = getenv("NNM_TIMING");
+    if (timing && *timing == '1')
+        fprintf(stderr, "nnmc: fit: %lld samples x %d epochs in %.3f s of training, %.3f s in all (%.0f samples/s)\n",
+                (long long)x.n, epochs, t_train, nnm_now() - t_start,
+                t_train > 0 ? (double)x.n * epochs / t_train : 0.0);
     return 0;
 }
 
-static int run_evaluate(Exec *e, const NnmStep *st)
+/* evaluate() and predict(): one pass over x without training.  predict
+ * keeps no result yet (its outputs are not printable in this version). */
+static int run_inference(Exec *e, const NnmStep *st)
 {
     const NnmModel *m = &e->p->models[st->model];
     Net *n = get_net(e, st->model);
@@ -222,32 +232,11 @@ static int run_evaluate(Exec *e, const NnmStep *st)
     progbar_start(&pb, stdout, x.n, verbose);
     double loss, acc;
     evaluate_view(n, &x, st->batch_size, &loss, &acc, verbose ? &pb : NULL);
-    set_result(e, st->result, m->metric_acc, 0, loss);
-    if (m->metric_acc)
-        set_result(e, st->result, 1, 1, acc);
-    return 0;
-}
-
-static int run_predict(Exec *e, const NnmStep *st)
-{
-    Net *n = get_net(e, st->model);
-    View x;
-    if (get_view(e, &st->x, &x))
-        return -1;
-    net_plan(n, st->batch_size);
-    Progbar pb;
-    int verbose = e->o->quiet ? 0 : st->verbose;
-    progbar_start(&pb, stdout, x.n, verbose);
-    int64_t *idx = nnm_xmalloc((size_t)st->batch_size * sizeof *idx);
-    for (int64_t s = 0; s < x.n; s += st->batch_size) {
-        int64_t b = NNM_MIN(st->batch_size, x.n - s);
-        for (int64_t i = 0; i < b; i++)
-            idx[i] = s + i;
-        load_batch(n, &x, idx, b);
-        net_forward(n, b, 0);
-        progbar_update(&pb, s + b, 0, NULL, NULL, s + b >= x.n);
+    if (st->kind == STEP_EVALUATE) {
+        set_result(e, st->result, m->metric_acc, 0, loss);
+        if (m->metric_acc)
+            set_result(e, st->result, 1, 1, acc);
     }
-    free(idx);
     return 0;
 }
 
@@ -342,8 +331,8 @@ int nnm_exec(const NnmProgram *p, const NnmRunOpts *o)
             fflush(stdout);
             break;
         case STEP_FIT: rc = run_fit(&e, st); break;
-        case STEP_EVALUATE: rc = run_evaluate(&e, st); break;
-        case STEP_PREDICT: rc = run_predict(&e, st); break;
+        case STEP_EVALUATE:
+        case STEP_PREDICT: rc = run_inference(&e, st); break;
         case STEP_SAVE:
         case STEP_LOAD: rc = run_weights(&e, st); break;
         }

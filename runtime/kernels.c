@@ -343,7 +343,7 @@ void nnm_optim_free(NnmOptState *st)
     memset(st, 0, sizeof *st);
 }
 
-void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g)
+void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *restrict w, const float *restrict g)
 {
     const int64_t n = st->n;
     double lr = o->lr;
@@ -351,7 +351,7 @@ void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g
         lr *= 1.0 / (1.0 + o->decay * (double)st->iterations);
     const double t = (double)(st->iterations + 1);
     const float eps = (float)o->epsilon;
-    float *a = st->s1, *b = st->s2, *c = st->s3;
+    float *restrict a = st->s1, *restrict b = st->s2, *restrict c = st->s3;
     switch ((NnmOptKind)o->kind) {
     case OPT_SGD: {
         const float lrf = (float)lr, mu = (float)o->momentum;

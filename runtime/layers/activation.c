@@ -13,19 +13,6 @@ static const ArgSpec args[] = {
 
 static void defaults(NnmLayer *l) { l->act = ACT_LINEAR; }
 
-static int infer(NnmLayer *l, char *err, size_t n)
-{
-    (void)err;
-    (void)n;
-    l->out = l->in;
-    l->nparams = 0;
-    return 0;
-}
-
-static int64_t scratch(const NnmLayer *l) { return shape_size(&l->in); }
-static int weights(const NnmLayer *l, WeightInfo out[2]) { (void)l; (void)out; return 0; }
-static void init(const NnmLayer *l, float *w, NnmRng *rng) { (void)l; (void)w; (void)rng; }
-
 static void forward(const LayerRun *r)
 {
     int64_t cols = shape_size(&r->l->in);
@@ -46,6 +33,7 @@ static void backward(const LayerRun *r)
 
 const LayerKind layer_activation = {
     .name = "Activation", .snake = "activation", .args = args, .defaults = defaults,
-    .infer = infer, .scratch = scratch, .weights = weights, .init = init, .forward = forward,
+    .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
+    .init = layer_no_init, .forward = forward,
     .backward = backward, .has_act = 1,
 };

@@ -12,19 +12,6 @@ static const ArgSpec args[] = {
 
 static void defaults(NnmLayer *l) { (void)l; }
 
-static int infer(NnmLayer *l, char *err, size_t n)
-{
-    (void)err;
-    (void)n;
-    l->out = l->in;
-    l->nparams = 0;
-    return 0;
-}
-
-static int64_t scratch(const NnmLayer *l) { return shape_size(&l->in); }
-static int weights(const NnmLayer *l, WeightInfo out[2]) { (void)l; (void)out; return 0; }
-static void init(const NnmLayer *l, float *w, NnmRng *rng) { (void)l; (void)w; (void)rng; }
-
 static void forward(const LayerRun *r)
 {
     int64_t n = r->batch * shape_size(&r->l->in);
@@ -54,6 +41,7 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_dropout = {
-    .name = "Dropout", .snake = "dropout", .args = args, .defaults = defaults, .infer = infer,
-    .scratch = scratch, .weights = weights, .init = init, .forward = forward, .backward = backward,
+    .name = "Dropout", .snake = "dropout", .args = args, .defaults = defaults,
+    .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
+    .init = layer_no_init, .forward = forward, .backward = backward,
 };

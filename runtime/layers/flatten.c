@@ -24,8 +24,6 @@ static int infer(NnmLayer *l, char *err, size_t n)
 }
 
 static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
-static int weights(const NnmLayer *l, WeightInfo out[2]) { (void)l; (void)out; return 0; }
-static void init(const NnmLayer *l, float *w, NnmRng *rng) { (void)l; (void)w; (void)rng; }
 
 static void forward(const LayerRun *r)
 {
@@ -40,5 +38,5 @@ static void backward(const LayerRun *r)
 
 const LayerKind layer_flatten = {
     .name = "Flatten", .snake = "flatten", .args = args, .defaults = defaults, .infer = infer,
-    .scratch = scratch, .weights = weights, .init = init, .forward = forward, .backward = backward,
+    .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init, .forward = forward, .backward = backward,
 };

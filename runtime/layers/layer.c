@@ -20,6 +20,31 @@ const LayerKind *layer_kind_find(const char *name)
     return NULL;
 }
 
+int layer_infer_same(NnmLayer *l, char *err, size_t errsize)
+{
+    (void)err;
+    (void)errsize;
+    l->out = l->in;
+    l->nparams = 0;
+    return 0;
+}
+
+int layer_no_weights(const NnmLayer *l, WeightInfo out[2])
+{
+    (void)l;
+    (void)out;
+    return 0;
+}
+
+void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng)
+{
+    (void)l;
+    (void)w;
+    (void)rng;
+}
+
+int64_t layer_scratch_input(const NnmLayer *l) { return shape_size(&l->in); }
+
 int64_t shape_size(const NnmShape *s)
 {
     int64_t n = 1;

@@ -71,6 +71,13 @@ typedef struct LayerKind {
 extern const LayerKind *const layer_kinds[LK_COUNT];
 const LayerKind *layer_kind_find(const char *name); /* NULL if unknown */
 
+/* Pieces shared by kinds without weights: output shape = input shape, no
+ * weights, nothing to initialise, and scratch of one input's size. */
+int layer_infer_same(NnmLayer *l, char *err, size_t errsize);
+int layer_no_weights(const NnmLayer *l, WeightInfo out[2]);
+void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng);
+int64_t layer_scratch_input(const NnmLayer *l);
+
 int64_t shape_size(const NnmShape *s);
 /* "(None, 28, 28)" */
 void shape_str(const NnmShape *s, char *buf, size_t size);

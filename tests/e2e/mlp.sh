@@ -2,16 +2,7 @@
 # tests/e2e/mlp.sh — trains a small MLP on 2,000 MNIST images: it must reach
 # 90% test accuracy; the same seed must give the same output and the same
 # weight file byte for byte; reloading the weights must give the same score.
-root=$(cd "$(dirname "$0")/../.." && pwd)
-NNMC=${NNMC:-./nnmc}
-case $NNMC in /*) ;; *) NNMC=$root/$NNMC ;; esac
-if [ ! -s "$root/data/mnist/train-images-idx3-ubyte.gz" ]; then
-    echo "FAIL e2e: no MNIST in data/ (run 'make data')"
-    exit 0
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
+source "$(dirname "$0")/lib.sh"
 mkdir a b
 (cd a && "$NNMC" run "$root/tests/e2e/mlp_small.nnm" --data "$root/data" --seed 7 >out 2>err)
 rc=$?

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# tests/e2e/features.sh — run-time behaviour on small slices of MNIST:
+# history and print, load_weights before fit, predict, classes= with a
+# run-time sample count, Fashion-MNIST, and bad data / weight files.
+source "$(dirname "$0")/lib.sh"
+run() { "$NNMC" run "$1" --data "$root/data" --threads 1 >out 2>err; }
+expect() { # name pattern file
+    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
+}
+
+cat >history.nnm <<'X'
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+model = Sequential([Dense(32, activation='relu', input_shape=(784,)), Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.save_weights('init.npz')
+s0 = model.evaluate(x_test[:500], y_test[:500], verbose=0)
+h = model.fit(x_train[:1000], y_train[:1000], epochs=2, verbose=1, validation_split=0.2)
+print('loss', h.history['loss'])
+print('val_acc', h.history['val_acc'])
+model.load_weights('init.npz')
+s1 = model.evaluate(x_test[:500], y_test[:500], verbose=0)
+print('same before and after reload:', s0, s1)
+p = model.predict(x_test[:100])
+print('score', s1[1], (1, 'two', 3.5, None, True))
+X
+run history.nnm
+expect train-on "Train on 800 samples, validate on 200 samples" out
+expect epoch-line "^800/800 \[==============================\] - .* - loss: .* - acc: .* - val_loss: .* - val_acc: " out
+expect history-list "^loss \[[0-9.e-]*, [0-9.e-]*\]$" out
+expect history-val "^val_acc \[" out
+same=$(sed -n 's/^same before and after reload: \(\[.*\]\) \(\[.*\]\)$/\1|\2/p' out)
+if [ -n "$same" ] && [ "${same%%|*}" = "${same##*|}" ]; then
+    echo "ok load-weights-before-fit-restores"; else echo "FAIL load-weights-before-fit-restores"; grep same out; fi
+expect print-repr "(1, 'two', 3.5, None, True)" out
+
+cat >classes.nnm <<'X'
+(x_train, y_train), (x_test, y_test) = mnist.load_data(classes=[2, 3])
+x_train = x_train.reshape(12000, 784)
+model = Sequential([Dense(1, activation='sigmoid', input_shape=(784,))])
+model.compile(loss='binary_crossentropy', optimizer='sgd')
+model.fit(x_train, y_train)
+X
+run classes.nnm
+[ $? -eq 1 ] && echo "ok classes-count-checked" || echo "FAIL classes-count-checked"
+expect classes-count-message "reshaped for 12000 samples, but the data has 12089" err
+
+if [ -e "$root/data/fashion-mnist/t10k-images-idx3-ubyte.gz" ] || [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+    cat >fashion.nnm <<'X'
+(x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
+model = Sequential([Flatten(input_shape=(28, 28)), Dense(10, activation='softmax')])
+model.compile(loss='sparse_categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(x_train[:2000], y_train[:2000], epochs=3, verbose=0)
+print('fashion', model.evaluate(x_test, y_test, verbose=0)[1])
+X
+    run fashion.nnm
+    if awk '/^fashion/ { exit !($2 > 0.6) }' out; then echo "ok fashion-mnist"; else echo "FAIL fashion-mnist"; cat out err; fi
+else
+    echo "SKIP fashion-mnist: dataset-fashion-mnist is not installed"
+fi
+
+# bad data: a truncated image file, named in the message
+mkdir -p bad/mnist
+cp "$root"/data/mnist/*.gz bad/mnist/
+gzip -dc "$root/data/mnist/train-images-idx3-ubyte.gz" | head -c 100000 | gzip -1 >bad/mnist/train-images-idx3-ubyte.gz
+"$NNMC" run history.nnm --data bad >out 2>err
+[ $? -eq 1 ] && echo "ok truncated-data-status" || echo "FAIL truncated-data-status"
+expect truncated-data-named "bad/mnist/train-images-idx3-ubyte.gz: truncated" err
+
+# bad weights: another model's file
+cat >wrong.nnm <<'X'
+model = Sequential([Dense(16, input_shape=(784,)), Dense(10)])
+model.load_weights('init.npz')
+X
+run wrong.nnm
+[ $? -eq 1 ] && echo "ok wrong-weights-status" || echo "FAIL wrong-weights-status"
+expect wrong-weights-named "init.npz: array 'dense_1/kernel:0' has shape (784, 32) but the model needs (784, 16)" err
+run nothere.nnm
+expect missing-model-file "nothere.nnm: cannot open" err
