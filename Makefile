@@ -53,7 +53,7 @@ $(B)/%.o: %.c
 
 UNIT    := $(B)/test_unit
 $(UNIT): tests/unit/test_unit.c $(RT_OBJ)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 test: all $(UNIT)
 	@bash tests/run.sh ./$(BIN) $(UNIT)

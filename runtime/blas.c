@@ -1,5 +1,6 @@
 /* runtime/blas.c — see blas.h. */
 #include "blas.h"
+#include "parallel.h"
 
 #if NNM_USE_CBLAS
 #include <cblas.h>
@@ -14,10 +15,10 @@ const char *nnm_blas_name(void) { return use_ref ? "reference" : "OpenBLAS"; }
 void nnm_blas_set_threads(int n)
 {
 #if NNM_USE_CBLAS
-    openblas_set_num_threads(n);
-#else
-    (void)n;
+    /* OpenBLAS stays single-threaded: nnmc's own threads split the work */
+    openblas_set_num_threads(1);
 #endif
+    nnm_par_init(n);
 }
 
 void nnm_sgemm_ref(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
@@ -41,18 +42,40 @@ void nnm_sgemm_ref(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
     }
 }
 
+typedef struct {
+    int ta, tb;
+    int64_t m, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+} Gemm;
+
+/* Columns [j0, j1) of C: each element's sum is computed exactly as in the
+ * undivided product, so the split does not change any figure. */
+static void gemm_cols(void *p, int64_t j0, int64_t j1)
+{
+    const Gemm *g = p;
+    const float *b = g->tb ? g->b + j0 * g->ldb : g->b + j0;
+#if NNM_USE_CBLAS
+    if (!use_ref) {
+        cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+                    (blasint)g->m, (blasint)(j1 - j0), (blasint)g->k, g->alpha, g->a, (blasint)g->lda,
+                    b, (blasint)g->ldb, g->beta, g->c + j0, (blasint)g->ldc);
+        return;
+    }
+#endif
+    nnm_sgemm_ref(g->ta, g->tb, g->m, j1 - j0, g->k, g->alpha, g->a, g->lda, b, g->ldb, g->beta,
+                  g->c + j0, g->ldc);
+}
+
 void nnm_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
     if (m == 0 || n == 0)
         return;
-#if NNM_USE_CBLAS
-    if (!use_ref) {
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb,
-                    beta, c, (blasint)ldc);
-        return;
-    }
-#endif
-    nnm_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    Gemm g = {ta, tb, m, k, lda, ldb, ldc, alpha, beta, a, b, c};
+    /* split the columns of C between the threads when the product is big
+     * enough to pay for the hand-over (about 10 microseconds) */
+    int64_t flops = 2 * m * n * k;
+    nnm_par_for(n, 16, flops >= 2000000 && n >= 64 ? 64 : n + 1, gemm_cols, &g);
 }

@@ -1,6 +1,7 @@
 /* runtime/kernels.c — see kernels.h.  Formulas follow Keras 2.2.4 with the
  * TensorFlow backend (../shared/keras-reference.md, sections 1.3-1.5). */
 #include "kernels.h"
+#include "parallel.h"
 #include "util.h"
 
 #include <math.h>
@@ -19,7 +20,7 @@ static float sigmoidf(float z)
 #define SELU_SCALE 1.0507009873554805f
 #define SELU_ALPHA 1.6732632423543772f
 
-void nnm_act_forward(int act, float alpha, int64_t rows, int64_t cols, const float *z, float *y)
+static void act_forward(int act, float alpha, int64_t rows, int64_t cols, const float *z, float *y)
 {
     int64_t n = rows * cols;
     switch ((NnmAct)act) {
@@ -96,8 +97,8 @@ void nnm_act_forward(int act, float alpha, int64_t rows, int64_t cols, const flo
     NNM_UNREACHABLE();
 }
 
-void nnm_act_backward(int act, float alpha, int64_t rows, int64_t cols, const float *z,
-                      const float *y, float *g)
+static void act_backward(int act, float alpha, int64_t rows, int64_t cols, const float *z,
+                         const float *y, float *g)
 {
     int64_t n = rows * cols;
     switch ((NnmAct)act) {
@@ -172,6 +173,40 @@ void nnm_act_backward(int act, float alpha, int64_t rows, int64_t cols, const fl
         break;
     }
     NNM_UNREACHABLE();
+}
+
+/* The elementwise passes split the batch by rows between the threads. */
+typedef struct {
+    int act, back;
+    float alpha;
+    int64_t cols;
+    const float *z, *y;
+    float *out;
+} ActJob;
+
+static void act_rows(void *p, int64_t r0, int64_t r1)
+{
+    const ActJob *j = p;
+    int64_t o = r0 * j->cols;
+    if (j->back)
+        act_backward(j->act, j->alpha, r1 - r0, j->cols, j->z + o, j->y + o, j->out + o);
+    else
+        act_forward(j->act, j->alpha, r1 - r0, j->cols, j->z + o, j->out + o);
+}
+
+#define PAR_MIN_VALUES 32768 /* below this, one thread is faster */
+
+void nnm_act_forward(int act, float alpha, int64_t rows, int64_t cols, const float *z, float *y)
+{
+    ActJob j = {act, 0, alpha, cols, z, NULL, y};
+    nnm_par_for(rows, 1, cols * rows >= PAR_MIN_VALUES ? 2 : rows + 1, act_rows, &j);
+}
+
+void nnm_act_backward(int act, float alpha, int64_t rows, int64_t cols, const float *z,
+                      const float *y, float *g)
+{
+    ActJob j = {act, 1, alpha, cols, z, y, g};
+    nnm_par_for(rows, 1, cols * rows >= PAR_MIN_VALUES ? 2 : rows + 1, act_rows, &j);
 }
 
 void nnm_add_bias(int64_t rows, int64_t cols, const float *bias, float *y)
@@ -343,70 +378,75 @@ void nnm_optim_free(NnmOptState *st)
     memset(st, 0, sizeof *st);
 }
 
-void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *restrict w, const float *restrict g)
+/* One step's scalars, computed once; the per-parameter loops below run on
+ * ranges of the parameters, possibly in parallel. */
+typedef struct {
+    const NnmOptim *o;
+    NnmOptState *st;
+    float *w;
+    const float *g;
+    float lr, eps, rho, one_rho, mu, b1, b2, ob1, ob2, lr_t;
+    float fg, fm, fv, one_mc, mc1; /* Nadam */
+} Step;
+
+static void optim_range(void *p, int64_t lo, int64_t hi)
 {
-    const int64_t n = st->n;
-    double lr = o->lr;
-    if (o->decay > 0)
-        lr *= 1.0 / (1.0 + o->decay * (double)st->iterations);
-    const double t = (double)(st->iterations + 1);
-    const float eps = (float)o->epsilon;
-    float *restrict a = st->s1, *restrict b = st->s2, *restrict c = st->s3;
-    switch ((NnmOptKind)o->kind) {
+    const Step *s = p;
+    float *restrict w = s->w;
+    const float *restrict g = s->g;
+    float *restrict a = s->st->s1, *restrict b = s->st->s2, *restrict c = s->st->s3;
+    const float lr = s->lr, eps = s->eps;
+    switch ((NnmOptKind)s->o->kind) {
     case OPT_SGD: {
-        const float lrf = (float)lr, mu = (float)o->momentum;
+        const float mu = s->mu;
         if (!a) {
-            for (int64_t i = 0; i < n; i++)
-                w[i] -= lrf * g[i];
-        } else if (o->nesterov) {
-            for (int64_t i = 0; i < n; i++) {
-                float v = mu * a[i] - lrf * g[i];
+            for (int64_t i = lo; i < hi; i++)
+                w[i] -= lr * g[i];
+        } else if (s->o->nesterov) {
+            for (int64_t i = lo; i < hi; i++) {
+                float v = mu * a[i] - lr * g[i];
                 a[i] = v;
-                w[i] += mu * v - lrf * g[i];
+                w[i] += mu * v - lr * g[i];
             }
         } else {
-            for (int64_t i = 0; i < n; i++) {
-                float v = mu * a[i] - lrf * g[i];
+            for (int64_t i = lo; i < hi; i++) {
+                float v = mu * a[i] - lr * g[i];
                 a[i] = v;
                 w[i] += v;
             }
         }
-        break;
+        return;
     }
     case OPT_RMSPROP: {
-        const float lrf = (float)lr, rho = (float)o->rho, one_rho = (float)(1.0 - o->rho);
-        for (int64_t i = 0; i < n; i++) {
+        const float rho = s->rho, one_rho = s->one_rho;
+        for (int64_t i = lo; i < hi; i++) {
             float acc = rho * a[i] + one_rho * g[i] * g[i];
             a[i] = acc;
-            w[i] -= lrf * g[i] / (sqrtf(acc) + eps);
+            w[i] -= lr * g[i] / (sqrtf(acc) + eps);
         }
-        break;
+        return;
     }
-    case OPT_ADAGRAD: {
-        const float lrf = (float)lr;
-        for (int64_t i = 0; i < n; i++) {
+    case OPT_ADAGRAD:
+        for (int64_t i = lo; i < hi; i++) {
             float acc = a[i] + g[i] * g[i];
             a[i] = acc;
-            w[i] -= lrf * g[i] / (sqrtf(acc) + eps);
+            w[i] -= lr * g[i] / (sqrtf(acc) + eps);
         }
-        break;
-    }
+        return;
     case OPT_ADADELTA: {
-        const float lrf = (float)lr, rho = (float)o->rho, one_rho = (float)(1.0 - o->rho);
-        for (int64_t i = 0; i < n; i++) {
+        const float rho = s->rho, one_rho = s->one_rho;
+        for (int64_t i = lo; i < hi; i++) {
             float acc = rho * a[i] + one_rho * g[i] * g[i];
             float upd = g[i] * sqrtf(b[i] + eps) / sqrtf(acc + eps);
             a[i] = acc;
-            w[i] -= lrf * upd;
+            w[i] -= lr * upd;
             b[i] = rho * b[i] + one_rho * upd * upd;
         }
-        break;
+        return;
     }
     case OPT_ADAM: {
-        const float lr_t = (float)(lr * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
-        const float b1 = (float)o->beta_1, b2 = (float)o->beta_2;
-        const float ob1 = (float)(1.0 - o->beta_1), ob2 = (float)(1.0 - o->beta_2);
-        for (int64_t i = 0; i < n; i++) {
+        const float b1 = s->b1, b2 = s->b2, ob1 = s->ob1, ob2 = s->ob2, lr_t = s->lr_t;
+        for (int64_t i = lo; i < hi; i++) {
             float m = b1 * a[i] + ob1 * g[i];
             float v = b2 * b[i] + ob2 * g[i] * g[i];
             a[i] = m;
@@ -417,12 +457,11 @@ void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *restrict w, const
             }
             w[i] -= lr_t * m / (sqrtf(v) + eps);
         }
-        break;
+        return;
     }
     case OPT_ADAMAX: {
-        const float lr_t = (float)(lr / (1.0 - pow(o->beta_1, t)));
-        const float b1 = (float)o->beta_1, b2 = (float)o->beta_2, ob1 = (float)(1.0 - o->beta_1);
-        for (int64_t i = 0; i < n; i++) {
+        const float b1 = s->b1, b2 = s->b2, ob1 = s->ob1, lr_t = s->lr_t;
+        for (int64_t i = lo; i < hi; i++) {
             float m = b1 * a[i] + ob1 * g[i];
             float u = b2 * b[i], ag = fabsf(g[i]);
             u = u > ag ? u : ag;
@@ -430,32 +469,55 @@ void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *restrict w, const
             b[i] = u;
             w[i] -= lr_t * m / (u + eps);
         }
-        break;
+        return;
     }
     case OPT_NADAM: {
-        /* Keras 2.2.4: momentum schedule of Dozat (2016); `decay` is not used. */
-        double sd = o->schedule_decay, b1 = o->beta_1, b2 = o->beta_2;
+        const float b1 = s->b1, b2 = s->b2, ob1 = s->ob1, ob2 = s->ob2;
+        const float fg = s->fg, fm = s->fm, fv = s->fv, one_mc = s->one_mc, mc1 = s->mc1;
+        for (int64_t i = lo; i < hi; i++) {
+            float gp = g[i] * fg;
+            float m = b1 * a[i] + ob1 * g[i];
+            float v = b2 * b[i] + ob2 * g[i] * g[i];
+            a[i] = m;
+            b[i] = v;
+            float mbar = one_mc * gp + mc1 * (m * fm);
+            w[i] -= lr * mbar / (sqrtf(v * fv) + eps);
+        }
+        return;
+    }
+    case OPT_COUNT:
+        break;
+    }
+    NNM_UNREACHABLE();
+}
+
+void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g)
+{
+    double lr = o->lr;
+    if (o->decay > 0 && o->kind != OPT_NADAM)
+        lr *= 1.0 / (1.0 + o->decay * (double)st->iterations);
+    const double t = (double)(st->iterations + 1);
+    Step s = {.o = o, .st = st, .w = w, .g = g, .lr = (float)lr, .eps = (float)o->epsilon,
+              .rho = (float)o->rho, .one_rho = (float)(1.0 - o->rho), .mu = (float)o->momentum,
+              .b1 = (float)o->beta_1, .b2 = (float)o->beta_2, .ob1 = (float)(1.0 - o->beta_1),
+              .ob2 = (float)(1.0 - o->beta_2)};
+    if (o->kind == OPT_ADAM)
+        s.lr_t = (float)(lr * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
+    if (o->kind == OPT_ADAMAX)
+        s.lr_t = (float)(lr / (1.0 - pow(o->beta_1, t)));
+    if (o->kind == OPT_NADAM) {
+        /* Keras 2.2.4: the momentum schedule of Dozat (2016); no `decay` */
+        double sd = o->schedule_decay, b1 = o->beta_1;
         double mc_t = b1 * (1.0 - 0.5 * pow(0.96, t * sd));
         double mc_t1 = b1 * (1.0 - 0.5 * pow(0.96, (t + 1) * sd));
         double ms_new = st->m_schedule * mc_t, ms_next = st->m_schedule * mc_t * mc_t1;
         st->m_schedule = ms_new;
-        const float fg = (float)(1.0 / (1.0 - ms_new)), fm = (float)(1.0 / (1.0 - ms_next));
-        const float fv = (float)(1.0 / (1.0 - pow(b2, t)));
-        const float b1f = (float)b1, b2f = (float)b2, ob1 = (float)(1.0 - b1), ob2 = (float)(1.0 - b2);
-        const float one_mc = (float)(1.0 - mc_t), mc1 = (float)mc_t1, lrf = (float)o->lr;
-        for (int64_t i = 0; i < n; i++) {
-            float gp = g[i] * fg;
-            float m = b1f * a[i] + ob1 * g[i];
-            float v = b2f * b[i] + ob2 * g[i] * g[i];
-            a[i] = m;
-            b[i] = v;
-            float mbar = one_mc * gp + mc1 * (m * fm);
-            w[i] -= lrf * mbar / (sqrtf(v * fv) + eps);
-        }
-        break;
+        s.fg = (float)(1.0 / (1.0 - ms_new));
+        s.fm = (float)(1.0 / (1.0 - ms_next));
+        s.fv = (float)(1.0 / (1.0 - pow(o->beta_2, t)));
+        s.one_mc = (float)(1.0 - mc_t);
+        s.mc1 = (float)mc_t1;
     }
-    case OPT_COUNT:
-        NNM_UNREACHABLE();
-    }
+    nnm_par_for(st->n, 16, 1 << 15, optim_range, &s);
     st->iterations++;
 }

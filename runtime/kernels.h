@@ -49,5 +49,5 @@ typedef struct {
 } NnmOptState;
 void nnm_optim_init(NnmOptState *st, const NnmOptim *o, int64_t n);
 void nnm_optim_free(NnmOptState *st);
-void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *restrict w, const float *restrict g);
+void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g);
 #endif

@@ -55,8 +55,11 @@ char *nnm_xstrdup(const char *s)
     return memcpy(nnm_xmalloc(n), s, n);
 }
 
+long nnm_alloc_count;
+
 float *nnm_alloc_floats(int64_t n)
 {
+    nnm_alloc_count++;
     void *p = NULL;
     if (n < 0 || (uint64_t)n > SIZE_MAX / sizeof(float) - 64)
         oom();

@@ -31,8 +31,11 @@ void *nnm_xcalloc(size_t n, size_t size);
 void *nnm_xrealloc(void *p, size_t n);
 char *nnm_xstrdup(const char *s);
 
-/* Page-aligned (64-byte) zeroed float buffer for kernels; free with nnm_free_aligned. */
+/* 64-byte aligned zeroed float buffer for kernels; free with nnm_free_aligned.
+ * nnm_alloc_count counts the calls, so tests can check that no training
+ * step allocates. */
 float *nnm_alloc_floats(int64_t n);
+extern long nnm_alloc_count;
 void nnm_free_aligned(void *p);
 
 /* Python's repr() of a float: the shortest string that reads back as the

@@ -4,7 +4,7 @@
 # weight file byte for byte; reloading the weights must give the same score.
 source "$(dirname "$0")/lib.sh"
 mkdir a b
-(cd a && "$NNMC" run "$root/tests/e2e/mlp_small.nnm" --data "$root/data" --seed 7 >out 2>err)
+(cd a && "$NNMC" run "$root/tests/e2e/mlp_small.nnm" --data "$root/data" --seed 7 --threads 2 >out 2>err)
 rc=$?
 [ $rc -eq 0 ] && echo "ok e2e-runs" || { echo "FAIL e2e-runs (exit $rc)"; cat a/err; exit 0; }
 acc=$(sed -n 's/^Test accuracy: //p' a/out)
@@ -15,6 +15,9 @@ if awk -v a="$acc" 'BEGIN { exit !(a >= 0.90) }'; then echo "ok e2e-accuracy-90"
 strip() { sed -E 's/ - [0-9]+s( [0-9]+[mu]?s\/step)?//' "$1"; }
 if diff <(strip a/out) <(strip b/out) >/dev/null; then echo "ok e2e-same-seed-same-output"; else echo "FAIL e2e-same-seed-same-output"; diff <(strip a/out) <(strip b/out) | head; fi
 if cmp -s a/small.weights.npz b/small.weights.npz; then echo "ok e2e-same-seed-same-weights"; else echo "FAIL e2e-same-seed-same-weights"; fi
+mkdir c
+(cd c && "$NNMC" run "$root/tests/e2e/mlp_small.nnm" --data "$root/data" --seed 7 --threads 1 >out 2>err)
+if cmp -s a/small.weights.npz c/small.weights.npz; then echo "ok e2e-same-weights-any-thread-count"; else echo "FAIL e2e-same-weights-any-thread-count"; fi
 (cd a && "$NNMC" run "$root/tests/e2e/mlp_reload.nnm" --data "$root/data" >reload 2>err)
 acc2=$(sed -n 's/^Test accuracy: //p' a/reload)
 if [ -n "$acc2" ] && [ "$acc2" = "$acc" ]; then echo "ok e2e-reload-same-score"; else echo "FAIL e2e-reload-same-score ($acc2 vs $acc)"; cat a/err; fi

@@ -166,6 +166,43 @@ static void test_layer_grads(void)
         }
 }
 
+/* net_plan() allocates everything: training steps allocate nothing. */
+static void test_no_alloc_per_batch(void)
+{
+    NnmRng rng;
+    nnm_rng_seed(&rng, 1, 1);
+    NnmShape s = {1, {20, 0, 0, 0}};
+    NnmLayer L[3];
+    L[0] = mk_layer(LK_DENSE, &s);
+    L[0].units = 16;
+    L[0].act = ACT_RELU;
+    finish_layer(&L[0]);
+    L[1] = mk_layer(LK_DROPOUT, &L[0].out);
+    L[1].rate = 0.5;
+    finish_layer(&L[1]);
+    L[2] = mk_layer(LK_DENSE, &L[1].out);
+    L[2].units = 4;
+    L[2].act = ACT_SOFTMAX;
+    finish_layer(&L[2]);
+    NnmOptim adam = {.kind = OPT_ADAM, .lr = 0.001, .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-7};
+    NnmModel m = {.nlayers = 3, .layers = L, .input = s, .compiled = 1, .loss = LOSS_CCE, .optim = adam};
+    Net n;
+    net_init(&n, &m, &rng, 1);
+    net_plan(&n, 8);
+    long before = nnm_alloc_count;
+    for (int step = 0; step < 10; step++) {
+        int64_t b = step % 2 ? 8 : 5; /* a partial last batch is planned for too */
+        double c;
+        net_forward(&n, b, 1);
+        net_loss(&n, b, &c);
+        net_backward(&n, b);
+        net_update(&n);
+    }
+    net_plan(&n, 8);
+    CHECK(nnm_alloc_count == before, "%ld buffers allocated during training steps", nnm_alloc_count - before);
+    net_free(&n);
+}
+
 /* The fused log-softmax cross-entropy agrees with the Keras formula (away
  * from the clipping at 1e-7). */
 static void test_fused_loss(void)
@@ -419,6 +456,7 @@ int main(void)
         return 2;
     test_layer_grads();
     test_fused_loss();
+    test_no_alloc_per_batch();
     test_optimizers();
     test_sgemm();
     test_idx(dir);

@@ -1,0 +1,126 @@
+/* runtime/parallel.c — see parallel.h.
+ *
+ * One job at a time: the caller publishes (fn, arg, n), bumps `gen`, runs
+ * range 0 itself and waits for the helpers' `done` count.  Helpers spin for
+ * a short while on `gen` (batches come back to back, so waking is usually
+ * immediate) and then sleep on a condition variable. */
+#include "parallel.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
+
+#define MAX_THREADS 64
+
+static struct {
+    int n;
+    pthread_t tid[MAX_THREADS];
+    NnmRangeFn fn;
+    void *arg;
+    int64_t total, align;
+    atomic_uint gen;
+    atomic_int done;
+    atomic_int stop;
+    atomic_int sleepers;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} P = {.n = 1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void range_of(int part, int parts, int64_t total, int64_t align, int64_t *b, int64_t *e)
+{
+    int64_t chunks = (total + align - 1) / align;
+    int64_t cb = chunks * part / parts, ce = chunks * (part + 1) / parts;
+    *b = NNM_MIN(cb * align, total);
+    *e = NNM_MIN(ce * align, total);
+}
+
+static void *helper(void *p)
+{
+    int id = (int)(intptr_t)p;
+    unsigned seen = 0;
+    for (;;) {
+        unsigned g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen &&
+               !atomic_load(&P.stop)) {
+            if (++spins < 20000)
+                continue;
+            pthread_mutex_lock(&P.mu);
+            atomic_fetch_add(&P.sleepers, 1);
+            while (atomic_load(&P.gen) == seen && !atomic_load(&P.stop))
+                pthread_cond_wait(&P.cv, &P.mu);
+            atomic_fetch_sub(&P.sleepers, 1);
+            pthread_mutex_unlock(&P.mu);
+            spins = 0;
+        }
+        if (atomic_load(&P.stop))
+            return NULL;
+        seen = g;
+        int64_t b, e;
+        range_of(id, P.n, P.total, P.align, &b, &e);
+        if (b < e)
+            P.fn(P.arg, b, e);
+        atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
+    }
+}
+
+void nnm_par_init(int n)
+{
+    if (n < 1)
+        n = 1;
+    if (n > MAX_THREADS)
+        n = MAX_THREADS;
+    if (n == P.n)
+        return;
+    nnm_par_shutdown();
+    atomic_store(&P.stop, 0);
+    P.n = n;
+    for (int i = 1; i < n; i++)
+        if (pthread_create(&P.tid[i], NULL, helper, (void *)(intptr_t)i) != 0) {
+            P.n = i; /* fewer threads: still correct */
+            break;
+        }
+}
+
+void nnm_par_shutdown(void)
+{
+    if (P.n <= 1)
+        return;
+    pthread_mutex_lock(&P.mu);
+    atomic_store(&P.stop, 1);
+    pthread_cond_broadcast(&P.cv);
+    pthread_mutex_unlock(&P.mu);
+    for (int i = 1; i < P.n; i++)
+        pthread_join(P.tid[i], NULL);
+    P.n = 1;
+}
+
+int nnm_par_threads(void) { return P.n; }
+
+void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg)
+{
+    if (n <= 0)
+        return;
+    if (P.n <= 1 || n < min_split) {
+        fn(arg, 0, n);
+        return;
+    }
+    P.fn = fn;
+    P.arg = arg;
+    P.total = n;
+    P.align = align > 0 ? align : 1;
+    atomic_store_explicit(&P.done, 0, memory_order_relaxed);
+    atomic_fetch_add(&P.gen, 1); /* seq_cst: pairs with the sleepers check */
+    if (atomic_load(&P.sleepers)) {
+        pthread_mutex_lock(&P.mu);
+        pthread_cond_broadcast(&P.cv);
+        pthread_mutex_unlock(&P.mu);
+    }
+    int64_t b, e;
+    range_of(0, P.n, n, P.align, &b, &e);
+    if (b < e)
+        fn(arg, b, e);
+    while (atomic_load_explicit(&P.done, memory_order_acquire) < P.n - 1)
+        sched_yield();
+}

@@ -1,0 +1,24 @@
+/* runtime/parallel.h — nnmc's own small thread pool.
+ *
+ * nnmc runs OpenBLAS single-threaded and splits the work itself, so that
+ * GEMMs and the elementwise passes between them (activations, optimizer
+ * updates) share the same threads and never oversubscribe the cores:
+ * threads = --threads, and OpenBLAS adds none.  Work is split into
+ * contiguous ranges whose bounds do not depend on timing, and no range's
+ * result depends on another's, so figures are the same for any number of
+ * threads. */
+#ifndef NNM_PARALLEL_H
+#define NNM_PARALLEL_H
+#include <stdint.h>
+
+typedef void (*NnmRangeFn)(void *arg, int64_t begin, int64_t end);
+
+/* Starts n-1 helper threads (n >= 1); idempotent per n. */
+void nnm_par_init(int n);
+void nnm_par_shutdown(void);
+int nnm_par_threads(void);
+/* Calls fn over [0, n) split into one range per thread; ranges are
+ * multiples of `align` (except the last), and the work is done inline when
+ * n < min_split. */
+void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg);
+#endif
