@@ -36,16 +36,17 @@ t check-ok 0 "$NNMC" check models/mnist_mlp.nnm
 has check-total "$tmp/out" "Total params: 669,706"
 
 # 200,000 nested brackets, a 200,000-long unary chain, a long attribute chain
-awk 'BEGIN { s = "x = "; for (i = 0; i < 200000; i++) s = s "("; print s "1" }' >"$tmp/deep.nnm"
+rep() { yes "$1" | head -n 200000 | tr -d '\n'; } # 200,000 copies of $1
+{ printf 'x = '; rep '('; echo 1; } >"$tmp/deep.nnm"
 t deep-brackets 1 "$NNMC" check "$tmp/deep.nnm"
 has deep-brackets-msg "$tmp/err" "nested too deeply"
-awk 'BEGIN { s = "x = "; for (i = 0; i < 200000; i++) s = s "-"; print s "1" }' >"$tmp/unary.nnm"
+{ printf 'x = '; rep '-'; echo 1; } >"$tmp/unary.nnm"
 t deep-unary 1 "$NNMC" check "$tmp/unary.nnm"
-awk 'BEGIN { s = "x = a"; for (i = 0; i < 200000; i++) s = s ".b"; print s }' >"$tmp/attr.nnm"
+{ printf 'x = a'; rep '.b'; echo; } >"$tmp/attr.nnm"
 t deep-attr 1 "$NNMC" check "$tmp/attr.nnm"
-awk 'BEGIN { s = "x = 1"; for (i = 0; i < 200000; i++) s = s " + 1"; print s }' >"$tmp/sum.nnm"
+{ printf 'x = 1'; rep ' + 1'; echo; } >"$tmp/sum.nnm"
 t long-sum 1 "$NNMC" check "$tmp/sum.nnm"
-awk 'BEGIN { s = "x = ["; for (i = 0; i < 200000; i++) s = s "1, "; print s "1]" }' >"$tmp/list.nnm"
+{ printf 'x = ['; rep '1, '; echo '1]'; } >"$tmp/list.nnm"
 t long-list 0 "$NNMC" check "$tmp/list.nnm"
 awk 'BEGIN { for (i = 0; i < 5000; i++) print "x = (1 +)" }' >"$tmp/many.nnm"
 t many-errors 1 "$NNMC" check "$tmp/many.nnm"
