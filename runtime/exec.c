@@ -89,9 +89,12 @@ static void load_batch(Net *n, const View *v, const int64_t *idx, int64_t b)
     }
 }
 
-/* Mean loss and accuracy over a view, in batches, without training. */
+/* Mean loss and accuracy over a view, in batches, without training.  The
+ * progress bar (evaluate(verbose=1)) ends with the loss and metrics. */
 static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, double *acc, Progbar *pb)
 {
+    static const char *const names[2] = {"loss", "acc"};
+    int nm = n->m->metric_acc ? 2 : 1;
     int64_t *idx = nnm_xmalloc((size_t)(bs > 0 ? bs : 1) * sizeof *idx);
     double lsum = 0, csum = 0;
     for (int64_t s = 0; s < v->n; s += bs) {
@@ -103,8 +106,10 @@ static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, doubl
         double c;
         lsum += net_loss(n, b, &c);
         csum += c;
-        if (pb)
-            progbar_update(pb, s + b, 0, NULL, NULL, s + b >= v->n);
+        if (pb) {
+            double vals[2] = {lsum / (double)(s + b), csum / (double)(s + b)};
+            progbar_update(pb, s + b, nm, names, vals, s + b >= v->n);
+        }
     }
     free(idx);
     *loss = v->n ? lsum / (double)v->n : 0;

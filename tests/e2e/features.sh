@@ -18,7 +18,7 @@ h = model.fit(x_train[:1000], y_train[:1000], epochs=2, verbose=1, validation_sp
 print('loss', h.history['loss'])
 print('val_acc', h.history['val_acc'])
 model.load_weights('init.npz')
-s1 = model.evaluate(x_test[:500], y_test[:500], verbose=0)
+s1 = model.evaluate(x_test[:500], y_test[:500], verbose=1)
 print('same before and after reload:', s0, s1)
 p = model.predict(x_test[:100])
 print('score', s1[1], (1, 'two', 3.5, None, True))
@@ -31,6 +31,7 @@ expect history-val "^val_acc \[" out
 same=$(sed -n 's/^same before and after reload: \(\[.*\]\) \(\[.*\]\)$/\1|\2/p' out)
 if [ -n "$same" ] && [ "${same%%|*}" = "${same##*|}" ]; then
     echo "ok load-weights-before-fit-restores"; else echo "FAIL load-weights-before-fit-restores"; grep same out; fi
+expect evaluate-bar "^500/500 \[==============================\] - [0-9]*s [0-9]*[mu]*s/step - loss: [0-9.]* - acc: [0-9.]*$" out
 expect print-repr "(1, 'two', 3.5, None, True)" out
 
 cat >classes.nnm <<'X'
@@ -76,3 +77,17 @@ run wrong.nnm
 expect wrong-weights-named "init.npz: array 'dense_1/kernel:0' has shape (784, 32) but the model needs (784, 16)" err
 run nothere.nnm
 expect missing-model-file "nothere.nnm: cannot open" err
+
+# on a terminal the bar is redrawn in place, with an ETA
+if command -v script >/dev/null; then
+    cat >tty.nnm <<'X'
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+model = Sequential([Dense(256, activation='relu', input_shape=(784,)), Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+model.fit(x_train[:30000], y_train[:30000], batch_size=16, epochs=1)
+X
+    script -qec "$NNMC run tty.nnm --data $root/data --threads 1" /dev/null >out 2>&1
+    if grep -q $'\r' out && grep -q "ETA: " out; then echo "ok tty-progress-redrawn"; else echo "FAIL tty-progress-redrawn"; head -c 300 out; fi
+    n=$(grep -c "30000/30000" out)
+    [ "$n" = 1 ] && echo "ok tty-one-final-line" || echo "FAIL tty-one-final-line ($n)"
+fi
