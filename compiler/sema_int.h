@@ -74,4 +74,40 @@ Value *keras_array_scale(Sema *s, const Ast *n, Value *arr, Value *by, const Ast
 Value *keras_array_index(Sema *s, const Ast *n, Value *arr, const Ast *ix);
 Value *keras_history_key(Sema *s, Value *d, const Ast *key);
 void keras_finish(Sema *s);
+
+/* keras.c: building the program */
+NnmStep *add_step(Sema *s, NnmStepKind kind, const Ast *at);
+void print_text(Sema *s, const Ast *at, const char *text, int chatter);
+int shape_from(Sema *s, const Value *v, const Ast *at, const char *what, NnmShape *out);
+int name_lookup(Sema *s, const Value *v, const Ast *at, const char *what, const char *const *names,
+                int n, const char *const *alias_from, const char *const *alias_to, int *out);
+void optim_defaults(NnmOptim *o, int kind);
+Value *make_layer(Sema *s, int kind, const Args *a);
+Value *make_input(Sema *s, const Args *a);
+Value *make_optim(Sema *s, int kind, const Args *a);
+
+/* model.c */
+void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at);
+Value *make_sequential(Sema *s, const Args *a);
+int64_t model_params(const ModelV *m);
+const char *summary_text(Sema *s, const ModelV *m);
+int freeze(Sema *s, ModelV *m, const Ast *at);
+int want_compiled(Sema *s, ModelV *m, const Ast *at, const char *what);
+void model_compile(Sema *s, ModelV *m, const Args *a);
+int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at);
+Value *model_fit(Sema *s, ModelV *m, const Args *a);
+Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict);
+void model_weights(Sema *s, ModelV *m, const Args *a, int load);
+
+/* arrays.c */
+Value *array_copy(Sema *s, const Value *a);
+Value *load_data(Sema *s, int source, const Args *a);
+Value *sample_count(Sema *s, const ArrayV *a);
+Value *array_reshape(Sema *s, Value *av, const Args *a);
+Value *to_categorical(Sema *s, const Args *a);
+int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y, const Ast *yat,
+              NnmArrayRef *rx, NnmArrayRef *ry, const char *what);
+
+/* print.c */
+Value *do_print(Sema *s, const Args *a);
 #endif

@@ -1,0 +1,305 @@
+/* compiler/arrays.c — data sets at compile time: load_data(), and the numpy
+ * idioms of data preparation (reshape, astype, / 255, slices,
+ * to_categorical), tracked as views of a data set with a per-sample shape. */
+#include "sema_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- data arrays ------------------------------------------------------------------- */
+
+Value *array_copy(Sema *s, const Value *a)
+{
+    Value *v = val_new(s, V_ARRAY);
+    v->arr = NEW(s->arena, ArrayV);
+    *v->arr = *a->arr;
+    return v;
+}
+
+Value *load_data(Sema *s, int source, const Args *a)
+{
+    static const Param params[] = {{"path", 1, 0}, {"classes", 0, 0}, {NULL, 0, 0}};
+    Value *val[2];
+    const Ast *where[2];
+    if (bind_args(s, a, "load_data", params, val, where))
+        return val_err(s);
+    NnmDataset d = {source, 10, 0, {0}};
+    for (int i = 0; i < 10; i++)
+        d.classes[i] = i;
+    if (val[1] && val[1]->k != V_NONE) {
+        Value *c = val[1];
+        if (c->k != V_LIST && c->k != V_TUPLE) {
+            diag_error(s->diag, where[1]->loc, "classes must be a list of labels such as [2, 3]");
+            return val_err(s);
+        }
+        if (c->n < 2 || c->n > 10) {
+            diag_error(s->diag, where[1]->loc, "classes must list 2 to 10 labels, got %d", c->n);
+            return val_err(s);
+        }
+        int seen[10] = {0};
+        for (int i = 0; i < c->n; i++) {
+            int64_t k;
+            if (want_int(s, c->v[i], where[1], "a class label", 0, &k))
+                return val_err(s);
+            if (k > 9) {
+                diag_error(s->diag, where[1]->loc, "class %lld does not exist: labels are 0 to 9", (long long)k);
+                return val_err(s);
+            }
+            if (seen[k]++) {
+                diag_error(s->diag, where[1]->loc, "class %lld is listed twice", (long long)k);
+                return val_err(s);
+            }
+            d.classes[i] = (int)k;
+        }
+        d.nclasses = c->n;
+        d.filtered = 1;
+    }
+    NnmProgram *p = s->prog;
+    if (p->ndatasets == s->cap_data) {
+        s->cap_data = s->cap_data ? 2 * s->cap_data : 4;
+        NnmDataset *n = arena_alloc(s->arena, sizeof *n * (size_t)s->cap_data);
+        if (p->ndatasets)
+            memcpy(n, p->datasets, sizeof *n * (size_t)p->ndatasets);
+        p->datasets = n;
+    }
+    int id = p->ndatasets++;
+    p->datasets[id] = d;
+    Value *halves[2];
+    for (int t = 0; t < 2; t++) {
+        Value *pair = val_new(s, V_TUPLE);
+        pair->n = 2;
+        pair->v = arena_alloc(s->arena, 2 * sizeof(Value *));
+        for (int isx = 1; isx >= 0; isx--) {
+            Value *v = val_new(s, V_ARRAY);
+            ArrayV *arr = v->arr = NEW(s->arena, ArrayV);
+            arr->dataset = id;
+            arr->test = t;
+            arr->isx = isx;
+            arr->n = d.filtered ? -1 : t ? 10000 : 60000;
+            arr->sample = isx ? (NnmShape){2, {28, 28, 0, 0}} : (NnmShape){0, {0}};
+            arr->end = -1;
+            arr->expect_n = -1;
+            arr->nclasses = d.nclasses;
+            arr->line = sema_line(s, a->call->loc);
+            pair->v[1 - isx] = v;
+        }
+        halves[t] = pair;
+    }
+    Value *r = val_new(s, V_TUPLE);
+    r->n = 2;
+    r->v = arena_alloc(s->arena, 2 * sizeof(Value *));
+    r->v[0] = halves[0];
+    r->v[1] = halves[1];
+    return r;
+}
+
+Value *sample_count(Sema *s, const ArrayV *a)
+{
+    Value *v = val_int(s, a->n);
+    if (a->n < 0)
+        v->sym = 1;
+    return v;
+}
+
+Value *array_reshape(Sema *s, Value *av, const Args *a)
+{
+    ArrayV *arr = av->arr;
+    if (a->nkw) {
+        diag_error(s->diag, a->kw[0].node->loc, "reshape() takes the new shape only");
+        return val_err(s);
+    }
+    const Value *const *dims = (const Value *const *)&a->pos[0].v;
+    Value *tmp[ARGS_MAX];
+    int nd = a->npos;
+    for (int i = 0; i < nd; i++)
+        tmp[i] = a->pos[i].v;
+    dims = (const Value *const *)tmp;
+    const Ast *at = a->call;
+    if (nd == 1 && (tmp[0]->k == V_TUPLE || tmp[0]->k == V_LIST)) {
+        nd = tmp[0]->n;
+        dims = (const Value *const *)tmp[0]->v;
+        at = a->pos[0].node;
+    }
+    if (nd < 1 || nd > NNM_MAX_RANK + 1) {
+        diag_error(s->diag, at->loc, "reshape() needs 1 to %d sizes", NNM_MAX_RANK + 1);
+        return val_err(s);
+    }
+    int64_t per = shape_size(&arr->sample);
+    int64_t n = arr->n, d[NNM_MAX_RANK + 1];
+    int infer = -1, first_sym = 0;
+    int64_t known = 1;
+    for (int i = 0; i < nd; i++) {
+        const Value *v = dims[i];
+        if (v->k == V_ERR)
+            return val_err(s);
+        if (v->k == V_INT && v->sym && i == 0) {
+            first_sym = 1;
+            d[0] = -2;
+            continue;
+        }
+        if (v->k != V_INT || v->sym) {
+            diag_error(s->diag, at->loc, "reshape() sizes must be integers, got %s", val_kind_name(v));
+            return val_err(s);
+        }
+        if (v->i == -1) {
+            if (infer >= 0) {
+                diag_error(s->diag, at->loc, "reshape() can infer only one size (-1)");
+                return val_err(s);
+            }
+            infer = i;
+            d[i] = -1;
+            continue;
+        }
+        if (v->i < 1 || v->i > ((int64_t)1 << 40)) {
+            diag_error(s->diag, at->loc, "reshape() size %lld is not valid", (long long)v->i);
+            return val_err(s);
+        }
+        d[i] = v->i;
+        if (i > 0) {
+            if (known > ((int64_t)1 << 40) / d[i]) {
+                diag_error(s->diag, at->loc, "reshape() sizes are too large");
+                return val_err(s);
+            }
+            known *= d[i];
+        }
+    }
+    char have[128];
+    {
+        int o = snprintf(have, sizeof have, "(");
+        o += n < 0 ? snprintf(have + o, sizeof have - (size_t)o, "N") : snprintf(have + o, sizeof have - (size_t)o, "%lld", (long long)n);
+        for (int i = 0; i < arr->sample.rank; i++)
+            o += snprintf(have + o, sizeof have - (size_t)o, ", %lld", (long long)arr->sample.dim[i]);
+        snprintf(have + o, sizeof have - (size_t)o, "%s)", arr->sample.rank ? "" : ",");
+    }
+    /* the first size is the number of samples: nnmc keeps samples whole */
+    if (infer == 0) {
+        if (known == 0 || per % known != 0) {
+            diag_error(s->diag, at->loc, "cannot reshape an array of shape %s: the sample size %lld is not a multiple of %lld",
+                       have, (long long)per, (long long)known);
+            return val_err(s);
+        }
+        if (known != per) {
+            diag_error(s->diag, at->loc, "nnmc keeps samples whole: reshape of %s must keep %lld values per sample",
+                       have, (long long)per);
+            return val_err(s);
+        }
+    } else if (infer > 0) {
+        if (per % known != 0) {
+            diag_error(s->diag, at->loc, "cannot reshape an array of shape %s: %lld values per sample do not divide by %lld",
+                       have, (long long)per, (long long)known);
+            return val_err(s);
+        }
+        d[infer] = per / known;
+        known = per;
+    }
+    if (known != per || (nd == 1 && per != 1)) {
+        diag_error(s->diag, at->loc, "cannot reshape an array of shape %s into a shape with %lld value%s per sample",
+                   have, (long long)(nd == 1 ? 1 : known), known == 1 ? "" : "s");
+        return val_err(s);
+    }
+    Value *r = array_copy(s, av);
+    ArrayV *ra = r->arr;
+    if (!first_sym && infer != 0) {
+        if (n >= 0 && d[0] != n) {
+            diag_error(s->diag, at->loc, "cannot reshape an array of shape %s: it has %lld samples, not %lld",
+                       have, (long long)n, (long long)d[0]);
+            return val_err(s);
+        }
+        if (n < 0) {
+            ra->expect_n = d[0];
+            ra->line = sema_line(s, at->loc);
+        }
+    }
+    ra->sample.rank = nd - 1;
+    for (int i = 1; i < nd; i++)
+        ra->sample.dim[i - 1] = d[i];
+    return r;
+}
+
+Value *keras_array_scale(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *by_node)
+{
+    double d;
+    if (want_num(s, by, by_node, "the divisor", &d))
+        return val_err(s);
+    if (!arr->arr->isx || d != 255.0) {
+        diag_error(s->diag, n->loc, "only pixel arrays can be divided, and only by 255 (nnmc scales pixels to [0, 1])");
+        return val_err(s);
+    }
+    return array_copy(s, arr);
+}
+
+Value *keras_array_index(Sema *s, const Ast *n, Value *av, const Ast *ix)
+{
+    if (ix->kind != AST_SLICE) {
+        diag_error(s->diag, ix->loc, "an array can only be sliced by samples, as in x[:1000]");
+        return val_err(s);
+    }
+    (void)n;
+    int64_t lo = 0, hi = -1;
+    ArrayV *a = av->arr;
+    int64_t cnt = a->end < 0 ? -1 : a->end - a->begin; /* current view length if bounded */
+    if (ix->a) {
+        Value *v = sema_eval(s, ix->a);
+        if (want_int(s, v, ix->a, "a slice start", 0, &lo))
+            return val_err(s);
+    }
+    if (ix->b) {
+        Value *v = sema_eval(s, ix->b);
+        if (want_int(s, v, ix->b, "a slice end", 0, &hi))
+            return val_err(s);
+    }
+    Value *r = array_copy(s, av);
+    ArrayV *ra = r->arr;
+    int64_t total = a->n;
+    /* compose with an earlier slice; numpy clamps, and so does the runtime */
+    int64_t nb = a->begin + lo;
+    int64_t ne = hi < 0 ? a->end : a->begin + hi;
+    if (cnt >= 0 && hi >= 0 && hi > cnt)
+        ne = a->end;
+    if (ne >= 0 && ne < nb)
+        ne = nb;
+    ra->begin = nb;
+    ra->end = ne;
+    if (total >= 0) {
+        int64_t b = NNM_MIN(nb, total), e = ne < 0 ? total : NNM_MIN(ne, total);
+        ra->n = e > b ? e - b : 0;
+        ra->begin = b;
+        ra->end = e;
+    }
+    ra->expect_n = -1;
+    return r;
+}
+
+Value *to_categorical(Sema *s, const Args *a)
+{
+    static const Param params[] = {{"y", 1, 1}, {"num_classes", 1, 0}, {"dtype", 0, 0}, {NULL, 0, 0}};
+    Value *val[3];
+    const Ast *where[3];
+    if (bind_args(s, a, "to_categorical", params, val, where))
+        return val_err(s);
+    if (val[0]->k != V_ARRAY || val[0]->arr->isx) {
+        diag_error(s->diag, where[0]->loc, "to_categorical() expects the labels of a data set, got %s",
+                   val[0]->k == V_ARRAY ? "pixels" : val_kind_name(val[0]));
+        return val_err(s);
+    }
+    int64_t c = val[0]->arr->nclasses;
+    if (val[1] && val[1]->k != V_NONE) {
+        if (want_int(s, val[1], where[1], "num_classes", 1, &c))
+            return val_err(s);
+        if (c < val[0]->arr->nclasses) {
+            diag_error(s->diag, where[1]->loc, "num_classes is %lld but the labels go up to %d",
+                       (long long)c, val[0]->arr->nclasses - 1);
+            return val_err(s);
+        }
+        if (c > 1000000) {
+            diag_error(s->diag, where[1]->loc, "num_classes %lld is too large", (long long)c);
+            return val_err(s);
+        }
+    }
+    Value *r = array_copy(s, val[0]);
+    r->arr->onehot = (int)c;
+    r->arr->sample = (NnmShape){1, {c, 0, 0, 0}};
+    return r;
+}
+

@@ -1,0 +1,608 @@
+/* compiler/model.c — Sequential models at compile time: add() with shape
+ * inference, summary(), compile(), and the fit/evaluate/predict/
+ * save_weights/load_weights calls that become runtime steps of the IR. */
+#include "sema_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- models ---------------------------------------------------------------------------- */
+
+void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at)
+{
+    if (lv->k == V_ERR) {
+        m->broken = 1;
+        return;
+    }
+    if (m->frozen) {
+        diag_error(s->diag, at->loc, "layers cannot be added to '%s' after compile() or use", m->name);
+        m->broken = 1;
+        return;
+    }
+    if (lv->k == V_INPUT) {
+        if (m->n || m->has_input) {
+            diag_error(s->diag, at->loc, "Input() must come first in a Sequential model");
+            m->broken = 1;
+            return;
+        }
+        m->has_input = 1;
+        m->input = m->cur = lv->layer->input;
+        return;
+    }
+    if (lv->k != V_LAYER) {
+        diag_error(s->diag, at->loc, "add() expects a layer, got %s", val_kind_name(lv));
+        m->broken = 1;
+        return;
+    }
+    LayerV *l = lv->layer;
+    if (l->owner) {
+        diag_error(s->diag, at->loc, "layer '%s' is already part of model '%s'", l->d.name, l->owner->name);
+        m->broken = 1;
+        return;
+    }
+    if (l->has_input) {
+        if (m->n || m->has_input) {
+            diag_error(s->diag, at->loc, "only the first layer of a model takes input_shape or input_dim");
+            m->broken = 1;
+            return;
+        }
+        m->has_input = 1;
+        m->input = m->cur = l->input;
+    }
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->layers[i]->d.name, l->d.name) == 0) {
+            diag_error(s->diag, at->loc, "the model already has a layer named '%s'", l->d.name);
+            m->broken = 1;
+            return;
+        }
+    if (!m->has_input) {
+        diag_error(s->diag, at->loc, "the first layer needs input_shape=... (e.g. input_shape=(784,))");
+        m->broken = 1;
+        return;
+    }
+    if (m->broken)
+        return;
+    l->d.in = m->cur;
+    char err[256];
+    if (layer_kinds[l->d.kind]->infer(&l->d, err, sizeof err)) {
+        diag_error(s->diag, at->loc, "%s", err);
+        m->broken = 1;
+        return;
+    }
+    l->owner = m;
+    m->cur = l->d.out;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 8;
+        LayerV **n = arena_alloc(s->arena, sizeof *n * (size_t)m->cap);
+        if (m->n)
+            memcpy(n, m->layers, sizeof *n * (size_t)m->n);
+        m->layers = n;
+    }
+    m->layers[m->n++] = l;
+}
+
+Value *make_sequential(Sema *s, const Args *a)
+{
+    static const Param params[] = {{"layers", 1, 0}, {"name", 1, 0}, {NULL, 0, 0}};
+    Value *val[2];
+    const Ast *where[2];
+    ModelV *m = NEW(s->arena, ModelV);
+    m->id = -1;
+    m->loc = a->call->loc;
+    snprintf(m->name, sizeof m->name, "sequential_%d", ++s->model_count);
+    ModelLink *link = NEW(s->arena, ModelLink);
+    link->m = m;
+    link->next = s->models;
+    s->models = link;
+    if (bind_args(s, a, "Sequential", params, val, where))
+        m->broken = 1;
+    else {
+        if (val[1]) {
+            const char *nm;
+            if (want_str(s, val[1], where[1], "a model name", &nm) == 0)
+                snprintf(m->name, sizeof m->name, "%s", nm);
+        }
+        if (val[0] && val[0]->k != V_NONE) {
+            if (val[0]->k != V_LIST && val[0]->k != V_TUPLE) {
+                diag_error(s->diag, where[0]->loc, "Sequential() expects a list of layers, got %s",
+                           val_kind_name(val[0]));
+                m->broken = 1;
+            } else {
+                /* point at each element when it is a literal list */
+                const Ast *el = where[0]->kind == AST_LIST ? where[0]->kids : NULL;
+                for (int i = 0; i < val[0]->n; i++) {
+                    model_add(s, m, val[0]->v[i], el ? el : where[0]);
+                    if (el)
+                        el = el->next;
+                }
+            }
+        }
+    }
+    Value *v = val_new(s, V_MODEL);
+    v->model = m;
+    return v;
+}
+
+static void fmt_thousands(char *buf, size_t size, int64_t v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v), o = 0;
+    for (int i = 0; i < n && (size_t)o + 2 < size; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = 0;
+}
+
+/* Keras 2.2.4 print_summary for sequential models: 65 columns, fields cut at
+ * 29 and 55; every row is padded to the full width. */
+static void summary_row(char *out, size_t *o, size_t cap, const char *f0, const char *f1, const char *f2)
+{
+    static const int pos[3] = {29, 55, 65};
+    const char *f[3] = {f0, f1, f2};
+    char line[80];
+    int len = 0;
+    for (int i = 0; i < 3; i++) {
+        if (i > 0)
+            line[len - 1] = ' ';
+        for (const char *c = f[i]; *c && len < pos[i]; c++)
+            line[len++] = *c;
+        while (len < pos[i])
+            line[len++] = ' ';
+    }
+    line[len] = 0;
+    *o += (size_t)snprintf(out + *o, cap - *o, "%s\n", line);
+}
+
+int64_t model_params(const ModelV *m)
+{
+    int64_t t = 0;
+    for (int i = 0; i < m->n; i++)
+        t += m->layers[i]->d.nparams;
+    return t;
+}
+
+const char *summary_text(Sema *s, const ModelV *m)
+{
+    size_t cap = 400 + (size_t)m->n * 200, o = 0;
+    char *out = arena_alloc(s->arena, cap);
+    char rule[70], dbl[70];
+    memset(rule, '_', 65);
+    rule[65] = 0;
+    memset(dbl, '=', 65);
+    dbl[65] = 0;
+    o += (size_t)snprintf(out + o, cap - o, "%s\n", rule);
+    summary_row(out, &o, cap, "Layer (type)", "Output Shape", "Param #");
+    o += (size_t)snprintf(out + o, cap - o, "%s\n", dbl);
+    for (int i = 0; i < m->n; i++) {
+        const NnmLayer *l = &m->layers[i]->d;
+        char f0[160], f1[120], f2[32];
+        snprintf(f0, sizeof f0, "%s (%s)", l->name, layer_kinds[l->kind]->name);
+        shape_str(&l->out, f1, sizeof f1);
+        snprintf(f2, sizeof f2, "%lld", (long long)l->nparams);
+        summary_row(out, &o, cap, f0, f1, f2);
+        o += (size_t)snprintf(out + o, cap - o, "%s\n", i == m->n - 1 ? dbl : rule);
+    }
+    if (m->n == 0)
+        o += (size_t)snprintf(out + o, cap - o, "%s\n", dbl);
+    char t[40];
+    fmt_thousands(t, sizeof t, model_params(m));
+    o += (size_t)snprintf(out + o, cap - o, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n",
+                          t, t, rule);
+    return out;
+}
+
+int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at);
+
+/* Makes the IR model (once); from then on the layer list is fixed. */
+int freeze(Sema *s, ModelV *m, const Ast *at)
+{
+    if (m->broken)
+        return -1;
+    if (m->frozen)
+        return 0;
+    if (!m->has_input || m->n == 0) {
+        diag_error(s->diag, at->loc, "model '%s' has no layers with a known input shape yet", m->name);
+        m->broken = 1;
+        return -1;
+    }
+    if (memory_check(s, m, 0, at)) {
+        m->broken = 1;
+        return -1;
+    }
+    NnmProgram *p = s->prog;
+    if (p->nmodels == s->cap_models) {
+        s->cap_models = s->cap_models ? 2 * s->cap_models : 4;
+        NnmModel *n = arena_alloc(s->arena, sizeof *n * (size_t)s->cap_models);
+        if (p->nmodels)
+            memcpy(n, p->models, sizeof *n * (size_t)p->nmodels);
+        p->models = n;
+    }
+    m->id = p->nmodels++;
+    NnmModel *im = &p->models[m->id];
+    snprintf(im->name, sizeof im->name, "%s", m->name);
+    im->nlayers = m->n;
+    im->layers = arena_alloc(s->arena, sizeof *im->layers * (size_t)m->n);
+    for (int i = 0; i < m->n; i++)
+        im->layers[i] = m->layers[i]->d;
+    im->input = m->input;
+    m->frozen = 1;
+    return 0;
+}
+
+int want_compiled(Sema *s, ModelV *m, const Ast *at, const char *what)
+{
+    if (freeze(s, m, at))
+        return -1;
+    if (!m->compiled) {
+        diag_error(s->diag, at->loc, "call compile() before %s()", what);
+        m->broken = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const loss_alias_from[] = {"mse", "MSE", "mae", "MAE", "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy", "BinaryCrossentropy", "MeanSquaredError", "MeanAbsoluteError", "bce", NULL};
+static const char *const loss_alias_to[] = {"mean_squared_error", "mean_squared_error",
+    "mean_absolute_error", "mean_absolute_error", "categorical_crossentropy",
+    "sparse_categorical_crossentropy", "binary_crossentropy", "mean_squared_error",
+    "mean_absolute_error", "binary_crossentropy", NULL};
+
+void model_compile(Sema *s, ModelV *m, const Args *a)
+{
+    static const Param params[] = {{"optimizer", 1, 0}, {"loss", 1, 1}, {"metrics", 1, 0}, {NULL, 0, 0}};
+    Value *val[3];
+    const Ast *where[3];
+    if (bind_args(s, a, "compile", params, val, where)) {
+        m->broken = 1;
+        return;
+    }
+    NnmOptim opt;
+    optim_defaults(&opt, OPT_RMSPROP);
+    int ok = 1;
+    if (val[0]) {
+        if (val[0]->k == V_OPTIM) {
+            opt = *val[0]->opt;
+        } else if (val[0]->k == V_STR) {
+            static const char *const lower[] = {"sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam"};
+            int k;
+            if (name_lookup(s, val[0], where[0], "optimizer", lower, OPT_COUNT, NULL, NULL, &k))
+                ok = 0;
+            else
+                optim_defaults(&opt, k);
+        } else {
+            if (val[0]->k != V_ERR)
+                diag_error(s->diag, where[0]->loc, "optimizer must be a name such as 'rmsprop' or an optimizer such as RMSprop(), got %s",
+                           val_kind_name(val[0]));
+            ok = 0;
+        }
+    }
+    int loss = LOSS_CCE;
+    if (name_lookup(s, val[1], where[1], "loss", nnm_loss_names, LOSS_COUNT, loss_alias_from, loss_alias_to, &loss))
+        ok = 0;
+    int acc = 0;
+    if (val[2] && val[2]->k != V_NONE) {
+        if (val[2]->k != V_LIST && val[2]->k != V_TUPLE) {
+            diag_error(s->diag, where[2]->loc, "metrics must be a list such as ['accuracy']");
+            ok = 0;
+        } else
+            for (int i = 0; i < val[2]->n; i++) {
+                const char *mn;
+                if (want_str(s, val[2]->v[i], where[2], "a metric", &mn)) {
+                    ok = 0;
+                    continue;
+                }
+                if (strcmp(mn, "accuracy") == 0 || strcmp(mn, "acc") == 0)
+                    acc = 1;
+                else {
+                    diag_error(s->diag, where[2]->loc, "metric '%s' is not supported; nnmc knows 'accuracy'", mn);
+                    ok = 0;
+                }
+            }
+    }
+    if (!ok) {
+        m->broken = 1;
+        return;
+    }
+    if (freeze(s, m, a->call))
+        return;
+    const NnmShape *out = &m->cur;
+    char sh[96];
+    shape_str(out, sh, sizeof sh);
+    if (out->rank != 1) {
+        diag_error(s->diag, a->call->loc, "loss '%s' needs a flat output (None, n), but the model's output is %s",
+                   nnm_loss_names[loss], sh);
+        m->broken = 1;
+        return;
+    }
+    if ((loss == LOSS_CCE || loss == LOSS_SPARSE_CCE) && out->dim[0] < 2) {
+        diag_error(s->diag, where[1]->loc,
+                   "'%s' needs one output per class, but the model's output is %s; use 'binary_crossentropy' for one sigmoid output",
+                   nnm_loss_names[loss], sh);
+        m->broken = 1;
+        return;
+    }
+    m->compiled = 1;
+    m->loss = loss;
+    m->optim = opt;
+    m->metric_acc = acc;
+    NnmModel *im = &s->prog->models[m->id];
+    im->compiled = 1;
+    im->loss = loss;
+    im->optim = opt;
+    im->metric_acc = acc;
+}
+
+/* Checks x (and y) against the model and fills an array reference. */
+int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y,
+                     const Ast *yat, NnmArrayRef *rx, NnmArrayRef *ry, const char *what)
+{
+    if (x->k == V_ERR || (y && y->k == V_ERR))
+        return -1;
+    if (x->k != V_ARRAY || !x->arr->isx) {
+        diag_error(s->diag, xat->loc, "%s: x must be the images of a data set (e.g. x_train), got %s", what,
+                   x->k == V_ARRAY ? "labels" : val_kind_name(x));
+        return -1;
+    }
+    const ArrayV *xa = x->arr;
+    int64_t per = shape_size(&xa->sample), want = shape_size(&m->input);
+    if (per != want) {
+        char sh[96];
+        shape_str(&m->input, sh, sizeof sh);
+        diag_error(s->diag, xat->loc, "%s: samples have %lld values but the model's input %s needs %lld",
+                   what, (long long)per, sh, (long long)want);
+        return -1;
+    }
+    *rx = (NnmArrayRef){xa->dataset, xa->test, xa->begin, xa->end, xa->expect_n, xa->line};
+    if (!y)
+        return 0;
+    if (y->k != V_ARRAY || y->arr->isx) {
+        diag_error(s->diag, yat->loc, "%s: y must be the labels of a data set (e.g. y_train), got %s", what,
+                   y->k == V_ARRAY ? "images" : val_kind_name(y));
+        return -1;
+    }
+    const ArrayV *ya = y->arr;
+    if (ya->dataset != xa->dataset || ya->test != xa->test || ya->begin != xa->begin || ya->end != xa->end) {
+        diag_error(s->diag, yat->loc, "%s: y is not the labels of the same samples as x", what);
+        return -1;
+    }
+    *ry = (NnmArrayRef){ya->dataset, ya->test, ya->begin, ya->end, ya->expect_n, ya->line};
+    /* the labels must fit the output the loss compares them with */
+    int64_t units = m->cur.dim[0], C = ya->onehot ? ya->onehot : ya->nclasses;
+    int loss = m->loss;
+    const char *ln = nnm_loss_names[loss];
+    if (ya->onehot && units != ya->onehot) {
+        diag_error(s->diag, yat->loc, "%s: labels are one-hot with %d classes but the model has %lld outputs",
+                   what, ya->onehot, (long long)units);
+        return -1;
+    }
+    if (units == 1 && !ya->onehot) {
+        if (loss == LOSS_BCE && ya->nclasses != 2) {
+            diag_error(s->diag, yat->loc, "%s: '%s' with one output needs 2 classes, but the labels have %d (use load_data(classes=[a, b]))",
+                       what, ln, ya->nclasses);
+            return -1;
+        }
+    } else if (units < C) {
+        diag_error(s->diag, yat->loc, "%s: the labels have %lld classes but the model has only %lld outputs",
+                   what, (long long)C, (long long)units);
+        return -1;
+    }
+    return 0;
+}
+
+/* Refuses a fit whose buffers cannot fit in this machine's memory:
+ * weights, gradients and up to 3 optimizer slots, plus per-sample
+ * activations, gradients and scratch for every layer. */
+int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at)
+{
+    double floats = 5.0 * (double)model_params(m) + (double)batch * (double)shape_size(&m->input);
+    for (int i = 0; i < m->n; i++)
+        floats += 3.0 * (double)batch * (double)shape_size(&m->layers[i]->d.out);
+    double bytes = 4 * floats;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double phys = pages > 0 && psize > 0 ? (double)pages * (double)psize : 64.0 * (1 << 30);
+    if (bytes > phys) {
+        if (batch)
+            diag_error(s->diag, at->loc, "training '%s' with batch_size %lld needs %.0f GiB, more than this machine's memory",
+                       m->name, (long long)batch, bytes / (1 << 30));
+        else
+            diag_error(s->diag, at->loc, "the %.0f weights of '%s' need %.0f GiB, more than this machine's memory",
+                       (double)model_params(m), m->name, bytes / (1 << 30));
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t opt_batch(Sema *s, Value *v, const Ast *at)
+{
+    int64_t b = 32;
+    if (v && v->k != V_NONE) {
+        if (want_int(s, v, at, "batch_size", 1, &b))
+            return -1;
+        if (b > 1000000) {
+            diag_error(s->diag, at->loc, "batch_size %lld is too large", (long long)b);
+            return -1;
+        }
+    }
+    return b;
+}
+
+static int opt_verbose(Sema *s, Value *v, const Ast *at, int def)
+{
+    int64_t x = def;
+    if (v && want_int(s, v, at, "verbose", 0, &x))
+        return -1;
+    if (x > 2) {
+        diag_error(s->diag, at->loc, "verbose must be 0, 1 or 2");
+        return -1;
+    }
+    return (int)x;
+}
+
+static int new_results(Sema *s, int n)
+{
+    int r = s->prog->nresults;
+    s->prog->nresults += n;
+    return r;
+}
+
+Value *model_fit(Sema *s, ModelV *m, const Args *a)
+{
+    static const Param params[] = {{"x", 1, 1}, {"y", 1, 1}, {"batch_size", 1, 0}, {"epochs", 1, 0},
+        {"verbose", 1, 0}, {"callbacks", 1, 0}, {"validation_split", 1, 0}, {"validation_data", 1, 0},
+        {"shuffle", 1, 0}, {"nb_epoch", 0, 0}, {NULL, 0, 0}};
+    Value *val[10];
+    const Ast *where[10];
+    if (bind_args(s, a, "fit", params, val, where))
+        return val_err(s);
+    NnmStep st;
+    memset(&st, 0, sizeof st);
+    int ok = 1;
+    st.batch_size = opt_batch(s, val[2], where[2]);
+    int64_t ep = 1;
+    if (val[9] && !val[3]) {
+        val[3] = val[9];
+        where[3] = where[9];
+    }
+    if (val[3] && want_int(s, val[3], where[3], "epochs", 0, &ep))
+        ok = 0;
+    if (ep > 1000000) {
+        diag_error(s->diag, where[3]->loc, "epochs %lld is too large", (long long)ep);
+        ok = 0;
+    }
+    st.epochs = (int)ep;
+    st.verbose = opt_verbose(s, val[4], where[4], 1);
+    if (val[5] && val[5]->k != V_NONE && !(val[5]->k == V_LIST && val[5]->n == 0)) {
+        diag_error(s->diag, where[5]->loc, "callbacks are not supported yet");
+        ok = 0;
+    }
+    if (val[6]) {
+        if (want_num(s, val[6], where[6], "validation_split", &st.val_split))
+            ok = 0;
+        else if (st.val_split < 0 || st.val_split >= 1) {
+            diag_error(s->diag, where[6]->loc, "validation_split must be in [0, 1), got %g", st.val_split);
+            ok = 0;
+        }
+    }
+    if (val[7] && val[7]->k != V_NONE) {
+        Value *vd = val[7];
+        if ((vd->k != V_TUPLE && vd->k != V_LIST) || vd->n != 2) {
+            if (vd->k != V_ERR)
+                diag_error(s->diag, where[7]->loc, "validation_data must be a pair (x_val, y_val)");
+            ok = 0;
+        } else if (m->compiled && array_ref(s, m, vd->v[0], where[7], vd->v[1], where[7], &st.vx, &st.vy, "validation_data"))
+            ok = 0;
+        st.has_val_data = 1;
+    }
+    st.shuffle = 1;
+    if (val[8] && want_bool(s, val[8], where[8], "shuffle", &st.shuffle))
+        ok = 0;
+    if (want_compiled(s, m, a->call, "fit"))
+        return val_err(s);
+    if (array_ref(s, m, val[0], where[0], val[1], where[1], &st.x, &st.y, "fit"))
+        ok = 0;
+    if (ok && st.batch_size > 0 && memory_check(s, m, st.batch_size, a->call))
+        ok = 0;
+    if (!ok || st.batch_size < 0 || st.verbose < 0)
+        return val_err(s);
+    NnmStep *p = add_step(s, STEP_FIT, a->call);
+    int line = p->line;
+    *p = st;
+    p->kind = STEP_FIT;
+    p->line = line;
+    p->model = m->id;
+    p->result = new_results(s, 4);
+    Value *h = val_new(s, V_HISTORY);
+    h->slot = p->result;
+    h->i = m->metric_acc;
+    h->sub = st.has_val_data || st.val_split > 0;
+    h->n = st.epochs;
+    return h;
+}
+
+Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict)
+{
+    static const Param params[] = {{"x", 1, 1}, {"y", 1, 1}, {"batch_size", 1, 0}, {"verbose", 1, 0},
+                                   {NULL, 0, 0}};
+    static const Param pparams[] = {{"x", 1, 1}, {"batch_size", 1, 0}, {"verbose", 1, 0}, {NULL, 0, 0}};
+    Value *val[4];
+    const Ast *where[4];
+    const char *fname = predict ? "predict" : "evaluate";
+    if (bind_args(s, a, fname, predict ? pparams : params, val, where))
+        return val_err(s);
+    if (predict ? freeze(s, m, a->call) : want_compiled(s, m, a->call, fname))
+        return val_err(s);
+    NnmStep st;
+    memset(&st, 0, sizeof st);
+    int o = predict ? 0 : 1;
+    if (array_ref(s, m, val[0], where[0], predict ? NULL : val[1], where[1], &st.x, &st.y, fname))
+        return val_err(s);
+    st.batch_size = opt_batch(s, val[1 + o], where[1 + o]);
+    st.verbose = opt_verbose(s, val[2 + o], where[2 + o], predict ? 0 : 1);
+    if (st.batch_size < 0 || st.verbose < 0)
+        return val_err(s);
+    NnmStep *p = add_step(s, predict ? STEP_PREDICT : STEP_EVALUATE, a->call);
+    int line = p->line;
+    *p = st;
+    p->kind = predict ? STEP_PREDICT : STEP_EVALUATE;
+    p->line = line;
+    p->model = m->id;
+    if (predict)
+        return val_new(s, V_PRED);
+    p->result = new_results(s, 1);
+    Value *r = val_new(s, V_RESULT);
+    r->slot = p->result;
+    r->i = m->metric_acc;       /* a list [loss, acc] or a scalar loss */
+    r->n = m->metric_acc ? 2 : 1;
+    return r;
+}
+
+void model_weights(Sema *s, ModelV *m, const Args *a, int load)
+{
+    static const Param params[] = {{"filepath", 1, 1}, {"overwrite", 0, 0}, {NULL, 0, 0}};
+    Value *val[2];
+    const Ast *where[2];
+    const char *fname = load ? "load_weights" : "save_weights";
+    if (bind_args(s, a, fname, params, val, where) || freeze(s, m, a->call))
+        return;
+    const char *path;
+    if (want_str(s, val[0], where[0], "the weights file name", &path))
+        return;
+    size_t n = strlen(path);
+    if (n == 0 || strlen(path) != val[0]->slen) {
+        diag_error(s->diag, where[0]->loc, "the weights file name is not valid");
+        return;
+    }
+    if (n < 4 || strcmp(path + n - 4, ".npz") != 0) {
+        diag_error(s->diag, where[0]->loc, "nnmc saves weights as NumPy .npz; name the file '....npz'");
+        return;
+    }
+    NnmStep *p = add_step(s, load ? STEP_LOAD : STEP_SAVE, a->call);
+    p->model = m->id;
+    p->path = path;
+}
+
+/* `nnmc check` prints the summary of every model the file builds, whether
+ * or not the file calls summary(). */
+void keras_finish(Sema *s)
+{
+    size_t total = 1, o = 0;
+    const char *texts[64];
+    int n = 0;
+    for (ModelLink *l = s->models; l; l = l->next) {
+        ModelV *m = l->m;
+        if (m->broken || !m->has_input || m->n == 0 || n == 64)
+            continue;
+        texts[n] = summary_text(s, m);
+        total += strlen(texts[n++]) + 16 + strlen(m->name);
+    }
+    char *out = arena_alloc(s->arena, total);
+    for (int i = n - 1; i >= 0; i--) /* the list is newest first */
+        o += (size_t)snprintf(out + o, total - o, "%s", texts[i]);
+    s->prog->summaries = out;
+}
+
