@@ -43,3 +43,14 @@ void arena_free(Arena *a)
     }
     a->head = NULL;
 }
+
+void *arena_grow(Arena *a, void *array, int n, int *cap, size_t elem)
+{
+    if (n < *cap)
+        return array;
+    *cap = *cap ? 2 * *cap : 8;
+    void *bigger = arena_alloc(a, elem * (size_t)*cap);
+    if (n)
+        memcpy(bigger, array, elem * (size_t)n);
+    return bigger;
+}

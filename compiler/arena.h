@@ -13,6 +13,9 @@ typedef struct {
 void *arena_alloc(Arena *a, size_t n); /* zeroed, 16-byte aligned */
 char *arena_strndup(Arena *a, const char *s, size_t n);
 void arena_free(Arena *a);
+/* Room for one more element in an arena array of n elements with capacity
+ * *cap (doubling); returns the array, moved when it had to grow. */
+void *arena_grow(Arena *a, void *array, int n, int *cap, size_t elem);
 
 #define NEW(a, T) ((T *)arena_alloc((a), sizeof(T)))
 #endif

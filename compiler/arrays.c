@@ -56,13 +56,7 @@ Value *load_data(Sema *s, int source, const Args *a)
         d.filtered = 1;
     }
     NnmProgram *p = s->prog;
-    if (p->ndatasets == s->cap_data) {
-        s->cap_data = s->cap_data ? 2 * s->cap_data : 4;
-        NnmDataset *n = arena_alloc(s->arena, sizeof *n * (size_t)s->cap_data);
-        if (p->ndatasets)
-            memcpy(n, p->datasets, sizeof *n * (size_t)p->ndatasets);
-        p->datasets = n;
-    }
+    p->datasets = arena_grow(s->arena, p->datasets, p->ndatasets, &s->cap_data, sizeof(NnmDataset));
     int id = p->ndatasets++;
     p->datasets[id] = d;
     Value *halves[2];

@@ -138,13 +138,7 @@ int keras_global_names(const char **out, int max) { return names_in(-1, out, max
 NnmStep *add_step(Sema *s, NnmStepKind kind, const Ast *at)
 {
     NnmProgram *p = s->prog;
-    if (p->nsteps == s->cap_steps) {
-        s->cap_steps = s->cap_steps ? 2 * s->cap_steps : 16;
-        NnmStep *n = arena_alloc(s->arena, sizeof *n * (size_t)s->cap_steps);
-        if (p->nsteps)
-            memcpy(n, p->steps, sizeof *n * (size_t)p->nsteps);
-        p->steps = n;
-    }
+    p->steps = arena_grow(s->arena, p->steps, p->nsteps, &s->cap_steps, sizeof(NnmStep));
     NnmStep *st = &p->steps[p->nsteps++];
     memset(st, 0, sizeof *st);
     st->kind = kind;

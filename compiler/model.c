@@ -214,13 +214,7 @@ int freeze(Sema *s, ModelV *m, const Ast *at)
         return -1;
     }
     NnmProgram *p = s->prog;
-    if (p->nmodels == s->cap_models) {
-        s->cap_models = s->cap_models ? 2 * s->cap_models : 4;
-        NnmModel *n = arena_alloc(s->arena, sizeof *n * (size_t)s->cap_models);
-        if (p->nmodels)
-            memcpy(n, p->models, sizeof *n * (size_t)p->nmodels);
-        p->models = n;
-    }
+    p->models = arena_grow(s->arena, p->models, p->nmodels, &s->cap_models, sizeof(NnmModel));
     m->id = p->nmodels++;
     NnmModel *im = &p->models[m->id];
     snprintf(im->name, sizeof im->name, "%s", m->name);
