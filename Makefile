@@ -82,7 +82,7 @@ mnist: deps data all
 	./$(BIN) run models/mnist_mlp.nnm
 
 clean:
-	rm -rf $(B) build-asan build-clang build-fuzz $(BIN)
+	rm -rf $(B) build-asan build-clang build-fuzz build-ref $(BIN)
 
 .PHONY: all test asan clang bench fuzz deps data mnist clean
 -include $(wildcard $(B)/*.d $(B)/*/*.d $(B)/*/*/*.d)

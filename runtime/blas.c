@@ -2,6 +2,10 @@
 #include "blas.h"
 #include "parallel.h"
 
+#ifndef NNM_USE_CBLAS
+#define NNM_USE_CBLAS 0 /* make BLAS=ref: no OpenBLAS at all */
+#endif
+
 #if NNM_USE_CBLAS
 #include <cblas.h>
 #endif
