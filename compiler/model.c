@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define MODEL_MAX_LAYERS 1000 /* far beyond MLPs and CNNs; keeps name checks cheap */
+
 /* ---- models ---------------------------------------------------------------------------- */
 
 void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at)
@@ -50,6 +52,11 @@ void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at)
         }
         m->has_input = 1;
         m->input = m->cur = l->input;
+    }
+    if (m->n >= MODEL_MAX_LAYERS) {
+        diag_error(s->diag, at->loc, "a model can have at most %d layers", MODEL_MAX_LAYERS);
+        m->broken = 1;
+        return;
     }
     for (int i = 0; i < m->n; i++)
         if (strcmp(m->layers[i]->d.name, l->d.name) == 0) {

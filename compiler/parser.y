@@ -215,6 +215,11 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
     LexState *ls = nnm_yyget_extra(scanner);
     if (ls->fatal || ctx->diag->fatal)
         return 0;
+    if (ctx->diag->n_errors >= ctx->diag->max_errors) {
+        /* counted, not shown: skip the work of composing the message */
+        diag_error(ctx->diag, *yypcontext_location(yyctx), "syntax error");
+        return 0;
+    }
     Loc at = *yypcontext_location(yyctx);
     yysymbol_kind_t tok = yypcontext_token(yyctx);
     const char *text = ctx->diag->src->text + at.off;

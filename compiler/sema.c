@@ -56,9 +56,17 @@ const char *val_kind_name(const Value *v)
 
 /* ---- names -------------------------------------------------------------- */
 
+static unsigned hash_name(const char *name)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    return h % ENV_BUCKETS;
+}
+
 static Binding *lookup(Sema *s, const char *name)
 {
-    for (Binding *b = s->env; b; b = b->next)
+    for (Binding *b = s->buckets[hash_name(name)]; b; b = b->chain)
         if (strcmp(b->name, name) == 0)
             return b;
     return NULL;
@@ -68,10 +76,13 @@ static void bind_name(Sema *s, const char *name, Value *v)
 {
     Binding *b = lookup(s, name);
     if (!b) {
+        unsigned h = hash_name(name);
         b = NEW(s->arena, Binding);
         b->name = name;
         b->next = s->env;
         s->env = b;
+        b->chain = s->buckets[h];
+        s->buckets[h] = b;
     }
     b->v = v;
 }

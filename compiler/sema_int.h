@@ -10,8 +10,11 @@ typedef struct Binding Binding;
 struct Binding {
     const char *name;
     Value *v;
-    Binding *next;
+    Binding *next;      /* all bindings, newest first (for "did you mean") */
+    Binding *chain;     /* next in the same hash bucket */
 };
+
+#define ENV_BUCKETS 4096 /* names hash into buckets, so lookups stay O(1) */
 
 typedef struct {
     const char *name;   /* NULL for positional */
@@ -43,6 +46,7 @@ typedef struct {
     Diag *diag;
     const SrcFile *src;
     Binding *env;
+    Binding *buckets[ENV_BUCKETS];
     NnmProgram *prog;
     int cap_models, cap_steps, cap_data;
     int name_count[LK_COUNT]; /* auto names: dense_1, dense_2, ... */

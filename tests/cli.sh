@@ -57,3 +57,12 @@ mkdir -p "$tmp/data/mnist"
 t check-without-data 0 env NNM_DATA="$tmp/data" "$NNMC" check models/mnist_mlp.nnm
 t run-without-data 1 "$NNMC" run models/mnist_mlp.nnm --data "$tmp/data"
 has no-data-named "$tmp/err" "train-images-idx3-ubyte.gz: no such file"
+
+# work grows linearly with the input: these must finish well within 5 s
+for i in $(seq 1 200000); do echo "a$i = $i"; done >"$tmp/names.nnm"
+t many-names-fast 0 timeout 5 "$NNMC" check "$tmp/names.nnm"
+{ printf "s = '"; rep 'x\'; echo; } >"$tmp/longstr.nnm"
+t long-string-fast 1 timeout 5 "$NNMC" check "$tmp/longstr.nnm"
+{ echo "m = Sequential()"; echo "m.add(Dense(2, input_dim=2))"; yes "m.add(Dense(2))" | head -n 20000; } >"$tmp/layers.nnm"
+t many-layers-fast 1 timeout 5 "$NNMC" check "$tmp/layers.nnm"
+has many-layers-msg "$tmp/err" "at most 1000 layers"
