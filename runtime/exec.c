@@ -157,6 +157,8 @@ static int run_fit(Exec *e, const NnmStep *st)
     for (int64_t i = 0; i < x.n; i++)
         idx[i] = i;
     double t_start = nnm_now(), t_train = 0;
+    for (int k = 0; k < 4; k++)
+        e->res[st->result + k].list = 1; /* history lists print as [] even when empty */
     const char *names[4] = {"loss", "acc", "val_loss", "val_acc"};
     int nm = m->metric_acc ? 2 : 1;
     for (int ep = 0; ep < epochs; ep++) {

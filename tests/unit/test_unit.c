@@ -164,6 +164,22 @@ static void test_layer_grads(void)
                 grad_check(what, &m, &rng, loss == LOSS_CCE || loss == LOSS_SPARSE_CCE);
             }
         }
+    /* the fused losses also fuse with a separate Activation layer at the end */
+    for (int loss = 0; loss < LOSS_COUNT; loss++) {
+        int act = loss == LOSS_BCE ? ACT_SIGMOID : ACT_SOFTMAX;
+        NnmLayer L[2];
+        NnmShape s = {1, {5, 0, 0, 0}};
+        L[0] = mk_layer(LK_DENSE, &s);
+        L[0].units = 3;
+        finish_layer(&L[0]);
+        L[1] = mk_layer(LK_ACTIVATION, &L[0].out);
+        L[1].act = act;
+        finish_layer(&L[1]);
+        NnmModel m = {.nlayers = 2, .layers = L, .input = s, .compiled = 1, .loss = loss, .optim = sgd};
+        char what[96];
+        snprintf(what, sizeof what, "loss %s after Activation('%s')", nnm_loss_names[loss], nnm_act_names[act]);
+        grad_check(what, &m, &rng, loss == LOSS_CCE || loss == LOSS_SPARSE_CCE);
+    }
 }
 
 /* net_plan() allocates everything: training steps allocate nothing. */
