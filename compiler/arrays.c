@@ -70,8 +70,14 @@ Value *load_data(Sema *s, int source, const Args *a)
             arr->dataset = id;
             arr->test = t;
             arr->isx = isx;
-            arr->n = d.filtered ? -1 : t ? 10000 : 60000;
-            arr->sample = isx ? (NnmShape){2, {28, 28, 0, 0}} : (NnmShape){0, {0}};
+            int cifar = source == DS_CIFAR10;
+            arr->n = d.filtered ? -1 : t ? 10000 : cifar ? 50000 : 60000;
+            /* as Keras returns them: MNIST (N, 28, 28) and (N,); CIFAR-10
+             * (N, 32, 32, 3) and (N, 1) */
+            if (isx)
+                arr->sample = cifar ? (NnmShape){3, {32, 32, 3, 0}} : (NnmShape){2, {28, 28, 0, 0}};
+            else
+                arr->sample = cifar ? (NnmShape){1, {1, 0, 0, 0}} : (NnmShape){0, {0}};
             arr->end = -1;
             arr->expect_n = -1;
             arr->nclasses = d.nclasses;

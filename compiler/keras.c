@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 enum { M_KERAS, M_LAYERS, M_OPTIMIZERS, M_MODELS, M_UTILS, M_NP_UTILS, M_DATASETS, M_MNIST,
-       M_FASHION, M_TF, M_NP, M_COUNT };
+       M_FASHION, M_CIFAR10, M_TF, M_NP, M_COUNT };
 static const char *const module_names[M_COUNT] = {
     "keras", "keras.layers", "keras.optimizers", "keras.models", "keras.utils",
     "keras.utils.np_utils", "keras.datasets", "keras.datasets.mnist",
-    "keras.datasets.fashion_mnist", "tensorflow", "numpy"};
+    "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy"};
 
 enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
@@ -57,6 +57,9 @@ static const Entry entries[] = {
     {M_DATASETS, "fashion_mnist", V_MODULE, M_FASHION, 0},
     {M_MNIST, "load_data", V_FUNC, F_LOAD_DATA, DS_MNIST},
     {M_FASHION, "load_data", V_FUNC, F_LOAD_DATA, DS_FASHION_MNIST},
+    {-1, "cifar10", V_MODULE, M_CIFAR10, 0},
+    {M_DATASETS, "cifar10", V_MODULE, M_CIFAR10, 0},
+    {M_CIFAR10, "load_data", V_FUNC, F_LOAD_DATA, DS_CIFAR10},
     {-1, "print", V_FUNC, F_PRINT, 0},
     {-1, "len", V_FUNC, F_LEN, 0},
     {M_NP, "float32", V_STR, 0, 0},

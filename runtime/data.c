@@ -126,7 +126,66 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
     out->n = n;
     out->rows = d[1];
     out->cols = d[2];
+    out->chans = 1;
+    snprintf(out->label_file, sizeof out->label_file, "%s", labels);
     return 0;
+}
+
+int64_t nnm_split_sample(const NnmSplit *s) { return s->rows * s->cols * s->chans; }
+
+#define CIFAR_RECORD 3073
+#define CIFAR_PER_FILE 10000
+
+int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t n = (int64_t)nfiles * CIFAR_PER_FILE;
+    out->x = nnm_alloc_floats(n * 3072);
+    out->label = nnm_xmalloc((size_t)n);
+    unsigned char *rec = nnm_xmalloc((size_t)CIFAR_RECORD * CIFAR_PER_FILE + 1);
+    for (int f = 0; f < nfiles; f++) {
+        gzFile g = gzopen(files[f], "rb");
+        if (!g) {
+            fprintf(stderr, "nnmc: error: %s: cannot open: %s\n", files[f], errno ? strerror(errno) : "out of memory");
+            goto fail;
+        }
+        int r = readn(g, rec, (size_t)CIFAR_RECORD * CIFAR_PER_FILE);
+        char extra;
+        if (r == 1 && gzread(g, &extra, 1) != 0)
+            r = 2;
+        gzclose(g);
+        if (r != 1) {
+            fail(files[f], r < 0 ? "cannot read" : r == 2 ? "is longer than 10,000 CIFAR-10 records (30,730,000 bytes)"
+                                                        : "is truncated: a CIFAR-10 batch has 10,000 records of 3,073 bytes");
+            goto fail;
+        }
+        for (int64_t i = 0; i < CIFAR_PER_FILE; i++) {
+            const unsigned char *p = rec + i * CIFAR_RECORD;
+            int64_t k = (int64_t)f * CIFAR_PER_FILE + i;
+            if (p[0] > 9) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "record %lld has label %d; CIFAR-10 labels are 0-9", (long long)i, p[0]);
+                fail(files[f], msg);
+                goto fail;
+            }
+            out->label[k] = p[0];
+            float *x = out->x + k * 3072;
+            /* the file stores the red plane, then green, then blue */
+            for (int px = 0; px < 1024; px++)
+                for (int c = 0; c < 3; c++)
+                    x[px * 3 + c] = (float)p[1 + c * 1024 + px] / 255.0f;
+        }
+    }
+    free(rec);
+    out->n = n;
+    out->rows = out->cols = 32;
+    out->chans = 3;
+    snprintf(out->label_file, sizeof out->label_file, "%s", files[0]);
+    return 0;
+fail:
+    free(rec);
+    nnm_split_free(out);
+    return -1;
 }
 
 void nnm_split_free(NnmSplit *s)
@@ -136,18 +195,15 @@ void nnm_split_free(NnmSplit *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Whether dir/sub/name exists; buf receives that path either way. */
 static int find(char *buf, size_t size, const char *dir, const char *sub, const char *name)
 {
-    const char *dirs[2] = {dir, NULL};
-    for (int i = 0; i < 2 && dirs[i]; i++) {
-        snprintf(buf, size, "%s/%s/%s", dirs[i], sub, name);
-        FILE *f = fopen(buf, "rb");
-        if (f) {
-            fclose(f);
-            return 1;
-        }
-    }
-    return 0;
+    snprintf(buf, size, "%s/%s/%s", dir, sub, name);
+    FILE *f = fopen(buf, "rb");
+    if (!f)
+        return 0;
+    fclose(f);
+    return 1;
 }
 
 static int filter(NnmSplit *s, const NnmDataset *d, const char *file)
@@ -157,7 +213,7 @@ static int filter(NnmSplit *s, const NnmDataset *d, const char *file)
         map[i] = -1;
     for (int i = 0; i < d->nclasses; i++)
         map[d->classes[i]] = i;
-    int64_t px = s->rows * s->cols, k = 0;
+    int64_t px = nnm_split_sample(s), k = 0;
     for (int64_t i = 0; i < s->n; i++) {
         if (!d->filtered) {
             if (s->label[i] >= d->nclasses) {
@@ -179,9 +235,8 @@ static int filter(NnmSplit *s, const NnmDataset *d, const char *file)
     return 0;
 }
 
-int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
+static int load_idx_pair(const NnmDataset *d, const char *dir, NnmData *out)
 {
-    memset(out, 0, sizeof *out);
     const char *sub = d->source == DS_MNIST ? "mnist" : "fashion-mnist";
     static const char *names[4] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                                    "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
@@ -201,8 +256,45 @@ int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
         nnm_split_free(&out->train);
         return -1;
     }
+    return 0;
+}
+
+static int load_cifar(const char *dir, NnmData *out)
+{
+    char paths[6][1100];
+    const char *files[6];
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        if (i < 5)
+            snprintf(name, sizeof name, "data_batch_%d.bin", i + 1);
+        else
+            snprintf(name, sizeof name, "test_batch.bin");
+        if (!find(paths[i], sizeof paths[i], dir, "cifar-10-batches-bin", name)) {
+            fprintf(stderr, "nnmc: error: %s: no such file (run 'make data', or give --data DIR)\n", paths[i]);
+            return -1;
+        }
+        files[i] = paths[i];
+    }
+    if (nnm_cifar_load(files, 5, &out->train))
+        return -1;
+    if (nnm_cifar_load(files + 5, 1, &out->test)) {
+        nnm_split_free(&out->train);
+        return -1;
+    }
+    return 0;
+}
+
+int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
+{
+    memset(out, 0, sizeof *out);
+    if (d->source == DS_CIFAR10) {
+        if (load_cifar(dir, out))
+            return -1;
+    } else if (load_idx_pair(d, dir, out)) {
+        return -1;
+    }
     out->nclasses = d->nclasses;
-    if (filter(&out->train, d, path[1]) || filter(&out->test, d, path[3])) {
+    if (filter(&out->train, d, out->train.label_file) || filter(&out->test, d, out->test.label_file)) {
         nnm_split_free(&out->train);
         nnm_split_free(&out->test);
         return -1;

@@ -1,14 +1,16 @@
 /* runtime/data.h — data sets in memory: MNIST-style IDX files (gzipped or
- * not) read with zlib, pixels scaled to [0, 1] floats, labels as bytes. */
+ * not, read with zlib) and the CIFAR-10 binary batches; pixels scaled to
+ * [0, 1] floats in channels-last order (H, W, C), labels as bytes. */
 #ifndef NNM_DATA_H
 #define NNM_DATA_H
 #include <stdint.h>
 #include "program.h"
 
 typedef struct {
-    int64_t n, rows, cols;  /* n images of rows x cols */
-    float *x;               /* [n, rows*cols] in [0, 1] */
+    int64_t n, rows, cols, chans; /* n images of rows x cols x chans */
+    float *x;               /* [n, rows*cols*chans] in [0, 1], HWC */
     uint8_t *label;         /* [n] */
+    char label_file[1024];  /* where the labels came from, for messages */
 } NnmSplit;
 
 typedef struct {
@@ -22,5 +24,10 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out);
 /* Loads a data set described in the IR from dir (see data.c for the file
  * names); applies the class filter.  Returns 0 or -1 after a message. */
 int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out);
+/* Reads CIFAR-10 binary batch files (records of 1 label byte and 3,072
+ * pixel bytes, channel-major) into one split, converting to HWC. */
+int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out);
 void nnm_split_free(NnmSplit *s);
+/* Floats per sample. */
+int64_t nnm_split_sample(const NnmSplit *s);
 #endif

@@ -73,7 +73,7 @@ static Net *get_net(Exec *e, int m)
 /* Copies samples idx[0..b) of v into the net's input and target buffers. */
 static void load_batch(Net *n, const View *v, const int64_t *idx, int64_t b)
 {
-    int64_t px = v->s->rows * v->s->cols, C = n->out_size;
+    int64_t px = nnm_split_sample(v->s), C = n->out_size;
     for (int64_t i = 0; i < b; i++) {
         int64_t row = v->begin + idx[i];
         memcpy(n->in + i * px, v->s->x + row * px, (size_t)px * sizeof(float));

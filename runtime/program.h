@@ -106,7 +106,7 @@ typedef struct {
     int metric_acc;           /* metrics=['accuracy'] */
 } NnmModel;
 
-enum { DS_MNIST, DS_FASHION_MNIST };
+enum { DS_MNIST, DS_FASHION_MNIST, DS_CIFAR10 };
 typedef struct {
     int source;               /* DS_* */
     int nclasses;             /* labels are 0 .. nclasses-1 after filtering */

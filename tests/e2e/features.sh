@@ -59,6 +59,22 @@ else
     echo "SKIP fashion-mnist: dataset-fashion-mnist is not installed"
 fi
 
+if [ -s "$root/data/cifar-10-batches-bin/test_batch.bin" ]; then
+    cat >cifar.nnm <<'X'
+(x_train, y_train), (x_test, y_test) = cifar10.load_data()
+print(x_train.shape, y_train.shape, x_test.shape, y_test.shape)
+model = Sequential([Flatten(input_shape=(32, 32, 3)), Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(x_train[:5000], keras.utils.to_categorical(y_train[:5000], 10), epochs=2, verbose=0)
+print('cifar', model.evaluate(x_test, keras.utils.to_categorical(y_test, 10), verbose=0)[1])
+X
+    run cifar.nnm
+    expect cifar-shapes "^(50000, 32, 32, 3) (50000, 1) (10000, 32, 32, 3) (10000, 1)$" out
+    if awk '/^cifar/ { exit !($2 > 0.2) }' out; then echo "ok cifar10-learns"; else echo "FAIL cifar10-learns"; cat out err; fi
+else
+    echo "SKIP cifar10: no data/cifar-10-batches-bin (make data needs ../shared/data/cifar-10)"
+fi
+
 # bad data: a truncated image file, named in the message
 mkdir -p bad/mnist
 cp "$root"/data/mnist/*.gz bad/mnist/

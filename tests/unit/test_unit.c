@@ -393,6 +393,41 @@ static void test_idx(const char *dir)
     remove(lab);
 }
 
+static void test_cifar(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/batch.bin", dir);
+    unsigned char *rec = calloc(10000, 3073);
+    for (int i = 0; i < 10000; i++) {
+        rec[i * 3073] = (unsigned char)(i % 10);
+        rec[i * 3073 + 1] = 255;            /* red of pixel 0 */
+        rec[i * 3073 + 1 + 1024 + 1] = 51;  /* green of pixel 1 */
+    }
+    FILE *f = fopen(path, "wb");
+    fwrite(rec, 3073, 10000, f);
+    fclose(f);
+    const char *files[1] = {path};
+    NnmSplit s;
+    CHECK(nnm_cifar_load(files, 1, &s) == 0, "valid CIFAR batch must load");
+    CHECK(s.n == 10000 && s.rows == 32 && s.cols == 32 && s.chans == 3, "CIFAR shape");
+    /* channels last: pixel 0 is (1, 0, 0); pixel 1 has green 0.2 */
+    CHECK(s.x[0] == 1.0f && s.x[1] == 0.0f && fabsf(s.x[4] - 0.2f) < 1e-7f && s.label[9] == 9,
+          "CIFAR layout: %g %g %g label %d", s.x[0], s.x[1], s.x[4], s.label[9]);
+    nnm_split_free(&s);
+    fprintf(stderr, "(the next messages are expected)\n");
+    rec[5 * 3073] = 10;
+    f = fopen(path, "wb");
+    fwrite(rec, 3073, 10000, f);
+    fclose(f);
+    CHECK(nnm_cifar_load(files, 1, &s) == -1, "CIFAR label 10 must fail");
+    f = fopen(path, "wb");
+    fwrite(rec, 3073, 9999, f);
+    fclose(f);
+    CHECK(nnm_cifar_load(files, 1, &s) == -1, "truncated CIFAR batch must fail");
+    remove(path);
+    free(rec);
+}
+
 /* ---- npz ------------------------------------------------------------------------ */
 
 static void test_npz(const char *dir)
@@ -476,6 +511,7 @@ int main(void)
     test_optimizers();
     test_sgemm();
     test_idx(dir);
+    test_cifar(dir);
     test_npz(dir);
     test_pyfloat();
     rmdir(dir);
