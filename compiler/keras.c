@@ -10,11 +10,12 @@
 #include <unistd.h>
 
 enum { M_KERAS, M_LAYERS, M_OPTIMIZERS, M_MODELS, M_UTILS, M_NP_UTILS, M_DATASETS, M_MNIST,
-       M_FASHION, M_CIFAR10, M_TF, M_NP, M_COUNT };
+       M_FASHION, M_CIFAR10, M_TF, M_NP, M_LOSSES, M_COUNT };
 static const char *const module_names[M_COUNT] = {
     "keras", "keras.layers", "keras.optimizers", "keras.models", "keras.utils",
     "keras.utils.np_utils", "keras.datasets", "keras.datasets.mnist",
-    "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy"};
+    "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy",
+    "keras.losses"};
 
 enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
@@ -63,6 +64,15 @@ static const Entry entries[] = {
     {-1, "print", V_FUNC, F_PRINT, 0},
     {-1, "len", V_FUNC, F_LEN, 0},
     {M_NP, "float32", V_STR, 0, 0},
+    ALLM("losses", V_MODULE, M_LOSSES, 0),
+    /* keras.losses.categorical_crossentropy etc. stand for their names */
+    {M_LOSSES, "categorical_crossentropy", V_STR, 0, 0},
+    {M_LOSSES, "sparse_categorical_crossentropy", V_STR, 0, 0},
+    {M_LOSSES, "binary_crossentropy", V_STR, 0, 0},
+    {M_LOSSES, "mean_squared_error", V_STR, 0, 0},
+    {M_LOSSES, "mean_absolute_error", V_STR, 0, 0},
+    {M_LOSSES, "mse", V_STR, 0, 0},
+    {M_LOSSES, "mae", V_STR, 0, 0},
 };
 
 static Value *entry_value(Sema *s, const Entry *e)
@@ -72,8 +82,8 @@ static Value *entry_value(Sema *s, const Entry *e)
     v->sub = e->sub;
     v->s = e->name;
     if (e->k == V_STR) {
-        v->s = "float32";
-        v->slen = 7;
+        v->s = e->module == M_NP ? "float32" : e->name;
+        v->slen = (uint32_t)strlen(v->s);
     }
     return v;
 }
@@ -241,6 +251,33 @@ static int want_act(Sema *s, const Value *v, const Ast *at, int *out)
                        act_alias_to, out);
 }
 
+/* An int n (meaning (n, n)) or a pair of ints, each at least as->min. */
+static int want_pair(Sema *s, const Value *v, const Ast *at, const char *what, const ArgSpec *as, int64_t *out)
+{
+    if (v->k == V_NONE && as->none_ok) {
+        out[0] = out[1] = 0;
+        return 0;
+    }
+    const Value *e[2] = {v, v};
+    if (v->k == V_TUPLE || v->k == V_LIST) {
+        if (v->n != 2) {
+            diag_error(s->diag, at->loc, "%s must be an integer or a pair of integers, got %d values", what, v->n);
+            return -1;
+        }
+        e[0] = v->v[0];
+        e[1] = v->v[1];
+    }
+    for (int i = 0; i < 2; i++) {
+        if (want_int(s, e[i], at, what, (int64_t)as->min, &out[i]))
+            return -1;
+        if (out[i] > 1000000) {
+            diag_error(s->diag, at->loc, "%s is too large", what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 Value *make_layer(Sema *s, int kind, const Args *a)
 {
     const LayerKind *lk = layer_kinds[kind];
@@ -314,6 +351,34 @@ Value *make_layer(Sema *s, int kind, const Args *a)
             if (name_lookup(s, val[i], where[i], "initializer", nnm_init_names, INIT_COUNT,
                             init_alias_from, init_alias_to, (int *)field))
                 ok = 0;
+            break;
+        case ARG_PAIR:
+            if (want_pair(s, val[i], where[i], what, as, (int64_t *)field))
+                ok = 0;
+            break;
+        case ARG_PADDING: {
+            static const char *const pads[] = {"valid", "same"};
+            if (name_lookup(s, val[i], where[i], "padding", pads, 2, NULL, NULL, (int *)field))
+                ok = 0;
+            break;
+        }
+        case ARG_FORMAT: {
+            const char *f;
+            if (val[i]->k == V_NONE)
+                break;
+            if (want_str(s, val[i], where[i], what, &f))
+                ok = 0;
+            else if (strcmp(f, "channels_last") != 0) {
+                diag_error(s->diag, where[i]->loc, "nnmc supports data_format='channels_last' only, got '%s'", f);
+                ok = 0;
+            }
+            break;
+        }
+        case ARG_NONE_ONLY:
+            if (val[i]->k != V_NONE && val[i]->k != V_ERR) {
+                diag_error(s->diag, where[i]->loc, "%s is not supported yet (only None)", what);
+                ok = 0;
+            }
             break;
         }
     }

@@ -14,7 +14,8 @@
 
 void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at)
 {
-    if (lv->k == V_ERR) {
+    if (lv->k == V_ERR || m->broken) {
+        /* the mistake was reported; later layers cannot be checked */
         m->broken = 1;
         return;
     }

@@ -22,6 +22,26 @@ void nnm_add_bias(int64_t rows, int64_t cols, const float *bias, float *y);
 /* db = column sums of g */
 void nnm_col_sums(int64_t rows, int64_t cols, const float *g, float *db);
 
+/* Geometry of a 2-D window over NHWC images (convolution or pooling). */
+typedef struct {
+    int64_t h, w, c;        /* input */
+    int64_t oh, ow;         /* output */
+    int64_t kh, kw;         /* window */
+    int64_t sh, sw;         /* strides */
+    int64_t dh, dw;         /* dilation */
+    int64_t pt, pl;         /* padding before: top, left */
+} NnmWindow;
+
+/* col[b*oh*ow + oy*ow + ox, (ky*kw + kx)*c + ci] = x[b, iy, ix, ci], zero
+ * outside the image: the rows of col times a Keras kernel reshaped to
+ * (kh*kw*c, filters) are the convolution's output pixels. */
+void nnm_im2col(const NnmWindow *g, int64_t batch, const float *x, float *col);
+/* The adjoint: dx = sum of col's entries over the pixels they came from. */
+void nnm_col2im(const NnmWindow *g, int64_t batch, const float *col, float *dx);
+/* Max pooling; arg receives the input index of each maximum. */
+void nnm_maxpool(const NnmWindow *g, int64_t batch, const float *x, float *y, int32_t *arg);
+void nnm_maxpool_back(const NnmWindow *g, int64_t batch, const float *dy, const int32_t *arg, float *dx);
+
 /* Loss of a batch of B rows of C outputs against targets t (one-hot rows,
  * or the label itself when C == 1).  Returns the SUM over rows of the
  * per-sample loss (Keras's mean is this / B).  Writes into g the gradient

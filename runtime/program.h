@@ -81,12 +81,20 @@ typedef struct {
     NnmShape in, out;         /* per sample */
     int act;                  /* NnmAct, for Dense and Activation */
     float alpha;              /* slope of leaky_relu */
-    int64_t units;            /* Dense */
-    int use_bias;             /* Dense */
+    int64_t units;            /* Dense units, Conv2D filters */
+    int use_bias;             /* Dense, Conv2D */
     double rate;              /* Dropout, in [0, 1) */
     int kinit, binit;         /* NnmInit */
+    /* spatial layers (Conv2D, pooling): (height, width) pairs */
+    int64_t kernel[2];        /* kernel or pool size */
+    int64_t strides[2];       /* 0 = same as the pool size (pooling) */
+    int64_t dilation[2];
+    int padding;              /* PAD_VALID or PAD_SAME */
+    int64_t pad[2];           /* top and left padding, from TensorFlow's 'same' rule */
     int64_t nparams;          /* floats of weights, in save order */
 } NnmLayer;
+
+enum { PAD_VALID, PAD_SAME };
 
 /* Keras 2.2 optimizer hyper-parameters; unused fields are 0. */
 typedef struct {

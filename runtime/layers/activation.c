@@ -7,7 +7,7 @@
 #include "layer.h"
 
 static const ArgSpec args[] = {
-    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 1, 0, 0, 0},
+    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 1, 0, 0, 0, 0},
     {0},
 };
 

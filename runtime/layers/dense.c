@@ -11,11 +11,11 @@
 #include "layer.h"
 
 static const ArgSpec args[] = {
-    {"units", ARG_INT, offsetof(NnmLayer, units), 1, 1, 1, 1e12, 0},
-    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 0, 0, 0, 0},
-    {"use_bias", ARG_BOOL, offsetof(NnmLayer, use_bias), 0, 0, 0, 0, 0},
-    {"kernel_initializer", ARG_INIT, offsetof(NnmLayer, kinit), 0, 0, 0, 0, 0},
-    {"bias_initializer", ARG_INIT, offsetof(NnmLayer, binit), 0, 0, 0, 0, 0},
+    {"units", ARG_INT, offsetof(NnmLayer, units), 1, 1, 1, 1e12, 0, 0},
+    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 0, 0, 0, 0, 0},
+    {"use_bias", ARG_BOOL, offsetof(NnmLayer, use_bias), 0, 0, 0, 0, 0, 0},
+    {"kernel_initializer", ARG_INIT, offsetof(NnmLayer, kinit), 0, 0, 0, 0, 0, 0},
+    {"bias_initializer", ARG_INIT, offsetof(NnmLayer, binit), 0, 0, 0, 0, 0, 0},
     {0},
 };
 

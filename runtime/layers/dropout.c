@@ -6,7 +6,7 @@
 #include "layer.h"
 
 static const ArgSpec args[] = {
-    {"rate", ARG_FLOAT, offsetof(NnmLayer, rate), 1, 1, 0, 1, 1},
+    {"rate", ARG_FLOAT, offsetof(NnmLayer, rate), 1, 1, 0, 1, 1, 0},
     {0},
 };
 

@@ -45,6 +45,20 @@ void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng)
 
 int64_t layer_scratch_input(const NnmLayer *l) { return shape_size(&l->in); }
 
+int64_t conv_out_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int padding, int64_t *pad_before)
+{
+    int64_t span = (k - 1) * dil + 1, out;
+    if (padding == PAD_SAME) {
+        out = (in + stride - 1) / stride;
+        int64_t total = (out - 1) * stride + span - in;
+        *pad_before = total > 0 ? total / 2 : 0; /* the odd pixel goes after */
+    } else {
+        out = in >= span ? (in - span) / stride + 1 : 0;
+        *pad_before = 0;
+    }
+    return out;
+}
+
 int64_t shape_size(const NnmShape *s)
 {
     int64_t n = 1;

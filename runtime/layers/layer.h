@@ -18,7 +18,13 @@ typedef enum {
 } LayerKindId;
 
 /* Constructor arguments, validated generically by the compiler. */
-typedef enum { ARG_INT, ARG_FLOAT, ARG_BOOL, ARG_ACT, ARG_INIT } ArgType;
+typedef enum {
+    ARG_INT, ARG_FLOAT, ARG_BOOL, ARG_ACT, ARG_INIT,
+    ARG_PAIR,      /* an int or a 2-tuple of ints >= min: int64_t[2] */
+    ARG_PADDING,   /* 'valid' or 'same' */
+    ARG_FORMAT,    /* data_format: None or 'channels_last' (nothing stored) */
+    ARG_NONE_ONLY, /* accepted only as None (regularizers, constraints: later) */
+} ArgType;
 typedef struct {
     const char *name;
     ArgType type;
@@ -27,6 +33,7 @@ typedef struct {
     int required;
     double min, max;     /* inclusive range for numbers ... */
     int max_open;        /* ... except max excluded when set */
+    int none_ok;         /* ARG_PAIR: None leaves the field 0 */
 } ArgSpec;
 
 /* One layer's view of a batch during forward/backward. */
@@ -77,6 +84,10 @@ int layer_infer_same(NnmLayer *l, char *err, size_t errsize);
 int layer_no_weights(const NnmLayer *l, WeightInfo out[2]);
 void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng);
 int64_t layer_scratch_input(const NnmLayer *l);
+
+/* Output size along one spatial axis, and the padding before it, by
+ * TensorFlow's rules; returns 0 when the window does not fit. */
+int64_t conv_out_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int padding, int64_t *pad_before);
 
 int64_t shape_size(const NnmShape *s);
 /* "(None, 28, 28)" */

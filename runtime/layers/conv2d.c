@@ -1,0 +1,157 @@
+/* runtime/layers/conv2d.c — Conv2D: 2-D convolution (cross-correlation) on
+ * channels-last images, with an activation.
+ *
+ *   in  x [B, H, W, C]        weights  kernel [KH, KW, C, F] (Keras layout), bias [F]
+ *   out y [B, OH, OW, F]      sizes and padding by TensorFlow's rules
+ *   scratch per sample: col [OH*OW, KH*KW*C], then z [OH*OW, F] when the
+ *   activation is not linear
+ *
+ * Forward lowers the batch to columns (im2col) and makes one GEMM with the
+ * kernel seen as a (KH*KW*C, F) matrix: z = col W + b.  Backward:
+ *   dz = dy * act'(z);  dW = colᵀ dz;  db = Σ dz;  dcol = dz Wᵀ;  dx = col2im(dcol)
+ * and reuses col's memory for dcol once dW is done. */
+#include <stddef.h>
+#include <stdio.h>
+#include "blas.h"
+#include "kernels.h"
+#include "layer.h"
+
+static const ArgSpec args[] = {
+    {"filters", ARG_INT, offsetof(NnmLayer, units), 1, 1, 1, 1e9, 0, 0},
+    {"kernel_size", ARG_PAIR, offsetof(NnmLayer, kernel), 1, 1, 1, 0, 0, 0},
+    {"strides", ARG_PAIR, offsetof(NnmLayer, strides), 1, 0, 1, 0, 0, 0},
+    {"padding", ARG_PADDING, offsetof(NnmLayer, padding), 1, 0, 0, 0, 0, 0},
+    {"data_format", ARG_FORMAT, 0, 1, 0, 0, 0, 0, 0},
+    {"dilation_rate", ARG_PAIR, offsetof(NnmLayer, dilation), 1, 0, 1, 0, 0, 0},
+    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 0, 0, 0, 0, 0},
+    {"use_bias", ARG_BOOL, offsetof(NnmLayer, use_bias), 1, 0, 0, 0, 0, 0},
+    {"kernel_initializer", ARG_INIT, offsetof(NnmLayer, kinit), 1, 0, 0, 0, 0, 0},
+    {"bias_initializer", ARG_INIT, offsetof(NnmLayer, binit), 1, 0, 0, 0, 0, 0},
+    {"kernel_regularizer", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
+    {"bias_regularizer", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
+    {"activity_regularizer", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
+    {"kernel_constraint", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
+    {"bias_constraint", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
+    {0},
+};
+
+static void defaults(NnmLayer *l)
+{
+    l->act = ACT_LINEAR;
+    l->use_bias = 1;
+    l->kinit = INIT_GLOROT_UNIFORM;
+    l->binit = INIT_ZEROS;
+    l->strides[0] = l->strides[1] = 1;
+    l->dilation[0] = l->dilation[1] = 1;
+    l->padding = PAD_VALID;
+}
+
+static NnmWindow window(const NnmLayer *l)
+{
+    NnmWindow g = {l->in.dim[0], l->in.dim[1], l->in.dim[2], l->out.dim[0], l->out.dim[1],
+                   l->kernel[0], l->kernel[1], l->strides[0], l->strides[1],
+                   l->dilation[0], l->dilation[1], l->pad[0], l->pad[1]};
+    return g;
+}
+
+static int infer(NnmLayer *l, char *err, size_t n)
+{
+    char s[96];
+    shape_str(&l->in, s, sizeof s);
+    if (l->in.rank != 3) {
+        snprintf(err, n, "Conv2D expects images (None, height, width, channels) but gets %s%s", s,
+                 l->in.rank == 2 ? "; reshape the input to (..., 1) channels" : "");
+        return -1;
+    }
+    if ((l->strides[0] > 1 || l->strides[1] > 1) && (l->dilation[0] > 1 || l->dilation[1] > 1)) {
+        snprintf(err, n, "Conv2D cannot combine strides > 1 with dilation_rate > 1 (as in Keras)");
+        return -1;
+    }
+    int64_t out[2];
+    for (int a = 0; a < 2; a++) {
+        out[a] = conv_out_size(l->in.dim[a], l->kernel[a], l->strides[a], l->dilation[a], l->padding, &l->pad[a]);
+        if (out[a] < 1) {
+            snprintf(err, n, "Conv2D: a %lldx%lld kernel%s does not fit the %lldx%lld input %s with padding 'valid'",
+                     (long long)l->kernel[0], (long long)l->kernel[1],
+                     l->dilation[a] > 1 ? " (dilated)" : "", (long long)l->in.dim[0],
+                     (long long)l->in.dim[1], s);
+            return -1;
+        }
+    }
+    int64_t k = l->kernel[0] * l->kernel[1] * l->in.dim[2];
+    if (k > ((int64_t)1 << 40) / l->units || out[0] * out[1] * l->units > ((int64_t)1 << 40) ||
+        out[0] * out[1] * k > ((int64_t)1 << 40)) {
+        snprintf(err, n, "Conv2D is too large");
+        return -1;
+    }
+    l->out = (NnmShape){3, {out[0], out[1], l->units, 0}};
+    l->nparams = k * l->units + (l->use_bias ? l->units : 0);
+    return 0;
+}
+
+static int64_t col_size(const NnmLayer *l)
+{
+    return l->out.dim[0] * l->out.dim[1] * l->kernel[0] * l->kernel[1] * l->in.dim[2];
+}
+
+static int64_t scratch(const NnmLayer *l)
+{
+    return col_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
+}
+
+static int weights(const NnmLayer *l, WeightInfo out[2])
+{
+    out[0].suffix = "kernel";
+    out[0].shape = (NnmShape){4, {l->kernel[0], l->kernel[1], l->in.dim[2], l->units}};
+    if (!l->use_bias)
+        return 1;
+    out[1].suffix = "bias";
+    out[1].shape = (NnmShape){1, {l->units, 0, 0, 0}};
+    return 2;
+}
+
+static void init(const NnmLayer *l, float *w, NnmRng *rng)
+{
+    int64_t rf = l->kernel[0] * l->kernel[1], k = rf * l->in.dim[2], f = l->units;
+    /* fans of a convolution kernel: receptive field times channels */
+    nnm_init_fill(l->kinit, w, k * f, k, rf * f, rng);
+    if (l->use_bias)
+        nnm_init_fill(l->binit, w + k * f, f, f, f, rng);
+}
+
+static void forward(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    NnmWindow g = window(l);
+    int64_t m = r->batch * g.oh * g.ow, k = g.kh * g.kw * g.c, f = l->units;
+    float *col = r->scratch, *z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * col_size(l);
+    nnm_im2col(&g, r->batch, r->x, col);
+    nnm_sgemm(0, 0, m, f, k, 1.0f, col, k, r->w, f, 0.0f, z, f);
+    if (l->use_bias)
+        nnm_add_bias(m, f, r->w + k * f, z);
+    if (l->act != ACT_LINEAR)
+        nnm_act_forward(l->act, l->alpha, m, f, z, r->y);
+}
+
+static void backward(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    NnmWindow g = window(l);
+    int64_t m = r->batch * g.oh * g.ow, k = g.kh * g.kw * g.c, f = l->units;
+    float *col = r->scratch, *dz = r->dy;
+    if (!r->fused && l->act != ACT_LINEAR)
+        nnm_act_backward(l->act, l->alpha, m, f, r->scratch + r->batch * col_size(l), r->y, dz);
+    nnm_sgemm(1, 0, k, f, m, 1.0f, col, k, dz, f, 0.0f, r->dw, f);
+    if (l->use_bias)
+        nnm_col_sums(m, f, dz, r->dw + k * f);
+    if (r->dx) {
+        nnm_sgemm(0, 1, m, k, f, 1.0f, dz, f, r->w, f, 0.0f, col, k);
+        nnm_col2im(&g, r->batch, col, r->dx);
+    }
+}
+
+const LayerKind layer_conv2d = {
+    .name = "Conv2D", .snake = "conv2d", .args = args, .defaults = defaults, .infer = infer,
+    .scratch = scratch, .weights = weights, .init = init, .forward = forward,
+    .backward = backward, .has_act = 1,
+};
