@@ -21,7 +21,7 @@
 #define NNM_VERSION "0.1.0"
 
 static const char usage_text[] =
-    "usage: nnmc run FILE.nnm [--seed N] [--epochs N] [--data DIR] [--threads N] [-q]\n"
+    "usage: nnmc run FILE.nnm [--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [-q]\n"
     "       nnmc check FILE.nnm\n"
     "       nnmc --help | --version\n";
 
@@ -39,7 +39,8 @@ static const char help_text[] =
     "                   the same seed gives the same figures and weight files (default 1)\n"
     "  --epochs N       train N epochs instead of the file's epochs=\n"
     "  --data DIR       where the data sets are (default $NNM_DATA, else ./data)\n"
-    "  --threads N      BLAS threads (default: the number of cores, at most 2)\n"
+    "  --threads N      threads (default: the number of cores, at most 2)\n"
+    "  --max-samples N  use only the first N samples of every data array (quick tries, tests)\n"
     "  -q, --quiet      no summaries and no progress output; print() still prints\n"
     "\n"
     "exit status: 0 success, 1 an error in the model, data or arguments, 2 usage\n";
@@ -157,7 +158,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (mode == 0 && (!strcmp(a, "--seed") || !strcmp(a, "--epochs") || !strcmp(a, "--data") ||
-                          !strcmp(a, "--threads"))) {
+                          !strcmp(a, "--threads") || !strcmp(a, "--max-samples"))) {
             if (i + 1 >= argc) {
                 char msg[100];
                 snprintf(msg, sizeof msg, "option %s needs a value", a);
@@ -173,6 +174,12 @@ int main(int argc, char **argv)
                     return 1;
                 }
                 opts.seed = u;
+            } else if (!strcmp(a, "--max-samples")) {
+                if (parse_u64(v, 1000000000, &u) || u == 0) {
+                    fprintf(stderr, "nnmc: error: --max-samples needs a positive integer, got '%s'\n", v);
+                    return 1;
+                }
+                opts.max_samples = (int64_t)u;
             } else if (!strcmp(a, "--epochs")) {
                 if (parse_u64(v, 1000000, &u) || u == 0) {
                     fprintf(stderr, "nnmc: error: --epochs needs an integer from 1 to 1000000, got '%s'\n", v);

@@ -52,7 +52,9 @@ static int get_view(Exec *e, const NnmArrayRef *r, View *v)
     v->s = s;
     v->begin = b;
     v->n = end > b ? end - b : 0;
-    if (r->expect_n >= 0 && r->expect_n != v->n) {
+    if (e->o->max_samples > 0 && v->n > e->o->max_samples)
+        v->n = e->o->max_samples;
+    if (r->expect_n >= 0 && r->expect_n != end - b) {
         fprintf(stderr,
                 "nnmc: error: %s:%d: the array was reshaped for %lld samples, but the data has %lld\n",
                 e->p->file, r->line, (long long)r->expect_n, (long long)v->n);

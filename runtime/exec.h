@@ -10,6 +10,7 @@ typedef struct {
     const char *data_dir;
     int threads;            /* BLAS threads */
     int quiet;              /* no summaries, no progress output */
+    int64_t max_samples;    /* > 0: every data array keeps only its first N samples (tests) */
 } NnmRunOpts;
 
 /* Returns 0, or 1 after a message on stderr (bad data or weight files). */
