@@ -251,6 +251,66 @@ static int want_act(Sema *s, const Value *v, const Ast *at, int *out)
                        act_alias_to, out);
 }
 
+/* Padding or cropping amounts: n, (h, w) or ((top, bottom), (left, right)). */
+static int want_edges(Sema *s, const Value *v, const Ast *at, const char *what, int64_t *out)
+{
+    const Value *part[2] = {v, v};
+    if (v->k == V_TUPLE || v->k == V_LIST) {
+        if (v->n != 2) {
+            diag_error(s->diag, at->loc, "%s must be n, (h, w) or ((top, bottom), (left, right))", what);
+            return -1;
+        }
+        part[0] = v->v[0];
+        part[1] = v->v[1];
+    }
+    for (int a = 0; a < 2; a++) {
+        const Value *e[2] = {part[a], part[a]};
+        if (part[a]->k == V_TUPLE || part[a]->k == V_LIST) {
+            if (part[a]->n != 2) {
+                diag_error(s->diag, at->loc, "%s must be n, (h, w) or ((top, bottom), (left, right))", what);
+                return -1;
+            }
+            e[0] = part[a]->v[0];
+            e[1] = part[a]->v[1];
+        }
+        for (int k = 0; k < 2; k++) {
+            if (want_int(s, e[k], at, what, 0, &out[2 * a + k]))
+                return -1;
+            if (out[2 * a + k] > 1000000) {
+                diag_error(s->diag, at->loc, "%s is too large", what);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A target shape such as (7, 7, 64) or (-1,): sizes >= 1, at most one -1. */
+static int want_target(Sema *s, const Value *v, const Ast *at, const char *what, NnmShape *out)
+{
+    if (v->k != V_TUPLE && v->k != V_LIST) {
+        diag_error(s->diag, at->loc, "%s must be a tuple of sizes, got %s", what, val_kind_name(v));
+        return -1;
+    }
+    if (v->n < 1 || v->n > NNM_MAX_RANK) {
+        diag_error(s->diag, at->loc, "%s must have 1 to %d sizes", what, NNM_MAX_RANK);
+        return -1;
+    }
+    int minus = 0;
+    out->rank = v->n;
+    for (int i = 0; i < v->n; i++) {
+        int64_t d;
+        if (want_int(s, v->v[i], at, what, -1, &d))
+            return -1;
+        if (d == 0 || d > ((int64_t)1 << 40) || (d == -1 && minus++)) {
+            diag_error(s->diag, at->loc, "%s: sizes must be positive, with at most one -1", what);
+            return -1;
+        }
+        out->dim[i] = d;
+    }
+    return 0;
+}
+
 /* An int n (meaning (n, n)) or a pair of ints, each at least as->min. */
 static int want_pair(Sema *s, const Value *v, const Ast *at, const char *what, const ArgSpec *as, int64_t *out)
 {
@@ -297,7 +357,7 @@ Value *make_layer(Sema *s, int kind, const Args *a)
     l->loc = a->call->loc;
     l->d.kind = kind;
     lk->defaults(&l->d);
-    l->d.alpha = 0.2f;
+    l->d.alpha = -1; /* not given: set from the activation below */
     if (bind_args(s, a, lk->name, params, val, where))
         return val_err(s);
     int ok = 1;
@@ -326,6 +386,10 @@ Value *make_layer(Sema *s, int kind, const Args *a)
         }
         case ARG_FLOAT: {
             double v;
+            if (as->none_ok && val[i]->k == V_NONE) {
+                *(double *)field = -1;
+                break;
+            }
             if (want_num(s, val[i], where[i], what, &v)) {
                 ok = 0;
                 break;
@@ -380,6 +444,22 @@ Value *make_layer(Sema *s, int kind, const Args *a)
                 ok = 0;
             }
             break;
+        case ARG_EDGES:
+            if (want_edges(s, val[i], where[i], what, (int64_t *)field))
+                ok = 0;
+            break;
+        case ARG_SHAPE:
+            if (want_target(s, val[i], where[i], what, (NnmShape *)field))
+                ok = 0;
+            break;
+        case ARG_CHOICE: {
+            int n = 0;
+            while (as->choices[n])
+                n++;
+            if (name_lookup(s, val[i], where[i], as->name, as->choices, n, NULL, NULL, (int *)field))
+                ok = 0;
+            break;
+        }
         }
     }
     if (val[common]) {
@@ -416,6 +496,9 @@ Value *make_layer(Sema *s, int kind, const Args *a)
             ok = 0;
         }
     }
+    /* the activations' own parameters, unless the layer gave them */
+    if (l->d.alpha < 0)
+        l->d.alpha = l->d.act == ACT_ELU ? 1.0 : 0.2;
     /* Keras 2.2 numbers unnamed layers per class from 1, at construction */
     if (!l->d.name[0])
         snprintf(l->d.name, sizeof l->d.name, "%s_%d", lk->snake, ++s->name_count[kind]);

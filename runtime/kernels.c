@@ -55,7 +55,7 @@ static void act_forward(int act, float alpha, int64_t rows, int64_t cols, const 
         return;
     case ACT_ELU:
         for (int64_t i = 0; i < n; i++)
-            y[i] = z[i] > 0 ? z[i] : expm1f(z[i]);
+            y[i] = z[i] > 0 ? z[i] : alpha * expm1f(z[i]);
         return;
     case ACT_SELU:
         for (int64_t i = 0; i < n; i++)
@@ -128,7 +128,7 @@ static void act_backward(int act, float alpha, int64_t rows, int64_t cols, const
         return;
     case ACT_ELU:
         for (int64_t i = 0; i < n; i++)
-            g[i] *= z[i] > 0 ? 1.0f : y[i] + 1.0f;
+            g[i] *= z[i] > 0 ? 1.0f : y[i] + alpha;
         return;
     case ACT_SELU:
         for (int64_t i = 0; i < n; i++)

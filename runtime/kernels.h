@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include "program.h"
 
-/* y = act(z) over rows x cols (softmax works per row).  y may equal z. */
+/* y = act(z) over rows x cols (softmax works per row).  y may equal z.
+ * alpha: the slope of leaky_relu, the alpha of elu. */
 void nnm_act_forward(int act, float alpha, int64_t rows, int64_t cols, const float *z, float *y);
 /* g := g * act'(z), given z and y = act(z); g holds dL/dy on entry and
  * dL/dz on return.  For softmax, the row-wise Jacobian is applied. */

@@ -80,7 +80,7 @@ typedef struct {
     char name[NNM_NAME_MAX];  /* Keras name: dense_1, dropout_2, ... */
     NnmShape in, out;         /* per sample */
     int act;                  /* NnmAct, for Dense and Activation */
-    float alpha;              /* slope of leaky_relu */
+    double alpha;             /* leaky_relu slope, elu alpha (set from the activation when not given) */
     int64_t units;            /* Dense units, Conv2D filters */
     int use_bias;             /* Dense, Conv2D */
     double rate;              /* Dropout, in [0, 1) */
@@ -91,6 +91,11 @@ typedef struct {
     int64_t dilation[2];
     int padding;              /* PAD_VALID or PAD_SAME */
     int64_t pad[2];           /* top and left padding, from TensorFlow's 'same' rule */
+    int64_t edges[4];         /* ZeroPadding2D/Cropping2D: top, bottom, left, right */
+    NnmShape target;          /* Reshape: target shape (one -1 allowed); Permute: 1-based axes */
+    double max_value;         /* ReLU: cap, < 0 for none */
+    double threshold;         /* ReLU */
+    double stddev;            /* GaussianNoise */
     int64_t nparams;          /* floats of weights, in save order */
 } NnmLayer;
 

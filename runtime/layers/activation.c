@@ -7,7 +7,7 @@
 #include "layer.h"
 
 static const ArgSpec args[] = {
-    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 1, 0, 0, 0, 0},
+    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1, .required = 1},
     {0},
 };
 
@@ -19,14 +19,14 @@ static void forward(const LayerRun *r)
     /* softmax works on the last axis */
     int64_t last = r->l->in.dim[r->l->in.rank - 1];
     memcpy(r->scratch, r->x, (size_t)(r->batch * cols) * sizeof(float));
-    nnm_act_forward(r->l->act, r->l->alpha, r->batch * cols / last, last, r->x, r->y);
+    nnm_act_forward(r->l->act, (float)r->l->alpha, r->batch * cols / last, last, r->x, r->y);
 }
 
 static void backward(const LayerRun *r)
 {
     int64_t cols = shape_size(&r->l->in), last = r->l->in.dim[r->l->in.rank - 1];
     if (!r->fused)
-        nnm_act_backward(r->l->act, r->l->alpha, r->batch * cols / last, last, r->scratch, r->y, r->dy);
+        nnm_act_backward(r->l->act, (float)r->l->alpha, r->batch * cols / last, last, r->scratch, r->y, r->dy);
     if (r->dx)
         memcpy(r->dx, r->dy, (size_t)(r->batch * cols) * sizeof(float));
 }

@@ -17,21 +17,21 @@
 #include "layer.h"
 
 static const ArgSpec args[] = {
-    {"filters", ARG_INT, offsetof(NnmLayer, units), 1, 1, 1, 1e9, 0, 0},
-    {"kernel_size", ARG_PAIR, offsetof(NnmLayer, kernel), 1, 1, 1, 0, 0, 0},
-    {"strides", ARG_PAIR, offsetof(NnmLayer, strides), 1, 0, 1, 0, 0, 0},
-    {"padding", ARG_PADDING, offsetof(NnmLayer, padding), 1, 0, 0, 0, 0, 0},
-    {"data_format", ARG_FORMAT, 0, 1, 0, 0, 0, 0, 0},
-    {"dilation_rate", ARG_PAIR, offsetof(NnmLayer, dilation), 1, 0, 1, 0, 0, 0},
-    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 0, 0, 0, 0, 0},
-    {"use_bias", ARG_BOOL, offsetof(NnmLayer, use_bias), 1, 0, 0, 0, 0, 0},
-    {"kernel_initializer", ARG_INIT, offsetof(NnmLayer, kinit), 1, 0, 0, 0, 0, 0},
-    {"bias_initializer", ARG_INIT, offsetof(NnmLayer, binit), 1, 0, 0, 0, 0, 0},
-    {"kernel_regularizer", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
-    {"bias_regularizer", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
-    {"activity_regularizer", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
-    {"kernel_constraint", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
-    {"bias_constraint", ARG_NONE_ONLY, 0, 1, 0, 0, 0, 0, 0},
+    {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
+    {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1},
+    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
+    {.name = "dilation_rate", .type = ARG_PAIR, .off = offsetof(NnmLayer, dilation), .positional = 1, .min = 1},
+    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},
+    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},
+    {.name = "kernel_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1},
+    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1},
+    {.name = "kernel_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "bias_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "activity_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "kernel_constraint", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1},
     {0},
 };
 
@@ -130,7 +130,7 @@ static void forward(const LayerRun *r)
     if (l->use_bias)
         nnm_add_bias(m, f, r->w + k * f, z);
     if (l->act != ACT_LINEAR)
-        nnm_act_forward(l->act, l->alpha, m, f, z, r->y);
+        nnm_act_forward(l->act, (float)l->alpha, m, f, z, r->y);
 }
 
 static void backward(const LayerRun *r)
@@ -140,7 +140,7 @@ static void backward(const LayerRun *r)
     int64_t m = r->batch * g.oh * g.ow, k = g.kh * g.kw * g.c, f = l->units;
     float *col = r->scratch, *dz = r->dy;
     if (!r->fused && l->act != ACT_LINEAR)
-        nnm_act_backward(l->act, l->alpha, m, f, r->scratch + r->batch * col_size(l), r->y, dz);
+        nnm_act_backward(l->act, (float)l->alpha, m, f, r->scratch + r->batch * col_size(l), r->y, dz);
     nnm_sgemm(1, 0, k, f, m, 1.0f, col, k, dz, f, 0.0f, r->dw, f);
     if (l->use_bias)
         nnm_col_sums(m, f, dz, r->dw + k * f);

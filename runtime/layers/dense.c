@@ -11,11 +11,11 @@
 #include "layer.h"
 
 static const ArgSpec args[] = {
-    {"units", ARG_INT, offsetof(NnmLayer, units), 1, 1, 1, 1e12, 0, 0},
-    {"activation", ARG_ACT, offsetof(NnmLayer, act), 1, 0, 0, 0, 0, 0},
-    {"use_bias", ARG_BOOL, offsetof(NnmLayer, use_bias), 0, 0, 0, 0, 0, 0},
-    {"kernel_initializer", ARG_INIT, offsetof(NnmLayer, kinit), 0, 0, 0, 0, 0, 0},
-    {"bias_initializer", ARG_INIT, offsetof(NnmLayer, binit), 0, 0, 0, 0, 0, 0},
+    {.name = "units", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e12},
+    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},
+    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias)},
+    {.name = "kernel_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit)},
+    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit)},
     {0},
 };
 
@@ -77,7 +77,7 @@ static void forward(const LayerRun *r)
     if (l->use_bias)
         nnm_add_bias(b, n, r->w + k * n, z);
     if (l->act != ACT_LINEAR)
-        nnm_act_forward(l->act, l->alpha, b, n, z, r->y);
+        nnm_act_forward(l->act, (float)l->alpha, b, n, z, r->y);
 }
 
 static void backward(const LayerRun *r)
@@ -86,7 +86,7 @@ static void backward(const LayerRun *r)
     int64_t b = r->batch, k = l->in.dim[0], n = l->units;
     float *dz = r->dy;
     if (!r->fused && l->act != ACT_LINEAR)
-        nnm_act_backward(l->act, l->alpha, b, n, r->scratch, r->y, dz);
+        nnm_act_backward(l->act, (float)l->alpha, b, n, r->scratch, r->y, dz);
     nnm_sgemm(1, 0, k, n, b, 1.0f, r->x, k, dz, n, 0.0f, r->dw, n);
     if (l->use_bias)
         nnm_col_sums(b, n, dz, r->dw + k * n);

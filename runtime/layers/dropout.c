@@ -6,7 +6,7 @@
 #include "layer.h"
 
 static const ArgSpec args[] = {
-    {"rate", ARG_FLOAT, offsetof(NnmLayer, rate), 1, 1, 0, 1, 1, 0},
+    {.name = "rate", .type = ARG_FLOAT, .off = offsetof(NnmLayer, rate), .positional = 1, .required = 1, .max = 1, .max_open = 1},
     {0},
 };
 

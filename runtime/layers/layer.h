@@ -24,6 +24,9 @@ typedef enum {
     ARG_PADDING,   /* 'valid' or 'same' */
     ARG_FORMAT,    /* data_format: None or 'channels_last' (nothing stored) */
     ARG_NONE_ONLY, /* accepted only as None (regularizers, constraints: later) */
+    ARG_EDGES,     /* n, (h, w) or ((top, bottom), (left, right)): int64_t[4] */
+    ARG_SHAPE,     /* a tuple of sizes, one of them may be -1: NnmShape */
+    ARG_CHOICE,    /* one of the strings in choices: int index */
 } ArgType;
 typedef struct {
     const char *name;
@@ -33,7 +36,8 @@ typedef struct {
     int required;
     double min, max;     /* inclusive range for numbers ... */
     int max_open;        /* ... except max excluded when set */
-    int none_ok;         /* ARG_PAIR: None leaves the field 0 */
+    int none_ok;         /* ARG_PAIR: None leaves the field 0; ARG_FLOAT: None stores -1 */
+    const char *const *choices; /* ARG_CHOICE, NULL-terminated */
 } ArgSpec;
 
 /* One layer's view of a batch during forward/backward. */

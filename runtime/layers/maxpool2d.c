@@ -10,10 +10,10 @@
 #include "layer.h"
 
 static const ArgSpec args[] = {
-    {"pool_size", ARG_PAIR, offsetof(NnmLayer, kernel), 1, 0, 1, 0, 0, 0},
-    {"strides", ARG_PAIR, offsetof(NnmLayer, strides), 1, 0, 1, 0, 0, 1},
-    {"padding", ARG_PADDING, offsetof(NnmLayer, padding), 1, 0, 0, 0, 0, 0},
-    {"data_format", ARG_FORMAT, 0, 1, 0, 0, 0, 0, 0},
+    {.name = "pool_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1, .none_ok = 1},
+    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
     {0},
 };
 
