@@ -89,6 +89,19 @@ static Value *entry_value(Sema *s, const Entry *e)
 }
 
 /* Layer and optimizer classes are found in the global scope and in their module. */
+/* Other class names for the same kinds: Keras 2 short forms and the
+ * Keras 1 names that old course code uses.  sub = 1 marks Keras 1. */
+static const struct {
+    const char *name;
+    int kind, keras1;
+} layer_aliases[] = {
+    {"MaxPool2D", LK_MAXPOOL2D, 0},
+    {"AvgPool2D", LK_AVGPOOL2D, 0},
+    {"GlobalAvgPool2D", LK_GLOBAL_AVGPOOL2D, 0},
+    {"GlobalMaxPool2D", LK_GLOBAL_MAXPOOL2D, 0},
+    {"Convolution2D", LK_CONV2D, 1},
+};
+
 static Value *class_value(Sema *s, int module, const char *name)
 {
     if (module == -1 || module == M_LAYERS) {
@@ -98,6 +111,15 @@ static Value *class_value(Sema *s, int module, const char *name)
                 v->i = F_LAYER;
                 v->sub = k;
                 v->s = layer_kinds[k]->name;
+                return v;
+            }
+        for (size_t i = 0; i < NNM_COUNTOF(layer_aliases); i++)
+            if (strcmp(layer_aliases[i].name, name) == 0) {
+                Value *v = val_new(s, V_FUNC);
+                v->i = F_LAYER;
+                v->sub = layer_aliases[i].kind;
+                v->sym = layer_aliases[i].keras1;
+                v->s = layer_aliases[i].name;
                 return v;
             }
     }
@@ -338,9 +360,47 @@ static int want_pair(Sema *s, const Value *v, const Ast *at, const char *what, c
     return 0;
 }
 
-Value *make_layer(Sema *s, int kind, const Args *a)
+/* Keras 1 argument names, accepted for every layer as Keras 2.2 did (with
+ * a warning there); Convolution2D(nb_filter, nb_row, nb_col, ...) also
+ * gives its kernel size as two positional numbers. */
+static const char *const keras1_from[] = {"border_mode", "subsample", "nb_filter", "init",
+                                          "output_dim", "W_regularizer", "b_regularizer", "dim_ordering", NULL};
+static const char *const keras1_to[] = {"padding", "strides", "filters", "kernel_initializer",
+                                        "units", "kernel_regularizer", "bias_regularizer", "data_format", NULL};
+
+static void keras1_args(Sema *s, Args *a, int conv_positional)
+{
+    for (int i = 0; i < a->nkw; i++)
+        for (int k = 0; keras1_from[k]; k++)
+            if (strcmp(a->kw[i].name, keras1_from[k]) == 0) {
+                a->kw[i].name = keras1_to[k];
+                /* dim_ordering='tf' is channels_last */
+                if (k == 7 && a->kw[i].v->k == V_STR && strcmp(a->kw[i].v->s, "tf") == 0) {
+                    Value *v = val_new(s, V_STR);
+                    v->s = "channels_last";
+                    v->slen = 13;
+                    a->kw[i].v = v;
+                }
+            }
+    if (conv_positional && a->npos >= 3 && a->pos[1].v->k == V_INT && a->pos[2].v->k == V_INT) {
+        Value *t = val_new(s, V_TUPLE);
+        t->n = 2;
+        t->v = arena_alloc(s->arena, 2 * sizeof(Value *));
+        t->v[0] = a->pos[1].v;
+        t->v[1] = a->pos[2].v;
+        a->pos[1].v = t;
+        for (int i = 2; i + 1 < a->npos; i++)
+            a->pos[i] = a->pos[i + 1];
+        a->npos--;
+    }
+}
+
+Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
 {
     const LayerKind *lk = layer_kinds[kind];
+    Args *a = arena_alloc(s->arena, sizeof *a);
+    *a = *args_in;
+    keras1_args(s, a, keras1 && kind == LK_CONV2D);
     Param params[24];
     int np = 0;
     for (const ArgSpec *as = lk->args; as->name; as++)
@@ -356,8 +416,8 @@ Value *make_layer(Sema *s, int kind, const Args *a)
     LayerV *l = NEW(s->arena, LayerV);
     l->loc = a->call->loc;
     l->d.kind = kind;
+    l->d.alpha = -1; /* not given by the kind or the file: set from the activation below */
     lk->defaults(&l->d);
-    l->d.alpha = -1; /* not given: set from the activation below */
     if (bind_args(s, a, lk->name, params, val, where))
         return val_err(s);
     int ok = 1;
@@ -456,8 +516,11 @@ Value *make_layer(Sema *s, int kind, const Args *a)
             int n = 0;
             while (as->choices[n])
                 n++;
-            if (name_lookup(s, val[i], where[i], as->name, as->choices, n, NULL, NULL, (int *)field))
+            int pick;
+            if (name_lookup(s, val[i], where[i], as->name, as->choices, n, NULL, NULL, &pick))
                 ok = 0;
+            else if (as->off)
+                *(int *)field = pick; /* off 0: checked, nothing to store */
             break;
         }
         }
@@ -734,7 +797,7 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
 {
     if (f->k == V_FUNC) {
         switch (f->i) {
-        case F_LAYER: return make_layer(s, f->sub, a);
+        case F_LAYER: return make_layer(s, f->sub, a, f->sym);
         case F_INPUT: return make_input(s, a);
         case F_OPTIM: return make_optim(s, f->sub, a);
         case F_SEQUENTIAL: return make_sequential(s, a);

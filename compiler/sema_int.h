@@ -86,7 +86,7 @@ int shape_from(Sema *s, const Value *v, const Ast *at, const char *what, NnmShap
 int name_lookup(Sema *s, const Value *v, const Ast *at, const char *what, const char *const *names,
                 int n, const char *const *alias_from, const char *const *alias_to, int *out);
 void optim_defaults(NnmOptim *o, int kind);
-Value *make_layer(Sema *s, int kind, const Args *a);
+Value *make_layer(Sema *s, int kind, const Args *a, int keras1);
 Value *make_input(Sema *s, const Args *a);
 Value *make_optim(Sema *s, int kind, const Args *a);
 

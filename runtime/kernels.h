@@ -1,5 +1,5 @@
 /* runtime/kernels.h — the numeric kernels: activations, losses, metrics
- * and optimizer updates.  The interpreter calls them, and the C emitter
+ * and optimizer updates (kernels.c), and windows over images (spatial.c).  The interpreter calls them, and the C emitter
  * (issue 4) will emit calls to the same functions, so the two compute the
  * same figures bit for bit.
  *
@@ -42,6 +42,17 @@ void nnm_col2im(const NnmWindow *g, int64_t batch, const float *col, float *dx);
 /* Max pooling; arg receives the input index of each maximum. */
 void nnm_maxpool(const NnmWindow *g, int64_t batch, const float *x, float *y, int32_t *arg);
 void nnm_maxpool_back(const NnmWindow *g, int64_t batch, const float *dy, const int32_t *arg, float *dx);
+/* Average pooling; padded cells are not counted, as in TensorFlow. */
+void nnm_avgpool(const NnmWindow *g, int64_t batch, const float *x, float *y);
+void nnm_avgpool_back(const NnmWindow *g, int64_t batch, const float *dy, float *dx);
+/* dst [batch, dh, dw, c] = zeros, then src [batch, sh, sw, c] placed with its
+ * (0, 0) at (oy, ox) of dst (negative offsets crop); what falls outside is dropped. */
+void nnm_copy_window(int64_t batch, const float *src, int64_t sh, int64_t sw, float *dst, int64_t dh,
+                     int64_t dw, int64_t c, int64_t oy, int64_t ox);
+/* Nearest-neighbour upsampling of [batch, h, w, c] by (fy, fx); with back,
+ * x is the gradient of the big image and y receives the small one's. */
+void nnm_upsample(int64_t batch, int64_t h, int64_t w, int64_t c, int64_t fy, int64_t fx, const float *x,
+                  float *y, int back);
 
 /* Loss of a batch of B rows of C outputs against targets t (one-hot rows,
  * or the label itself when C == 1).  Returns the SUM over rows of the

@@ -13,7 +13,7 @@ static const ArgSpec args[] = {
 
 static void defaults(NnmLayer *l) { l->act = ACT_LINEAR; }
 
-static void forward(const LayerRun *r)
+void layer_act_forward(const LayerRun *r)
 {
     int64_t cols = shape_size(&r->l->in);
     /* softmax works on the last axis */
@@ -22,7 +22,7 @@ static void forward(const LayerRun *r)
     nnm_act_forward(r->l->act, (float)r->l->alpha, r->batch * cols / last, last, r->x, r->y);
 }
 
-static void backward(const LayerRun *r)
+void layer_act_backward(const LayerRun *r)
 {
     int64_t cols = shape_size(&r->l->in), last = r->l->in.dim[r->l->in.rank - 1];
     if (!r->fused)
@@ -34,6 +34,6 @@ static void backward(const LayerRun *r)
 const LayerKind layer_activation = {
     .name = "Activation", .snake = "activation", .args = args, .defaults = defaults,
     .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
-    .init = layer_no_init, .forward = forward,
-    .backward = backward, .has_act = 1,
+    .init = layer_no_init, .forward = layer_act_forward,
+    .backward = layer_act_backward, .has_act = 1,
 };

@@ -46,23 +46,12 @@ static void defaults(NnmLayer *l)
     l->padding = PAD_VALID;
 }
 
-static NnmWindow window(const NnmLayer *l)
-{
-    NnmWindow g = {l->in.dim[0], l->in.dim[1], l->in.dim[2], l->out.dim[0], l->out.dim[1],
-                   l->kernel[0], l->kernel[1], l->strides[0], l->strides[1],
-                   l->dilation[0], l->dilation[1], l->pad[0], l->pad[1]};
-    return g;
-}
-
 static int infer(NnmLayer *l, char *err, size_t n)
 {
     char s[96];
     shape_str(&l->in, s, sizeof s);
-    if (l->in.rank != 3) {
-        snprintf(err, n, "Conv2D expects images (None, height, width, channels) but gets %s%s", s,
-                 l->in.rank == 2 ? "; reshape the input to (..., 1) channels" : "");
+    if (layer_need_images(l, err, n))
         return -1;
-    }
     if ((l->strides[0] > 1 || l->strides[1] > 1) && (l->dilation[0] > 1 || l->dilation[1] > 1)) {
         snprintf(err, n, "Conv2D cannot combine strides > 1 with dilation_rate > 1 (as in Keras)");
         return -1;
@@ -122,7 +111,7 @@ static void init(const NnmLayer *l, float *w, NnmRng *rng)
 static void forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    NnmWindow g = window(l);
+    NnmWindow g = layer_window(l);
     int64_t m = r->batch * g.oh * g.ow, k = g.kh * g.kw * g.c, f = l->units;
     float *col = r->scratch, *z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * col_size(l);
     nnm_im2col(&g, r->batch, r->x, col);
@@ -136,7 +125,7 @@ static void forward(const LayerRun *r)
 static void backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    NnmWindow g = window(l);
+    NnmWindow g = layer_window(l);
     int64_t m = r->batch * g.oh * g.ow, k = g.kh * g.kw * g.c, f = l->units;
     float *col = r->scratch, *dz = r->dy;
     if (!r->fused && l->act != ACT_LINEAR)

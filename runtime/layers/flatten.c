@@ -25,18 +25,8 @@ static int infer(NnmLayer *l, char *err, size_t n)
 
 static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
 
-static void forward(const LayerRun *r)
-{
-    memcpy(r->y, r->x, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
-}
-
-static void backward(const LayerRun *r)
-{
-    if (r->dx)
-        memcpy(r->dx, r->dy, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
-}
-
 const LayerKind layer_flatten = {
     .name = "Flatten", .snake = "flatten", .args = args, .defaults = defaults, .infer = infer,
-    .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init, .forward = forward, .backward = backward,
+    .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init, .forward = layer_copy_forward,
+    .backward = layer_copy_backward,
 };

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,75 @@ int64_t conv_out_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int pa
         *pad_before = 0;
     }
     return out;
+}
+
+int layer_need_images(const NnmLayer *l, char *err, size_t n)
+{
+    if (l->in.rank == 3)
+        return 0;
+    char s[96];
+    shape_str(&l->in, s, sizeof s);
+    snprintf(err, n, "%s expects images (None, height, width, channels) but gets %s%s",
+             layer_kinds[l->kind]->name, s, l->in.rank == 2 ? "; reshape the input to (..., 1) channels" : "");
+    return -1;
+}
+
+const ArgSpec layer_pool_args[] = {
+    {.name = "pool_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1, .none_ok = 1},
+    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
+    {0},
+};
+
+void layer_pool_defaults(NnmLayer *l)
+{
+    l->kernel[0] = l->kernel[1] = 2;
+    l->strides[0] = l->strides[1] = 0; /* None: the pool size */
+    l->dilation[0] = l->dilation[1] = 1;
+    l->padding = PAD_VALID;
+}
+
+NnmWindow layer_window(const NnmLayer *l)
+{
+    NnmWindow g = {l->in.dim[0], l->in.dim[1], l->in.dim[2], l->out.dim[0], l->out.dim[1],
+                   l->kernel[0], l->kernel[1], l->strides[0], l->strides[1],
+                   l->dilation[0], l->dilation[1], l->pad[0], l->pad[1]};
+    return g;
+}
+
+void layer_copy_forward(const LayerRun *r)
+{
+    memcpy(r->y, r->x, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
+}
+
+void layer_copy_backward(const LayerRun *r)
+{
+    if (r->dx)
+        memcpy(r->dx, r->dy, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
+}
+
+int layer_pool_infer(NnmLayer *l, char *err, size_t n)
+{
+    char s[96];
+    shape_str(&l->in, s, sizeof s);
+    if (layer_need_images(l, err, n))
+        return -1;
+    for (int a = 0; a < 2; a++)
+        if (l->strides[a] == 0)
+            l->strides[a] = l->kernel[a];
+    int64_t out[2];
+    for (int a = 0; a < 2; a++) {
+        out[a] = conv_out_size(l->in.dim[a], l->kernel[a], l->strides[a], 1, l->padding, &l->pad[a]);
+        if (out[a] < 1) {
+            snprintf(err, n, "%s: a %lldx%lld pool leaves nothing of the input %s with padding 'valid'",
+                     layer_kinds[l->kind]->name, (long long)l->kernel[0], (long long)l->kernel[1], s);
+            return -1;
+        }
+    }
+    l->out = (NnmShape){3, {out[0], out[1], l->in.dim[2], 0}};
+    l->nparams = 0;
+    return 0;
 }
 
 int64_t shape_size(const NnmShape *s)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "program.h"
+#include "kernels.h"
 #include "rng.h"
 
 typedef enum {
@@ -88,6 +89,20 @@ int layer_infer_same(NnmLayer *l, char *err, size_t errsize);
 int layer_no_weights(const NnmLayer *l, WeightInfo out[2]);
 void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng);
 int64_t layer_scratch_input(const NnmLayer *l);
+/* Activation's forward/backward (l->act on the last axis), shared by the
+ * activation layers LeakyReLU, ELU and Softmax. */
+void layer_act_forward(const LayerRun *r);
+void layer_act_backward(const LayerRun *r);
+/* The windows of a pooling layer; strides default to the pool size. */
+int layer_pool_infer(NnmLayer *l, char *err, size_t n);
+extern const ArgSpec layer_pool_args[]; /* pool_size, strides, padding, data_format */
+void layer_pool_defaults(NnmLayer *l);
+NnmWindow layer_window(const NnmLayer *l); /* of Conv2D and the pooling kinds */
+/* 0 when the input is an image (None, H, W, C); else -1 with a message. */
+int layer_need_images(const NnmLayer *l, char *err, size_t n);
+/* out = in, copied: Flatten, Reshape */
+void layer_copy_forward(const LayerRun *r);
+void layer_copy_backward(const LayerRun *r);
 
 /* Output size along one spatial axis, and the padding before it, by
  * TensorFlow's rules; returns 0 when the window does not fit. */

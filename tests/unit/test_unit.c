@@ -41,8 +41,8 @@ static NnmLayer mk_layer(int kind, const NnmShape *in)
     NnmLayer l;
     memset(&l, 0, sizeof l);
     l.kind = kind;
+    l.alpha = 0.2;
     layer_kinds[kind]->defaults(&l);
-    l.alpha = 0.2f;
     l.in = *in;
     snprintf(l.name, sizeof l.name, "%s_t", layer_kinds[kind]->snake);
     return l;
@@ -52,8 +52,7 @@ static void finish_layer(NnmLayer *l)
 {
     char err[128];
     int rc = layer_kinds[l->kind]->infer(l, err, sizeof err);
-    if (rc)
-        fprintf(stderr, "infer failed: %s\n", err);
+    CHECK(rc == 0, "probe layer %s does not fit: %s", layer_kinds[l->kind]->name, err);
 }
 
 /* Mean loss of the batch in the net (dropout mask fixed by the saved RNG). */
@@ -123,6 +122,20 @@ static void grad_check(const char *what, NnmModel *m, NnmRng *rng, int onehot)
     grad_check_b(what, m, rng, onehot, 3);
 }
 
+/* Arguments a kind needs for a probe beyond the generic ones. */
+static void probe_fields(int kind, NnmLayer *l)
+{
+    switch (kind) {
+    case LK_RESHAPE: l->target = (NnmShape){2, {-1, 2, 0, 0}}; break;
+    case LK_PERMUTE: l->target = (NnmShape){3, {2, 3, 1, 0}}; break;
+    case LK_ZEROPAD2D: l->edges[0] = 1; l->edges[1] = 2; l->edges[2] = 0; l->edges[3] = 1; break;
+    case LK_CROPPING2D: l->edges[0] = 1; l->edges[1] = 0; l->edges[2] = 1; l->edges[3] = 1; break;
+    case LK_RELU: l->max_value = 0.5; l->alpha = 0.1; l->threshold = -0.2; break;
+    case LK_GAUSSIAN_NOISE: l->stddev = 0.3; break;
+    default: break;
+    }
+}
+
 /* Spatial kinds: input (H, W, 2) -> Conv2D(3, 1x1, tanh) -> kind -> Flatten
  * -> Dense(3) -> mse, so the first convolution's gradients also check the
  * kind's input gradient. */
@@ -145,8 +158,9 @@ static void spatial_check(NnmRng *rng, int kind, int64_t h, int64_t w, int64_t k
     L[1].strides[1] = s1;
     L[1].dilation[0] = L[1].dilation[1] = d;
     L[1].padding = padding;
-    if (layer_kinds[kind]->has_act)
+    if (layer_kinds[kind]->has_act && kind != LK_LEAKY_RELU && kind != LK_ELU && kind != LK_SOFTMAX)
         L[1].act = act;
+    probe_fields(kind, &L[1]);
     char err[128];
     if (layer_kinds[kind]->infer(&L[1], err, sizeof err)) {
         CHECK(0, "probe does not fit: %s", err);
@@ -178,6 +192,26 @@ static void test_spatial_grads(void)
         spatial_check(&rng, LK_CONV2D, 6, 6, 2, 2, 2, 2, 1, pad, ACT_SIGMOID, 3);
         spatial_check(&rng, LK_MAXPOOL2D, 5, 6, 2, 2, 2, 2, 1, pad, 0, 2);
         spatial_check(&rng, LK_MAXPOOL2D, 7, 5, 3, 3, 2, 1, 1, pad, 0, 1);
+        spatial_check(&rng, LK_AVGPOOL2D, 5, 6, 2, 2, 2, 2, 1, pad, 0, 2);
+        spatial_check(&rng, LK_AVGPOOL2D, 7, 5, 3, 3, 2, 1, 1, pad, 0, 1);
+    }
+    /* every other kind that needs images, with its defaults (a new kind
+     * lands here automatically) */
+    for (int k = 0; k < LK_COUNT; k++) {
+        if (k == LK_CONV2D || k == LK_MAXPOOL2D || k == LK_AVGPOOL2D)
+            continue;
+        NnmShape flat = {1, {6, 0, 0, 0}};
+        NnmLayer probe = mk_layer(k, &flat);
+        probe.units = 5;
+        probe.kernel[0] = probe.kernel[1] = 1;
+        probe_fields(k, &probe);
+        char perr[128];
+        if (!layer_kinds[k]->infer(&probe, perr, sizeof perr) && k != LK_RELU && k != LK_GAUSSIAN_NOISE &&
+            k != LK_RESHAPE)
+            continue; /* works on flat input: test_layer_grads covers it */
+        NnmLayer d = mk_layer(k, &flat);
+        spatial_check(&rng, k, 5, 4, d.kernel[0] ? d.kernel[0] : 1, d.kernel[1] ? d.kernel[1] : 1,
+                      d.strides[0], d.strides[1], 1, PAD_VALID, ACT_TANH, 2);
     }
 }
 
@@ -279,10 +313,12 @@ static void test_layer_grads(void)
         NnmLayer probe = mk_layer(k, &flat);
         probe.units = 5;
         probe.kernel[0] = probe.kernel[1] = 1;
+        probe_fields(k, &probe);
         char perr[128];
-        if (layer_kinds[k]->infer(&probe, perr, sizeof perr))
-            continue; /* needs images: covered by test_spatial_grads */
-        int acts = layer_kinds[k]->has_act ? ACT_COUNT : 1;
+        if (layer_kinds[k]->infer(&probe, perr, sizeof perr) || k == LK_PERMUTE || k == LK_RESHAPE)
+            continue; /* needs images (or reshapes): covered by test_spatial_grads */
+        int fixed_act = k == LK_LEAKY_RELU || k == LK_ELU || k == LK_SOFTMAX;
+        int acts = layer_kinds[k]->has_act && !fixed_act ? ACT_COUNT : 1;
         for (int act = 0; act < acts; act++) {
             /* input (2, 4) -> Flatten -> Dense(6, tanh) -> kind k -> Dense(3) -> mse */
             NnmLayer L[4];
@@ -296,7 +332,8 @@ static void test_layer_grads(void)
             L[2] = mk_layer(k, &L[1].out);
             L[2].units = 5;
             L[2].rate = 0.3;
-            if (layer_kinds[k]->has_act)
+            probe_fields(k, &L[2]);
+            if (layer_kinds[k]->has_act && !fixed_act)
                 L[2].act = act;
             finish_layer(&L[2]);
             L[3] = mk_layer(LK_DENSE, &L[2].out);

@@ -1,0 +1,30 @@
+/* runtime/layers/avgpool2d.c — AveragePooling2D on channels-last images.
+ *
+ *   in  x [B, H, W, C]     out y [B, OH, OW, C]; strides default to the pool size
+ *   'same' padding by TensorFlow's rule; padded cells are not counted in a mean
+ *   backward: each dy is shared equally by the cells of its window */
+#include <stddef.h>
+#include "kernels.h"
+#include "layer.h"
+
+static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+
+static void forward(const LayerRun *r)
+{
+    NnmWindow g = layer_window(r->l);
+    nnm_avgpool(&g, r->batch, r->x, r->y);
+}
+
+static void backward(const LayerRun *r)
+{
+    if (!r->dx)
+        return;
+    NnmWindow g = layer_window(r->l);
+    nnm_avgpool_back(&g, r->batch, r->dy, r->dx);
+}
+
+const LayerKind layer_avgpool2d = {
+    .name = "AveragePooling2D", .snake = "average_pooling2d", .args = layer_pool_args, .defaults = layer_pool_defaults,
+    .infer = layer_pool_infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .forward = forward, .backward = backward,
+};

@@ -1,0 +1,52 @@
+/* runtime/layers/upsampling2d.c — UpSampling2D(size=(2, 2)): nearest-
+ * neighbour repetition of rows and columns, (H, W, C) -> (H*fy, W*fx, C);
+ * backward sums each block of dy into its source pixel. */
+#include <stddef.h>
+#include <stdio.h>
+#include "kernels.h"
+#include "layer.h"
+
+static const char *const interpolations[] = {"nearest", NULL};
+static const ArgSpec args[] = {
+    {.name = "size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .min = 1},
+    {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
+    {.name = "interpolation", .type = ARG_CHOICE, .positional = 1,
+     .choices = interpolations},
+    {0},
+};
+
+static void defaults(NnmLayer *l) { l->kernel[0] = l->kernel[1] = 2; }
+
+static int infer(NnmLayer *l, char *err, size_t n)
+{
+    if (layer_need_images(l, err, n))
+        return -1;
+    if (l->in.dim[0] * l->kernel[0] > (1 << 20) || l->in.dim[1] * l->kernel[1] > (1 << 20)) {
+        snprintf(err, n, "UpSampling2D output is too large");
+        return -1;
+    }
+    l->out = (NnmShape){3, {l->in.dim[0] * l->kernel[0], l->in.dim[1] * l->kernel[1], l->in.dim[2], 0}};
+    l->nparams = 0;
+    return 0;
+}
+
+static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+
+static void forward(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    nnm_upsample(r->batch, l->in.dim[0], l->in.dim[1], l->in.dim[2], l->kernel[0], l->kernel[1], r->x, r->y, 0);
+}
+
+static void backward(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    if (r->dx)
+        nnm_upsample(r->batch, l->in.dim[0], l->in.dim[1], l->in.dim[2], l->kernel[0], l->kernel[1], r->dy, r->dx, 1);
+}
+
+const LayerKind layer_upsampling2d = {
+    .name = "UpSampling2D", .snake = "up_sampling2d", .args = args, .defaults = defaults,
+    .infer = infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .forward = forward, .backward = backward,
+};
