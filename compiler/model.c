@@ -196,10 +196,15 @@ const char *summary_text(Sema *s, const ModelV *m)
     }
     if (m->n == 0)
         o += (size_t)snprintf(out + o, cap - o, "%s\n", dbl);
-    char t[40];
+    int64_t frozen = 0;
+    for (int i = 0; i < m->n; i++)
+        frozen += m->layers[i]->d.nfrozen;
+    char t[40], tr[40], fr[40];
     fmt_thousands(t, sizeof t, model_params(m));
-    o += (size_t)snprintf(out + o, cap - o, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n",
-                          t, t, rule);
+    fmt_thousands(tr, sizeof tr, model_params(m) - frozen);
+    fmt_thousands(fr, sizeof fr, frozen);
+    o += (size_t)snprintf(out + o, cap - o, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n",
+                          t, tr, fr, rule);
     return out;
 }
 

@@ -253,23 +253,24 @@ static int run_weights(Exec *e, const NnmStep *st)
 {
     const NnmModel *m = &e->p->models[st->model];
     Net *n = get_net(e, st->model);
-    NpzArray arr[2 * 64];
-    char names[2 * 64][NNM_NAME_MAX + 16];
+    const int max_arrays = LAYER_MAX_WEIGHTS * m->nlayers;
+    NpzArray *arr = nnm_xcalloc((size_t)max_arrays + 1, sizeof *arr);
+    char (*names)[NNM_NAME_MAX + 24] = nnm_xcalloc((size_t)max_arrays + 1, sizeof *names);
     int na = 0;
     NpzFile *f = NULL;
     if (st->kind == STEP_LOAD && !(f = npz_open(st->path)))
         return -1;
     int rc = 0;
     for (int i = 0; i < m->nlayers && rc == 0; i++) {
-        WeightInfo wi[2];
+        WeightInfo wi[LAYER_MAX_WEIGHTS];
         int k = layer_kinds[m->layers[i].kind]->weights(&m->layers[i], wi);
         float *w = n->w + n->woff[i];
         for (int j = 0; j < k && rc == 0; j++) {
-            char name[NNM_NAME_MAX + 16];
+            char name[NNM_NAME_MAX + 24];
             snprintf(name, sizeof name, "%s/%s:0", m->layers[i].name, wi[j].suffix);
             if (st->kind == STEP_LOAD) {
                 rc = npz_read(f, name, &wi[j].shape, w);
-            } else if (na < (int)NNM_COUNTOF(arr)) {
+            } else if (na < max_arrays) {
                 memcpy(names[na], name, sizeof name);
                 arr[na] = (NpzArray){names[na], wi[j].shape, w};
                 na++;
@@ -283,6 +284,8 @@ static int run_weights(Exec *e, const NnmStep *st)
     npz_close(f);
     if (rc == 0 && st->kind == STEP_SAVE)
         rc = npz_write(st->path, arr, na);
+    free(arr);
+    free(names);
     return rc;
 }
 

@@ -96,7 +96,10 @@ typedef struct {
     double max_value;         /* ReLU: cap, < 0 for none */
     double threshold;         /* ReLU */
     double stddev;            /* GaussianNoise */
+    double momentum, epsilon; /* BatchNormalization */
+    int center, scale;        /* BatchNormalization: beta, gamma present */
     int64_t nparams;          /* floats of weights, in save order */
+    int64_t nfrozen;          /* of which not trainable (BatchNormalization's moving statistics) */
 } NnmLayer;
 
 enum { PAD_VALID, PAD_SAME };

@@ -88,7 +88,7 @@ static int64_t scratch(const NnmLayer *l)
     return col_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
 }
 
-static int weights(const NnmLayer *l, WeightInfo out[2])
+static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     out[0].suffix = "kernel";
     out[0].shape = (NnmShape){4, {l->kernel[0], l->kernel[1], l->in.dim[2], l->units}};

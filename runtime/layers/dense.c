@@ -49,7 +49,7 @@ static int infer(NnmLayer *l, char *err, size_t n)
 
 static int64_t scratch(const NnmLayer *l) { return l->act == ACT_LINEAR ? 0 : l->units; }
 
-static int weights(const NnmLayer *l, WeightInfo out[2])
+static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     out[0].suffix = "kernel";
     out[0].shape = (NnmShape){2, {l->in.dim[0], l->units, 0, 0}};

@@ -30,7 +30,7 @@ int layer_infer_same(NnmLayer *l, char *err, size_t errsize)
     return 0;
 }
 
-int layer_no_weights(const NnmLayer *l, WeightInfo out[2])
+int layer_no_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     (void)l;
     (void)out;

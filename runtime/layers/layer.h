@@ -48,7 +48,8 @@ typedef struct {
     const float *x;      /* [batch, in]  */
     float *y;            /* [batch, out] */
     float *scratch;      /* [batch, scratch()] */
-    const float *w;      /* weights in save order, or NULL */
+    float *w;            /* weights in save order, or NULL (BatchNormalization
+                          * updates its moving statistics here while training) */
     float *dw;           /* their gradient, overwritten by backward */
     float *dy;           /* [batch, out] dL/dy; backward may overwrite it */
     float *dx;           /* [batch, in] or NULL when nobody needs it */
@@ -56,6 +57,8 @@ typedef struct {
     int fused;           /* dy already is dL/d(pre-activation) */
     NnmRng *rng;         /* dropout stream */
 } LayerRun;
+
+#define LAYER_MAX_WEIGHTS 4 /* BatchNormalization: gamma, beta, moving mean and variance */
 
 typedef struct {
     const char *suffix;  /* "kernel", "bias" */
@@ -70,7 +73,7 @@ typedef struct LayerKind {
     /* sets l->out and l->nparams from l->in; 0, or -1 with a message in err */
     int (*infer)(NnmLayer *l, char *err, size_t errsize);
     int64_t (*scratch)(const NnmLayer *l); /* floats per sample */
-    int (*weights)(const NnmLayer *l, WeightInfo out[2]); /* count */
+    int (*weights)(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS]); /* count */
     void (*init)(const NnmLayer *l, float *w, NnmRng *rng);
     void (*forward)(const LayerRun *r);
     void (*backward)(const LayerRun *r);
@@ -86,7 +89,7 @@ const LayerKind *layer_kind_find(const char *name); /* NULL if unknown */
 /* Pieces shared by kinds without weights: output shape = input shape, no
  * weights, nothing to initialise, and scratch of one input's size. */
 int layer_infer_same(NnmLayer *l, char *err, size_t errsize);
-int layer_no_weights(const NnmLayer *l, WeightInfo out[2]);
+int layer_no_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS]);
 void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng);
 int64_t layer_scratch_input(const NnmLayer *l);
 /* Activation's forward/backward (l->act on the last axis), shared by the

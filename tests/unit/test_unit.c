@@ -207,7 +207,7 @@ static void test_spatial_grads(void)
         probe_fields(k, &probe);
         char perr[128];
         if (!layer_kinds[k]->infer(&probe, perr, sizeof perr) && k != LK_RELU && k != LK_GAUSSIAN_NOISE &&
-            k != LK_RESHAPE)
+            k != LK_RESHAPE && k != LK_BATCHNORM)
             continue; /* works on flat input: test_layer_grads covers it */
         NnmLayer d = mk_layer(k, &flat);
         spatial_check(&rng, k, 5, 4, d.kernel[0] ? d.kernel[0] : 1, d.kernel[1] ? d.kernel[1] : 1,
@@ -286,6 +286,51 @@ static void forward_check(int kind, int64_t b, int64_t h, int64_t w, int64_t c, 
     nnm_free_aligned(wt);
     nnm_free_aligned(y);
     nnm_free_aligned(want);
+    nnm_free_aligned(scr);
+}
+
+/* BatchNormalization against the formulas: batch statistics while
+ * training, Keras's moving averages, the moving statistics at inference. */
+static void test_batchnorm(void)
+{
+    NnmShape in = {3, {2, 3, 2, 0}};
+    NnmLayer l = mk_layer(LK_BATCHNORM, &in);
+    finish_layer(&l);
+    CHECK(l.nparams == 8 && l.nfrozen == 4, "BN params %lld frozen %lld", (long long)l.nparams, (long long)l.nfrozen);
+    enum { B = 2, N = B * 2 * 3 };
+    float x[N * 2], y[N * 2], w[8] = {2.0f, 0.5f, 0.1f, -0.2f, 0.0f, 0.0f, 1.0f, 1.0f};
+    float *scr = nnm_alloc_floats(B * layer_kinds[LK_BATCHNORM]->scratch(&l));
+    for (int i = 0; i < N * 2; i++)
+        x[i] = (float)((i * 7) % 11) * 0.3f - 1.0f;
+    LayerRun r = {.l = &l, .batch = B, .x = x, .y = y, .scratch = scr, .w = w, .training = 1};
+    layer_kinds[LK_BATCHNORM]->forward(&r);
+    for (int c = 0; c < 2; c++) {
+        double mu = 0, var = 0;
+        for (int i = 0; i < N; i++)
+            mu += x[i * 2 + c];
+        mu /= N;
+        for (int i = 0; i < N; i++)
+            var += (x[i * 2 + c] - mu) * (x[i * 2 + c] - mu);
+        var /= N;
+        double worst = 0;
+        for (int i = 0; i < N; i++) {
+            double want = w[c] * (x[i * 2 + c] - mu) / sqrt(var + 1e-3) + w[2 + c];
+            worst = fmax(worst, fabs(y[i * 2 + c] - want));
+        }
+        CHECK(worst < 1e-5, "BN training output channel %d off by %g", c, worst);
+        double mm = 0.01 * mu, mv = 0.99 + 0.01 * var * N / (N - 1.001);
+        CHECK(fabs(w[4 + c] - mm) < 1e-6 && fabs(w[6 + c] - mv) < 1e-6, "BN moving stats channel %d: %g %g, want %g %g",
+              c, w[4 + c], w[6 + c], mm, mv);
+    }
+    r.training = 0;
+    layer_kinds[LK_BATCHNORM]->forward(&r);
+    double worst = 0;
+    for (int i = 0; i < N * 2; i++) {
+        int c = i % 2;
+        double want = w[c] * (x[i] - w[4 + c]) / sqrt(w[6 + c] + 1e-3) + w[2 + c];
+        worst = fmax(worst, fabs(y[i] - want));
+    }
+    CHECK(worst < 1e-5, "BN inference output off by %g", worst);
     nnm_free_aligned(scr);
 }
 
@@ -715,6 +760,7 @@ int main(void)
     test_layer_grads();
     test_spatial_grads();
     test_spatial_forward();
+    test_batchnorm();
     test_fused_loss();
     test_no_alloc_per_batch();
     test_optimizers();
