@@ -102,7 +102,7 @@ typedef struct {
     int64_t nfrozen;          /* of which not trainable (BatchNormalization's moving statistics) */
 } NnmLayer;
 
-enum { PAD_VALID, PAD_SAME };
+enum { PAD_VALID, PAD_SAME, PAD_CAUSAL /* Conv1D: all padding before */ };
 
 /* Keras 2.2 optimizer hyper-parameters; unused fields are 0. */
 typedef struct {

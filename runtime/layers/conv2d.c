@@ -1,5 +1,6 @@
 /* runtime/layers/conv2d.c — Conv2D: 2-D convolution (cross-correlation) on
- * channels-last images, with an activation.
+ * channels-last images, with an activation; and Conv1D, the same on
+ * sequences (steps, channels) seen as images of height 1.
  *
  *   in  x [B, H, W, C]        weights  kernel [KH, KW, C, F] (Keras layout), bias [F]
  *   out y [B, OH, OW, F]      sizes and padding by TensorFlow's rules
@@ -35,8 +36,29 @@ static const ArgSpec args[] = {
     {0},
 };
 
+static const char *const pads1d[] = {"valid", "same", "causal", NULL};
+static const ArgSpec args1d[] = {
+    {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
+    {.name = "kernel_size", .type = ARG_INT, .off = offsetof(NnmLayer, kernel) + sizeof(int64_t), .positional = 1, .required = 1, .min = 1, .max = 1e6},
+    {.name = "strides", .type = ARG_INT, .off = offsetof(NnmLayer, strides) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
+    {.name = "padding", .type = ARG_CHOICE, .off = offsetof(NnmLayer, padding), .positional = 1, .choices = pads1d},
+    {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
+    {.name = "dilation_rate", .type = ARG_INT, .off = offsetof(NnmLayer, dilation) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
+    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},
+    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},
+    {.name = "kernel_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1},
+    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1},
+    {.name = "kernel_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "bias_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "activity_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "kernel_constraint", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1},
+    {0},
+};
+
 static void defaults(NnmLayer *l)
 {
+    l->kernel[0] = 1;
     l->act = ACT_LINEAR;
     l->use_bias = 1;
     l->kinit = INIT_GLOROT_UNIFORM;
@@ -44,6 +66,34 @@ static void defaults(NnmLayer *l)
     l->strides[0] = l->strides[1] = 1;
     l->dilation[0] = l->dilation[1] = 1;
     l->padding = PAD_VALID;
+}
+
+static int infer1d(NnmLayer *l, char *err, size_t n)
+{
+    char s[96];
+    shape_str(&l->in, s, sizeof s);
+    if (l->in.rank != 2) {
+        snprintf(err, n, "Conv1D expects sequences (None, steps, channels) but gets %s", s);
+        return -1;
+    }
+    if (l->strides[1] > 1 && l->dilation[1] > 1) {
+        snprintf(err, n, "Conv1D cannot combine strides > 1 with dilation_rate > 1 (as in Keras)");
+        return -1;
+    }
+    int64_t out = conv_out_size(l->in.dim[0], l->kernel[1], l->strides[1], l->dilation[1], l->padding, &l->pad[1]);
+    if (out < 1) {
+        snprintf(err, n, "Conv1D: a kernel of %lld does not fit the input %s with padding 'valid'",
+                 (long long)l->kernel[1], s);
+        return -1;
+    }
+    int64_t k = l->kernel[1] * l->in.dim[1];
+    if (k > ((int64_t)1 << 40) / l->units || out * k > ((int64_t)1 << 40)) {
+        snprintf(err, n, "Conv1D is too large");
+        return -1;
+    }
+    l->out = (NnmShape){2, {out, l->units, 0, 0}};
+    l->nparams = k * l->units + (l->use_bias ? l->units : 0);
+    return 0;
 }
 
 static int infer(NnmLayer *l, char *err, size_t n)
@@ -80,7 +130,8 @@ static int infer(NnmLayer *l, char *err, size_t n)
 
 static int64_t col_size(const NnmLayer *l)
 {
-    return l->out.dim[0] * l->out.dim[1] * l->kernel[0] * l->kernel[1] * l->in.dim[2];
+    NnmWindow g = layer_window(l);
+    return g.oh * g.ow * g.kh * g.kw * g.c;
 }
 
 static int64_t scratch(const NnmLayer *l)
@@ -91,7 +142,10 @@ static int64_t scratch(const NnmLayer *l)
 static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     out[0].suffix = "kernel";
-    out[0].shape = (NnmShape){4, {l->kernel[0], l->kernel[1], l->in.dim[2], l->units}};
+    if (l->in.rank == 2)
+        out[0].shape = (NnmShape){3, {l->kernel[1], l->in.dim[1], l->units, 0}};
+    else
+        out[0].shape = (NnmShape){4, {l->kernel[0], l->kernel[1], l->in.dim[2], l->units}};
     if (!l->use_bias)
         return 1;
     out[1].suffix = "bias";
@@ -101,7 +155,8 @@ static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 
 static void init(const NnmLayer *l, float *w, NnmRng *rng)
 {
-    int64_t rf = l->kernel[0] * l->kernel[1], k = rf * l->in.dim[2], f = l->units;
+    NnmWindow g = layer_window(l);
+    int64_t rf = g.kh * g.kw, k = rf * g.c, f = l->units;
     /* fans of a convolution kernel: receptive field times channels */
     nnm_init_fill(l->kinit, w, k * f, k, rf * f, rng);
     if (l->use_bias)
@@ -141,6 +196,12 @@ static void backward(const LayerRun *r)
 
 const LayerKind layer_conv2d = {
     .name = "Conv2D", .snake = "conv2d", .args = args, .defaults = defaults, .infer = infer,
+    .scratch = scratch, .weights = weights, .init = init, .forward = forward,
+    .backward = backward, .has_act = 1,
+};
+
+const LayerKind layer_conv1d = {
+    .name = "Conv1D", .snake = "conv1d", .args = args1d, .defaults = defaults, .infer = infer1d,
     .scratch = scratch, .weights = weights, .init = init, .forward = forward,
     .backward = backward, .has_act = 1,
 };

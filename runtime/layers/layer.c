@@ -49,6 +49,10 @@ int64_t layer_scratch_input(const NnmLayer *l) { return shape_size(&l->in); }
 int64_t conv_out_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int padding, int64_t *pad_before)
 {
     int64_t span = (k - 1) * dil + 1, out;
+    if (padding == PAD_CAUSAL) {
+        *pad_before = span - 1;
+        return (in + stride - 1) / stride;
+    }
     if (padding == PAD_SAME) {
         out = (in + stride - 1) / stride;
         int64_t total = (out - 1) * stride + span - in;
@@ -89,6 +93,11 @@ void layer_pool_defaults(NnmLayer *l)
 
 NnmWindow layer_window(const NnmLayer *l)
 {
+    if (l->in.rank == 2) { /* 1-D: (steps, channels) is an image of height 1 */
+        NnmWindow g = {1, l->in.dim[0], l->in.dim[1], 1, l->out.dim[0], 1, l->kernel[1], 1, l->strides[1],
+                       1, l->dilation[1], 0, l->pad[1]};
+        return g;
+    }
     NnmWindow g = {l->in.dim[0], l->in.dim[1], l->in.dim[2], l->out.dim[0], l->out.dim[1],
                    l->kernel[0], l->kernel[1], l->strides[0], l->strides[1],
                    l->dilation[0], l->dilation[1], l->pad[0], l->pad[1]};
@@ -110,6 +119,23 @@ int layer_pool_infer(NnmLayer *l, char *err, size_t n)
 {
     char s[96];
     shape_str(&l->in, s, sizeof s);
+    if (l->kind == LK_MAXPOOL1D) {
+        if (l->in.rank != 2) {
+            snprintf(err, n, "MaxPooling1D expects sequences (None, steps, channels) but gets %s", s);
+            return -1;
+        }
+        if (l->strides[1] == 0)
+            l->strides[1] = l->kernel[1];
+        int64_t out = conv_out_size(l->in.dim[0], l->kernel[1], l->strides[1], 1, l->padding, &l->pad[1]);
+        if (out < 1) {
+            snprintf(err, n, "MaxPooling1D: a pool of %lld leaves nothing of the input %s with padding 'valid'",
+                     (long long)l->kernel[1], s);
+            return -1;
+        }
+        l->out = (NnmShape){2, {out, l->in.dim[1], 0, 0}};
+        l->nparams = 0;
+        return 0;
+    }
     if (layer_need_images(l, err, n))
         return -1;
     for (int a = 0; a < 2; a++)

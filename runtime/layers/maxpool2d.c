@@ -1,4 +1,5 @@
-/* runtime/layers/maxpool2d.c — MaxPooling2D on channels-last images.
+/* runtime/layers/maxpool2d.c — MaxPooling2D on channels-last images, and
+ * MaxPooling1D on sequences (steps, channels) seen as images of height 1.
  *
  *   in  x [B, H, W, C]     out y [B, OH, OW, C]; strides default to the pool size
  *   'same' padding by TensorFlow's rule; padded cells never win the max
@@ -27,6 +28,20 @@ static void backward(const LayerRun *r)
 
 const LayerKind layer_maxpool2d = {
     .name = "MaxPooling2D", .snake = "max_pooling2d", .args = layer_pool_args, .defaults = layer_pool_defaults,
+    .infer = layer_pool_infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .forward = forward, .backward = backward,
+};
+
+static const ArgSpec args1d[] = {
+    {.name = "pool_size", .type = ARG_INT, .off = offsetof(NnmLayer, kernel) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
+    {.name = "strides", .type = ARG_INT, .off = offsetof(NnmLayer, strides) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
+    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
+    {0},
+};
+
+const LayerKind layer_maxpool1d = {
+    .name = "MaxPooling1D", .snake = "max_pooling1d", .args = args1d, .defaults = layer_pool_defaults,
     .infer = layer_pool_infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = forward, .backward = backward,
 };

@@ -132,6 +132,8 @@ static void probe_fields(int kind, NnmLayer *l)
     case LK_CROPPING2D: l->edges[0] = 1; l->edges[1] = 0; l->edges[2] = 1; l->edges[3] = 1; break;
     case LK_RELU: l->max_value = 0.5; l->alpha = 0.1; l->threshold = -0.2; break;
     case LK_GAUSSIAN_NOISE: l->stddev = 0.3; break;
+    case LK_PRELU: l->kinit = INIT_RANDOM_UNIFORM; break;
+    case LK_CONV1D: l->kernel[1] = 3; l->strides[1] = 1; l->dilation[1] = 2; l->padding = PAD_CAUSAL; break;
     default: break;
     }
 }
@@ -195,10 +197,44 @@ static void test_spatial_grads(void)
         spatial_check(&rng, LK_AVGPOOL2D, 5, 6, 2, 2, 2, 2, 1, pad, 0, 2);
         spatial_check(&rng, LK_AVGPOOL2D, 7, 5, 3, 3, 2, 1, 1, pad, 0, 1);
     }
+    /* sequence kinds: input (7, 2) -> Conv1D(3, 1, tanh) -> kind -> Flatten -> Dense(3) */
+    for (int k = 0; k < LK_COUNT; k++) {
+        NnmShape seq = {2, {7, 2, 0, 0}};
+        NnmLayer probe = mk_layer(k, &seq);
+        probe.units = 4;
+        probe_fields(k, &probe);
+        char perr[128];
+        if (k != LK_CONV1D && k != LK_MAXPOOL1D && k != LK_GLOBAL_AVGPOOL1D)
+            continue;
+        NnmOptim sgd = {.kind = OPT_SGD, .lr = 0.01};
+        NnmLayer L[4];
+        L[0] = mk_layer(LK_CONV1D, &seq);
+        L[0].units = 3;
+        L[0].kernel[1] = 1;
+        L[0].act = ACT_TANH;
+        finish_layer(&L[0]);
+        L[1] = mk_layer(k, &L[0].out);
+        L[1].units = 4;
+        probe_fields(k, &L[1]);
+        if (layer_kinds[k]->infer(&L[1], perr, sizeof perr)) {
+            CHECK(0, "sequence probe for %s does not fit: %s", layer_kinds[k]->name, perr);
+            continue;
+        }
+        L[2] = mk_layer(LK_FLATTEN, &L[1].out);
+        finish_layer(&L[2]);
+        L[3] = mk_layer(LK_DENSE, &L[2].out);
+        L[3].units = 3;
+        finish_layer(&L[3]);
+        NnmModel m = {.nlayers = 4, .layers = L, .input = seq, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        char what[96];
+        snprintf(what, sizeof what, "%s on sequences", layer_kinds[k]->name);
+        grad_check_b(what, &m, &rng, 0, 2);
+    }
     /* every other kind that needs images, with its defaults (a new kind
      * lands here automatically) */
     for (int k = 0; k < LK_COUNT; k++) {
-        if (k == LK_CONV2D || k == LK_MAXPOOL2D || k == LK_AVGPOOL2D)
+        if (k == LK_CONV2D || k == LK_MAXPOOL2D || k == LK_AVGPOOL2D || k == LK_CONV1D || k == LK_MAXPOOL1D ||
+            k == LK_GLOBAL_AVGPOOL1D)
             continue;
         NnmShape flat = {1, {6, 0, 0, 0}};
         NnmLayer probe = mk_layer(k, &flat);

@@ -1,0 +1,103 @@
+/* runtime/layers/prelu.c — PReLU: y = x for x > 0, alpha * x otherwise, with
+ * a learned alpha per value of the input shape, or shared along the axes
+ * listed in shared_axes (1-based, e.g. [1, 2] shares over height and width).
+ *   weights: alpha, of the input shape with the shared axes set to 1
+ *   dalpha = sum of dy * x over the batch and shared positions where x <= 0 */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include "layer.h"
+
+static const ArgSpec args[] = {
+    {.name = "alpha_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1},
+    {.name = "alpha_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "alpha_constraint", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "shared_axes", .type = ARG_SHAPE, .off = offsetof(NnmLayer, target), .positional = 1},
+    {0},
+};
+
+static void defaults(NnmLayer *l) { l->kinit = INIT_ZEROS; }
+
+/* alpha's shape: the input's, with every shared axis of size 1 */
+static NnmShape alpha_shape(const NnmLayer *l)
+{
+    NnmShape a = l->in;
+    for (int i = 0; i < l->target.rank; i++)
+        a.dim[l->target.dim[i] - 1] = 1;
+    return a;
+}
+
+static int infer(NnmLayer *l, char *err, size_t n)
+{
+    for (int i = 0; i < l->target.rank; i++)
+        if (l->target.dim[i] < 1 || l->target.dim[i] > l->in.rank) {
+            snprintf(err, n, "PReLU shared_axes must be axes 1..%d of its input", l->in.rank);
+            return -1;
+        }
+    l->out = l->in;
+    NnmShape a = alpha_shape(l);
+    l->nparams = shape_size(&a);
+    return 0;
+}
+
+static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+
+static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
+{
+    out[0] = (WeightInfo){"alpha", alpha_shape(l)};
+    return 1;
+}
+
+static void init(const NnmLayer *l, float *w, NnmRng *rng)
+{
+    nnm_init_fill(l->kinit, w, l->nparams, l->nparams, l->nparams, rng);
+}
+
+/* index into alpha of each input position: strides of alpha with 0 on shared axes */
+static int64_t alpha_index(const NnmLayer *l, int64_t i)
+{
+    NnmShape a = alpha_shape(l);
+    int64_t idx = 0, stride = 1;
+    for (int d = l->in.rank - 1; d >= 0; d--) {
+        int64_t coord = i % l->in.dim[d];
+        i /= l->in.dim[d];
+        if (a.dim[d] > 1)
+            idx += coord * stride;
+        stride *= a.dim[d];
+    }
+    return idx;
+}
+
+static void forward(const LayerRun *r)
+{
+    int64_t size = shape_size(&r->l->in);
+    for (int64_t i = 0; i < size; i++) {
+        float al = r->w[alpha_index(r->l, i)];
+        for (int64_t b = 0; b < r->batch; b++) {
+            float x = r->x[b * size + i];
+            r->y[b * size + i] = x > 0 ? x : al * x;
+        }
+    }
+}
+
+static void backward(const LayerRun *r)
+{
+    int64_t size = shape_size(&r->l->in);
+    memset(r->dw, 0, (size_t)r->l->nparams * sizeof(float));
+    for (int64_t i = 0; i < size; i++) {
+        int64_t ai = alpha_index(r->l, i);
+        float al = r->w[ai];
+        for (int64_t b = 0; b < r->batch; b++) {
+            float x = r->x[b * size + i], dy = r->dy[b * size + i];
+            if (x <= 0)
+                r->dw[ai] += dy * x;
+            if (r->dx)
+                r->dx[b * size + i] = x > 0 ? dy : al * dy;
+        }
+    }
+}
+
+const LayerKind layer_prelu = {
+    .name = "PReLU", .snake = "p_re_lu", .args = args, .defaults = defaults, .infer = infer,
+    .scratch = scratch, .weights = weights, .init = init, .forward = forward, .backward = backward,
+};
