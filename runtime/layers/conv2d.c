@@ -17,6 +17,18 @@
 #include "kernels.h"
 #include "layer.h"
 
+/* the arguments after dilation_rate, shared by Conv1D and Conv2D */
+#define CONV_TAIL_ARGS                                                                               \
+    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},           \
+    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},       \
+    {.name = "kernel_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1}, \
+    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1},   \
+    {.name = "kernel_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                             \
+    {.name = "bias_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                               \
+    {.name = "activity_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                           \
+    {.name = "kernel_constraint", .type = ARG_NONE_ONLY, .positional = 1},                              \
+    {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1}
+
 static const ArgSpec args[] = {
     {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
     {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
@@ -24,15 +36,7 @@ static const ArgSpec args[] = {
     {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
     {.name = "dilation_rate", .type = ARG_PAIR, .off = offsetof(NnmLayer, dilation), .positional = 1, .min = 1},
-    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},
-    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},
-    {.name = "kernel_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1},
-    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1},
-    {.name = "kernel_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "bias_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "activity_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "kernel_constraint", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1},
+    CONV_TAIL_ARGS,
     {0},
 };
 
@@ -44,15 +48,7 @@ static const ArgSpec args1d[] = {
     {.name = "padding", .type = ARG_CHOICE, .off = offsetof(NnmLayer, padding), .positional = 1, .choices = pads1d},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
     {.name = "dilation_rate", .type = ARG_INT, .off = offsetof(NnmLayer, dilation) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
-    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},
-    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},
-    {.name = "kernel_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1},
-    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1},
-    {.name = "kernel_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "bias_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "activity_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "kernel_constraint", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1},
+    CONV_TAIL_ARGS,
     {0},
 };
 
