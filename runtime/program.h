@@ -81,7 +81,8 @@ typedef struct {
     NnmShape in, out;         /* per sample */
     int act;                  /* NnmAct, for Dense and Activation */
     double alpha;             /* leaky_relu slope, elu alpha (set from the activation when not given) */
-    int64_t units;            /* Dense units, Conv2D filters */
+    int64_t units;            /* Dense units, filters of the convolutions */
+    int64_t depth_multiplier; /* DepthwiseConv2D, SeparableConv2D */
     int use_bias;             /* Dense, Conv2D */
     double rate;              /* Dropout, in [0, 1) */
     int kinit, binit;         /* NnmInit */

@@ -17,18 +17,6 @@
 #include "kernels.h"
 #include "layer.h"
 
-/* the arguments after dilation_rate, shared by Conv1D and Conv2D */
-#define CONV_TAIL_ARGS                                                                               \
-    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},           \
-    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},       \
-    {.name = "kernel_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1}, \
-    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1},   \
-    {.name = "kernel_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                             \
-    {.name = "bias_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                               \
-    {.name = "activity_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                           \
-    {.name = "kernel_constraint", .type = ARG_NONE_ONLY, .positional = 1},                              \
-    {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1}
-
 static const ArgSpec args[] = {
     {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
     {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
@@ -36,7 +24,7 @@ static const ArgSpec args[] = {
     {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
     {.name = "dilation_rate", .type = ARG_PAIR, .off = offsetof(NnmLayer, dilation), .positional = 1, .min = 1},
-    CONV_TAIL_ARGS,
+    LAYER_ACT_BIAS_ARGS("kernel"),
     {0},
 };
 
@@ -48,21 +36,9 @@ static const ArgSpec args1d[] = {
     {.name = "padding", .type = ARG_CHOICE, .off = offsetof(NnmLayer, padding), .positional = 1, .choices = pads1d},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
     {.name = "dilation_rate", .type = ARG_INT, .off = offsetof(NnmLayer, dilation) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
-    CONV_TAIL_ARGS,
+    LAYER_ACT_BIAS_ARGS("kernel"),
     {0},
 };
-
-static void defaults(NnmLayer *l)
-{
-    l->kernel[0] = 1;
-    l->act = ACT_LINEAR;
-    l->use_bias = 1;
-    l->kinit = INIT_GLOROT_UNIFORM;
-    l->binit = INIT_ZEROS;
-    l->strides[0] = l->strides[1] = 1;
-    l->dilation[0] = l->dilation[1] = 1;
-    l->padding = PAD_VALID;
-}
 
 static int infer1d(NnmLayer *l, char *err, size_t n)
 {
@@ -191,13 +167,13 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_conv2d = {
-    .name = "Conv2D", .snake = "conv2d", .args = args, .defaults = defaults, .infer = infer,
+    .name = "Conv2D", .snake = "conv2d", .args = args, .defaults = layer_conv_defaults, .infer = infer,
     .scratch = scratch, .weights = weights, .init = init, .forward = forward,
     .backward = backward, .has_act = 1,
 };
 
 const LayerKind layer_conv1d = {
-    .name = "Conv1D", .snake = "conv1d", .args = args1d, .defaults = defaults, .infer = infer1d,
+    .name = "Conv1D", .snake = "conv1d", .args = args1d, .defaults = layer_conv_defaults, .infer = infer1d,
     .scratch = scratch, .weights = weights, .init = init, .forward = forward,
     .backward = backward, .has_act = 1,
 };

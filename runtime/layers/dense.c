@@ -12,20 +12,9 @@
 
 static const ArgSpec args[] = {
     {.name = "units", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e12},
-    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},
-    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias)},
-    {.name = "kernel_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit)},
-    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit)},
+    LAYER_ACT_BIAS_ARGS("kernel"),
     {0},
 };
-
-static void defaults(NnmLayer *l)
-{
-    l->act = ACT_LINEAR;
-    l->use_bias = 1;
-    l->kinit = INIT_GLOROT_UNIFORM;
-    l->binit = INIT_ZEROS;
-}
 
 static int infer(NnmLayer *l, char *err, size_t n)
 {
@@ -95,7 +84,7 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_dense = {
-    .name = "Dense", .snake = "dense", .args = args, .defaults = defaults, .infer = infer,
+    .name = "Dense", .snake = "dense", .args = args, .defaults = layer_conv_defaults, .infer = infer,
     .scratch = scratch, .weights = weights, .init = init, .forward = forward,
     .backward = backward, .has_act = 1,
 };

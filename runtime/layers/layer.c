@@ -21,6 +21,19 @@ const LayerKind *layer_kind_find(const char *name)
     return NULL;
 }
 
+void layer_conv_defaults(NnmLayer *l)
+{
+    l->act = ACT_LINEAR;
+    l->use_bias = 1;
+    l->kinit = INIT_GLOROT_UNIFORM;
+    l->binit = INIT_ZEROS;
+    l->kernel[0] = l->kernel[1] = 1;
+    l->strides[0] = l->strides[1] = 1;
+    l->dilation[0] = l->dilation[1] = 1;
+    l->padding = PAD_VALID;
+    l->depth_multiplier = 1;
+}
+
 int layer_infer_same(NnmLayer *l, char *err, size_t errsize)
 {
     (void)err;

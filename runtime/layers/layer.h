@@ -86,6 +86,23 @@ typedef struct LayerKind {
 extern const LayerKind *const layer_kinds[LK_COUNT];
 const LayerKind *layer_kind_find(const char *name); /* NULL if unknown */
 
+/* The Keras arguments after the geometry of Dense and the convolutions:
+ * activation, use_bias, initializers, regularizers and constraints, where
+ * K names the kernel ("kernel", "depthwise"). */
+#define LAYER_ACT_BIAS_ARGS(K)                                                                     \
+    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},      \
+    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},  \
+    {.name = K "_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1}, \
+    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1}, \
+    {.name = K "_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                            \
+    {.name = "bias_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                          \
+    {.name = "activity_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                      \
+    {.name = K "_constraint", .type = ARG_NONE_ONLY, .positional = 1},                             \
+    {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1}
+/* Their defaults: linear, with bias, glorot_uniform kernel, zero bias,
+ * strides and dilation 1, 'valid' padding, depth multiplier 1. */
+void layer_conv_defaults(NnmLayer *l);
+
 /* Pieces shared by kinds without weights: output shape = input shape, no
  * weights, nothing to initialise, and scratch of one input's size. */
 int layer_infer_same(NnmLayer *l, char *err, size_t errsize);

@@ -133,6 +133,7 @@ static void probe_fields(int kind, NnmLayer *l)
     case LK_RELU: l->max_value = 0.5; l->alpha = 0.1; l->threshold = -0.2; break;
     case LK_GAUSSIAN_NOISE: l->stddev = 0.3; break;
     case LK_PRELU: l->kinit = INIT_RANDOM_UNIFORM; break;
+    case LK_DEPTHWISE_CONV2D: case LK_SEPARABLE_CONV2D: l->depth_multiplier = 2; break;
     case LK_CONV1D: l->kernel[1] = 3; l->strides[1] = 1; l->dilation[1] = 2; l->padding = PAD_CAUSAL; break;
     default: break;
     }
@@ -196,6 +197,13 @@ static void test_spatial_grads(void)
         spatial_check(&rng, LK_MAXPOOL2D, 7, 5, 3, 3, 2, 1, 1, pad, 0, 1);
         spatial_check(&rng, LK_AVGPOOL2D, 5, 6, 2, 2, 2, 2, 1, pad, 0, 2);
         spatial_check(&rng, LK_AVGPOOL2D, 7, 5, 3, 3, 2, 1, 1, pad, 0, 1);
+        spatial_check(&rng, LK_DEPTHWISE_CONV2D, 6, 5, 3, 3, 1, 1, 1, pad, ACT_TANH, 2);
+        spatial_check(&rng, LK_DEPTHWISE_CONV2D, 7, 7, 3, 2, 2, 2, 1, pad, ACT_LINEAR, 1);
+        spatial_check(&rng, LK_SEPARABLE_CONV2D, 6, 5, 3, 3, 1, 1, 1, pad, ACT_SIGMOID, 2);
+        spatial_check(&rng, LK_SEPARABLE_CONV2D, 7, 7, 3, 3, 1, 1, 2, pad, ACT_LINEAR, 1);
+        spatial_check(&rng, LK_CONV2D_TRANSPOSE, 3, 4, 3, 3, 2, 2, 1, pad, ACT_TANH, 2);
+        spatial_check(&rng, LK_CONV2D_TRANSPOSE, 4, 3, 2, 3, 1, 2, 1, pad, ACT_LINEAR, 1);
+        spatial_check(&rng, LK_CONV2D_TRANSPOSE, 3, 3, 2, 2, 3, 3, 1, pad, ACT_LINEAR, 2);
     }
     /* sequence kinds: input (7, 2) -> Conv1D(3, 1, tanh) -> kind -> Flatten -> Dense(3) */
     for (int k = 0; k < LK_COUNT; k++) {
@@ -234,7 +242,8 @@ static void test_spatial_grads(void)
      * lands here automatically) */
     for (int k = 0; k < LK_COUNT; k++) {
         if (k == LK_CONV2D || k == LK_MAXPOOL2D || k == LK_AVGPOOL2D || k == LK_CONV1D || k == LK_MAXPOOL1D ||
-            k == LK_GLOBAL_AVGPOOL1D)
+            k == LK_GLOBAL_AVGPOOL1D || k == LK_DEPTHWISE_CONV2D || k == LK_SEPARABLE_CONV2D ||
+            k == LK_CONV2D_TRANSPOSE)
             continue;
         NnmShape flat = {1, {6, 0, 0, 0}};
         NnmLayer probe = mk_layer(k, &flat);

@@ -1,0 +1,130 @@
+/* runtime/layers/conv2d_transpose.c — Conv2DTranspose ("deconvolution"):
+ * the adjoint of a Conv2D, as in Keras 2.2.4 with output_padding=None.
+ *
+ *   in  x [B, H, W, C]     weights  kernel [KH, KW, F, C] (Keras's reversed layout), bias [F]
+ *   out y [B, OH, OW, F]   'valid': OH = H*s + max(KH - s, 0);  'same': OH = H*s
+ *
+ * Seen from the output, x is what a convolution of the output with this
+ * kernel would produce, so the window g describes that convolution (image =
+ * the output, its result = x) and forward is that convolution's backward:
+ *   cols = x Kᵀ  (K as a (KH*KW*F, C) matrix);  y = col2im(cols) + b
+ * and backward is its forward:
+ *   dcols = im2col(dz);  dK = dcolsᵀ x;  dx = dcols K
+ * scratch per sample: cols [H*W, KH*KW*F], and z [OH*OW*F] for the activation. */
+#include <stddef.h>
+#include <stdio.h>
+#include "blas.h"
+#include "kernels.h"
+#include "layer.h"
+
+static const ArgSpec args[] = {
+    {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
+    {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1},
+    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "output_padding", .type = ARG_NONE_ONLY, .positional = 1},
+    {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
+    {.name = "dilation_rate", .type = ARG_PAIR, .off = offsetof(NnmLayer, dilation), .positional = 1, .min = 1, .max = 1},
+    LAYER_ACT_BIAS_ARGS("kernel"),
+    {0},
+};
+
+/* the convolution from the output (image) back to the input */
+static NnmWindow window(const NnmLayer *l)
+{
+    NnmWindow g = {l->out.dim[0], l->out.dim[1], l->units, l->in.dim[0], l->in.dim[1],
+                   l->kernel[0], l->kernel[1], l->strides[0], l->strides[1], 1, 1, l->pad[0], l->pad[1]};
+    return g;
+}
+
+static int infer(NnmLayer *l, char *err, size_t n)
+{
+    if (layer_need_images(l, err, n))
+        return -1;
+    int64_t out[2];
+    for (int a = 0; a < 2; a++) {
+        int64_t in = l->in.dim[a], k = l->kernel[a], s = l->strides[a];
+        out[a] = l->padding == PAD_SAME ? in * s : in * s + (k > s ? k - s : 0);
+        if (out[a] > (1 << 20)) {
+            snprintf(err, n, "Conv2DTranspose output is too large");
+            return -1;
+        }
+        /* the padding of the equivalent convolution from out back to in */
+        int64_t back = conv_out_size(out[a], k, s, 1, l->padding, &l->pad[a]);
+        if (back != in) {
+            snprintf(err, n, "Conv2DTranspose: no convolution maps %lld back to %lld", (long long)out[a], (long long)in);
+            return -1;
+        }
+    }
+    int64_t k = l->kernel[0] * l->kernel[1] * l->units;
+    if (k > ((int64_t)1 << 40) / l->in.dim[2] || l->in.dim[0] * l->in.dim[1] * k > ((int64_t)1 << 40)) {
+        snprintf(err, n, "Conv2DTranspose is too large");
+        return -1;
+    }
+    l->out = (NnmShape){3, {out[0], out[1], l->units, 0}};
+    l->nparams = k * l->in.dim[2] + (l->use_bias ? l->units : 0);
+    return 0;
+}
+
+static int64_t cols_size(const NnmLayer *l) { return l->in.dim[0] * l->in.dim[1] * l->kernel[0] * l->kernel[1] * l->units; }
+
+static int64_t scratch(const NnmLayer *l)
+{
+    return cols_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
+}
+
+static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
+{
+    out[0] = (WeightInfo){"kernel", {4, {l->kernel[0], l->kernel[1], l->units, l->in.dim[2]}}};
+    if (!l->use_bias)
+        return 1;
+    out[1] = (WeightInfo){"bias", {1, {l->units, 0, 0, 0}}};
+    return 2;
+}
+
+static void init(const NnmLayer *l, float *w, NnmRng *rng)
+{
+    int64_t rf = l->kernel[0] * l->kernel[1], c = l->in.dim[2], f = l->units;
+    /* Keras computes fans from the (KH, KW, F, C) shape: rf*F in, rf*C out */
+    nnm_init_fill(l->kinit, w, rf * f * c, rf * f, rf * c, rng);
+    if (l->use_bias)
+        nnm_init_fill(l->binit, w + rf * f * c, f, f, f, rng);
+}
+
+static void forward(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    NnmWindow g = window(l);
+    int64_t m = r->batch * g.oh * g.ow, kk = g.kh * g.kw * g.c, c = l->in.dim[2], f = l->units;
+    float *cols = r->scratch, *z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * cols_size(l);
+    nnm_sgemm(0, 1, m, kk, c, 1.0f, r->x, c, r->w, c, 0.0f, cols, kk);
+    nnm_col2im(&g, r->batch, cols, z);
+    int64_t pixels = r->batch * l->out.dim[0] * l->out.dim[1];
+    if (l->use_bias)
+        nnm_add_bias(pixels, f, r->w + kk * c, z);
+    if (l->act != ACT_LINEAR)
+        nnm_act_forward(l->act, (float)l->alpha, pixels, f, z, r->y);
+}
+
+static void backward(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    NnmWindow g = window(l);
+    int64_t m = r->batch * g.oh * g.ow, kk = g.kh * g.kw * g.c, c = l->in.dim[2], f = l->units;
+    int64_t pixels = r->batch * l->out.dim[0] * l->out.dim[1];
+    float *cols = r->scratch, *dz = r->dy;
+    if (!r->fused && l->act != ACT_LINEAR)
+        nnm_act_backward(l->act, (float)l->alpha, pixels, f, r->scratch + r->batch * cols_size(l), r->y, dz);
+    if (l->use_bias)
+        nnm_col_sums(pixels, f, dz, r->dw + kk * c);
+    nnm_im2col(&g, r->batch, dz, cols);
+    nnm_sgemm(1, 0, kk, c, m, 1.0f, cols, kk, r->x, c, 0.0f, r->dw, c);
+    if (r->dx)
+        nnm_sgemm(0, 0, m, c, kk, 1.0f, cols, kk, r->w, c, 0.0f, r->dx, c);
+}
+
+const LayerKind layer_conv2d_transpose = {
+    .name = "Conv2DTranspose", .snake = "conv2d_transpose", .args = args, .defaults = layer_conv_defaults,
+    .infer = infer, .scratch = scratch, .weights = weights, .init = init, .forward = forward,
+    .backward = backward, .has_act = 1,
+};
