@@ -292,6 +292,26 @@ static Value *eval_index(Sema *s, const Ast *n)
         return keras_array_index(s, n, a, ix);
     if (a->k == V_HISTDICT)
         return keras_history_key(s, a, ix);
+    if (ix->kind == AST_SLICE && (a->k == V_TUPLE || a->k == V_LIST)) {
+        /* x_train.shape[1:] and the like: Python's clamped slice */
+        int64_t lo = 0, hi = a->n;
+        if (ix->a && want_int(s, sema_eval(s, ix->a), ix->a, "a slice start", INT64_MIN, &lo))
+            return val_err(s);
+        if (ix->b && want_int(s, sema_eval(s, ix->b), ix->b, "a slice end", INT64_MIN, &hi))
+            return val_err(s);
+        if (lo < 0)
+            lo += a->n;
+        if (hi < 0)
+            hi += a->n;
+        lo = lo < 0 ? 0 : lo > a->n ? a->n : lo;
+        hi = hi < lo ? lo : hi > a->n ? a->n : hi;
+        Value *v = val_new(s, a->k);
+        v->n = (int)(hi - lo);
+        v->v = arena_alloc(s->arena, sizeof(Value *) * (size_t)(v->n + 1));
+        for (int i = 0; i < v->n; i++)
+            v->v[i] = a->v[lo + i];
+        return v;
+    }
     if (ix->kind == AST_SLICE || ix->kind == AST_TUPLE) {
         diag_error(s->diag, ix->loc, "slicing %s is not supported", val_kind_name(a));
         return val_err(s);
