@@ -23,21 +23,36 @@ static void im2col_rows(void *p, int64_t r0, int64_t r1)
 {
     const WinJob *j = p;
     const NnmWindow *g = j->g;
-    const int64_t k = g->kh * g->kw * g->c;
+    const int64_t c = g->c, k = g->kh * g->kw * c, span = g->kw * c;
     for (int64_t r = r0; r < r1; r++) {
         int64_t b = r / g->oh, oy = r % g->oh;
-        const float *img = j->in + b * g->h * g->w * g->c;
+        const float *img = j->in + b * g->h * g->w * c;
         for (int64_t ox = 0; ox < g->ow; ox++) {
             float *row = j->out + (r * g->ow + ox) * k;
+            const int64_t ix0 = ox * g->sw - g->pl;
+            /* without dilation, a kernel row inside the image is one run of kw*c values */
+            const int whole = g->dw == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
             for (int64_t ky = 0; ky < g->kh; ky++) {
                 int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                float *dst = row + ky * span;
+                if (iy < 0 || iy >= g->h) {
+                    memset(dst, 0, (size_t)span * sizeof *dst);
+                    continue;
+                }
+                const float *src = img + iy * g->w * c;
+                if (whole) {
+                    memcpy(dst, src + ix0 * c, (size_t)span * sizeof *dst);
+                    continue;
+                }
                 for (int64_t kx = 0; kx < g->kw; kx++) {
-                    int64_t ix = ox * g->sw - g->pl + kx * g->dw;
-                    float *dst = row + (ky * g->kw + kx) * g->c;
-                    if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
-                        memset(dst, 0, (size_t)g->c * sizeof *dst);
+                    int64_t ix = ix0 + kx * g->dw;
+                    float *d = dst + kx * c;
+                    if (ix < 0 || ix >= g->w)
+                        for (int64_t q = 0; q < c; q++)
+                            d[q] = 0.0f;
                     else
-                        memcpy(dst, img + (iy * g->w + ix) * g->c, (size_t)g->c * sizeof *dst);
+                        for (int64_t q = 0; q < c; q++)
+                            d[q] = src[ix * c + q];
                 }
             }
         }
