@@ -29,10 +29,20 @@ else
     exit 1
 fi
 
-# CIFAR-10 (binary version), when the shared copy is there
-if [ ! -s data/cifar-10-batches-bin/test_batch.bin ] && [ -s ../shared/data/cifar-10/cifar-10-binary.tar.gz ]; then
-    tar xzf ../shared/data/cifar-10/cifar-10-binary.tar.gz -C data
-    echo "data: CIFAR-10 unpacked from ../shared/data/cifar-10"
+# CIFAR-10 (binary version): the shared copy, else the official archive when
+# this machine can download it; optional, so failure is only reported
+if [ ! -s data/cifar-10-batches-bin/test_batch.bin ]; then
+    if [ -s ../shared/data/cifar-10/cifar-10-binary.tar.gz ]; then
+        tar xzf ../shared/data/cifar-10/cifar-10-binary.tar.gz -C data
+        echo "data: CIFAR-10 unpacked from ../shared/data/cifar-10"
+    elif command -v curl >/dev/null &&
+         curl -fsSL --max-time 600 -o data/cifar-10-binary.tar.gz https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz 2>/dev/null; then
+        tar xzf data/cifar-10-binary.tar.gz -C data && rm -f data/cifar-10-binary.tar.gz
+        echo "data: CIFAR-10 downloaded from www.cs.toronto.edu"
+    else
+        rm -f data/cifar-10-binary.tar.gz
+        echo "data: CIFAR-10 not available (optional; needed by the CIFAR-10 models)"
+    fi
 fi
 
 if [ -d /usr/share/datasets/fashion-mnist ] && [ ! -e data/fashion-mnist ]; then

@@ -306,7 +306,8 @@ static void forward_check(int kind, int64_t b, int64_t h, int64_t w, int64_t c, 
         for (int64_t oy = 0; oy < oh; oy++)
             for (int64_t ox = 0; ox < ow; ox++)
                 for (int64_t o = 0; o < oc; o++) {
-                    double acc = kind == LK_CONV2D ? wt[kh * kw * c * f + o] : -INFINITY;
+                    double acc = kind == LK_CONV2D ? wt[kh * kw * c * f + o] : kind == LK_AVGPOOL2D ? 0 : -INFINITY;
+                    int cells = 0;
                     for (int64_t ky = 0; ky < kh; ky++)
                         for (int64_t kx = 0; kx < kw; kx++) {
                             int64_t iy = oy * sh + ky * d - pt, ix = ox * sw + kx * d - pl;
@@ -316,10 +317,13 @@ static void forward_check(int kind, int64_t b, int64_t h, int64_t w, int64_t c, 
                                 for (int64_t ci = 0; ci < c; ci++)
                                     acc += (double)x[((n * h + iy) * w + ix) * c + ci] *
                                            wt[((ky * kw + kx) * c + ci) * f + o];
+                            else if (kind == LK_AVGPOOL2D)
+                                acc += x[((n * h + iy) * w + ix) * c + o];
                             else
                                 acc = fmax(acc, x[((n * h + iy) * w + ix) * c + o]);
+                            cells++;
                         }
-                    want[((n * oh + oy) * ow + ox) * oc + o] = (float)acc;
+                    want[((n * oh + oy) * ow + ox) * oc + o] = (float)(kind == LK_AVGPOOL2D ? acc / cells : acc);
                 }
     double worst = 0;
     for (int64_t i = 0; i < b * oh * ow * oc; i++)
@@ -390,6 +394,8 @@ static void test_spatial_forward(void)
         forward_check(LK_MAXPOOL2D, 2, 7, 6, 3, 0, 2, 2, 2, 2, 1, same);
         forward_check(LK_MAXPOOL2D, 1, 9, 8, 2, 0, 3, 3, 2, 2, 1, same);
         forward_check(LK_MAXPOOL2D, 2, 5, 7, 1, 0, 3, 2, 1, 2, 1, same);
+        forward_check(LK_AVGPOOL2D, 2, 7, 6, 3, 0, 2, 2, 2, 2, 1, same);
+        forward_check(LK_AVGPOOL2D, 1, 9, 8, 2, 0, 3, 3, 2, 2, 1, same);
     }
 }
 
