@@ -10,7 +10,8 @@
  *   weights (save order): gamma [C] if scale, beta [C] if center,
  *   moving_mean [C], moving_variance [C]; the last two are not trainable
  *   (their gradient is always 0, so no optimizer moves them)
- *   scratch per sample: xhat [size], plus 2*C floats for the batch's mean and 1/std */
+ *   scratch: 2*C doubles of per-channel sums, the batch's mean [C] and
+ *   1/std [C], then xhat [batch, size] (planned as size + 6*C per sample) */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -57,7 +58,21 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t scratch(const NnmLayer *l) { return shape_size(&l->in) + 2 * channels(l); }
+static int64_t scratch(const NnmLayer *l) { return shape_size(&l->in) + 6 * channels(l); }
+
+/* the parts of scratch; the doubles come first, where alignment is known */
+typedef struct {
+    double *acc;        /* [2C] */
+    float *mean, *inv;  /* [C] each */
+    float *xhat;        /* [rows*C] */
+} Scratch;
+
+static Scratch scratch_parts(const NnmLayer *l, float *s)
+{
+    int64_t c = channels(l);
+    Scratch p = {(double *)(void *)s, s + 4 * c, s + 5 * c, s + 6 * c};
+    return p;
+}
 
 static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
@@ -109,25 +124,30 @@ static Parts parts(const NnmLayer *l, float *w)
     return p;
 }
 
+/* The batch is walked row by row (a row = one pixel's channels), so every
+ * pass reads memory in order; per-channel sums are kept in double. */
 static void forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
     Parts p = parts(l, r->w);
-    float *xhat = r->scratch, *bmean = r->scratch + r->batch * shape_size(&l->in), *binv = bmean + c;
-    const float eps = (float)l->epsilon;
+    Scratch sc = scratch_parts(l, r->scratch);
+    float *xhat = sc.xhat, *bmean = sc.mean, *binv = sc.inv;
     if (r->training) {
-        /* statistics in double: a batch of images sums many values */
-        for (int64_t k = 0; k < c; k++) {
-            double s = 0, s2 = 0;
-            for (int64_t i = 0; i < rows; i++)
-                s += r->x[i * c + k];
-            double mu = s / (double)rows;
-            for (int64_t i = 0; i < rows; i++) {
-                double d = r->x[i * c + k] - mu;
-                s2 += d * d;
+        double *sum = sc.acc, *sq = sum + c;
+        memset(sum, 0, (size_t)(2 * c) * sizeof *sum);
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t k = 0; k < c; k++)
+                sum[k] += r->x[i * c + k];
+        for (int64_t k = 0; k < c; k++)
+            sum[k] /= (double)rows;
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t k = 0; k < c; k++) {
+                double d = r->x[i * c + k] - sum[k];
+                sq[k] += d * d;
             }
-            double var = s2 / (double)rows;
+        for (int64_t k = 0; k < c; k++) {
+            double mu = sum[k], var = sq[k] / (double)rows;
             bmean[k] = (float)mu;
             binv[k] = (float)(1.0 / sqrt(var + l->epsilon));
             double unbiased = rows > 1 ? var * (double)rows / ((double)rows - (1.0 + l->epsilon)) : var;
@@ -137,7 +157,7 @@ static void forward(const LayerRun *r)
     } else {
         for (int64_t k = 0; k < c; k++) {
             bmean[k] = p.mean[k];
-            binv[k] = 1.0f / sqrtf(p.var[k] + eps);
+            binv[k] = 1.0f / sqrtf(p.var[k] + (float)l->epsilon);
         }
     }
     for (int64_t i = 0; i < rows; i++)
@@ -153,25 +173,28 @@ static void backward(const LayerRun *r)
     const NnmLayer *l = r->l;
     const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
     Parts p = parts(l, r->w), g = parts(l, r->dw);
-    const float *xhat = r->scratch, *binv = r->scratch + r->batch * shape_size(&l->in) + c;
+    Scratch sc = scratch_parts(l, r->scratch);
+    const float *xhat = sc.xhat, *binv = sc.inv;
     memset(g.mean, 0, (size_t)(2 * c) * sizeof(float)); /* moving statistics: no gradient */
-    for (int64_t k = 0; k < c; k++) {
-        double sdy = 0, sdyx = 0;
-        for (int64_t i = 0; i < rows; i++) {
-            sdy += r->dy[i * c + k];
-            sdyx += (double)r->dy[i * c + k] * xhat[i * c + k];
+    double *sdy = sc.acc, *sdyx = sdy + c;
+    memset(sdy, 0, (size_t)(2 * c) * sizeof *sdy);
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t k = 0; k < c; k++) {
+            sdy[k] += r->dy[i * c + k];
+            sdyx[k] += (double)r->dy[i * c + k] * xhat[i * c + k];
         }
+    for (int64_t k = 0; k < c; k++) {
         if (g.gamma)
-            g.gamma[k] = (float)sdyx;
+            g.gamma[k] = (float)sdyx[k];
         if (g.beta)
-            g.beta[k] = (float)sdy;
-        if (!r->dx)
-            continue;
-        const float gam = p.gamma ? p.gamma[k] : 1.0f;
-        const float f = gam * binv[k] / (float)rows, a = (float)sdy, b = (float)sdyx;
-        for (int64_t i = 0; i < rows; i++)
-            r->dx[i * c + k] = f * ((float)rows * r->dy[i * c + k] - a - xhat[i * c + k] * b);
+            g.beta[k] = (float)sdy[k];
     }
+    if (r->dx)
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t k = 0; k < c; k++) {
+                const float f = (p.gamma ? p.gamma[k] : 1.0f) * binv[k] / (float)rows;
+                r->dx[i * c + k] = f * ((float)rows * r->dy[i * c + k] - (float)sdy[k] - xhat[i * c + k] * (float)sdyx[k]);
+            }
 }
 
 const LayerKind layer_batchnorm = {
