@@ -48,7 +48,7 @@ void nnm_sgemm_ref(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
 
 typedef struct {
     int ta, tb;
-    int64_t m, k, lda, ldb, ldc;
+    int64_t m, n, k, lda, ldb, ldc;
     float alpha, beta;
     const float *a, *b;
     float *c;
@@ -72,14 +72,40 @@ static void gemm_cols(void *p, int64_t j0, int64_t j1)
                   g->c + j0, g->ldc);
 }
 
+/* Rows [i0, i1) of C, for products with few columns (convolutions with few
+ * filters); again each element is computed as in the whole product. */
+static void gemm_rows(void *p, int64_t i0, int64_t i1)
+{
+    const Gemm *g = p;
+    const float *a = g->ta ? g->a + i0 : g->a + i0 * g->lda;
+#if NNM_USE_CBLAS
+    if (!use_ref) {
+        cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+                    (blasint)(i1 - i0), (blasint)g->n, (blasint)g->k, g->alpha, a, (blasint)g->lda,
+                    g->b, (blasint)g->ldb, g->beta, g->c + i0 * g->ldc, (blasint)g->ldc);
+        return;
+    }
+#endif
+    nnm_sgemm_ref(g->ta, g->tb, i1 - i0, g->n, g->k, g->alpha, a, g->lda, g->b, g->ldb, g->beta,
+                  g->c + i0 * g->ldc, g->ldc);
+}
+
 void nnm_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
     if (m == 0 || n == 0)
         return;
-    Gemm g = {ta, tb, m, k, lda, ldb, ldc, alpha, beta, a, b, c};
-    /* split the columns of C between the threads when the product is big
-     * enough to pay for the hand-over (about 10 microseconds) */
+    Gemm g = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+    /* Split between the threads when the product is big enough to pay for
+     * the hand-over (about 10 microseconds): by columns of C when there are
+     * many, else by rows. */
     int64_t flops = 2 * m * n * k;
-    nnm_par_for(n, 16, flops >= 2000000 && n >= 64 ? 64 : n + 1, gemm_cols, &g);
+    if (flops < 2000000 || (n < 64 && m < 64)) {
+        gemm_cols(&g, 0, n);
+        return;
+    }
+    if (n >= 128 || n >= m)
+        nnm_par_for(n, 16, 64, gemm_cols, &g);
+    else
+        nnm_par_for(m, 16, 64, gemm_rows, &g);
 }
