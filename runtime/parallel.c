@@ -27,6 +27,10 @@ static struct {
     pthread_cond_t cv;
 } P = {.n = 1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
+/* set while a thread runs a range: a parallel loop inside a range (a GEMM
+ * inside a per-image loop) then runs inline instead of re-entering the pool */
+static _Thread_local int in_range;
+
 static void range_of(int part, int parts, int64_t total, int64_t align, int64_t *b, int64_t *e)
 {
     int64_t chunks = (total + align - 1) / align;
@@ -59,8 +63,11 @@ static void *helper(void *p)
         seen = g;
         int64_t b, e;
         range_of(id, P.n, P.total, P.align, &b, &e);
-        if (b < e)
+        if (b < e) {
+            in_range = 1;
             P.fn(P.arg, b, e);
+            in_range = 0;
+        }
         atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
     }
 }
@@ -102,7 +109,7 @@ void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, voi
 {
     if (n <= 0)
         return;
-    if (P.n <= 1 || n < min_split) {
+    if (P.n <= 1 || n < min_split || in_range) {
         fn(arg, 0, n);
         return;
     }
@@ -119,8 +126,11 @@ void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, voi
     }
     int64_t b, e;
     range_of(0, P.n, n, P.align, &b, &e);
-    if (b < e)
+    if (b < e) {
+        in_range = 1;
         fn(arg, b, e);
+        in_range = 0;
+    }
     while (atomic_load_explicit(&P.done, memory_order_acquire) < P.n - 1)
         sched_yield();
 }

@@ -19,6 +19,7 @@ void nnm_par_shutdown(void);
 int nnm_par_threads(void);
 /* Calls fn over [0, n) split into one range per thread; ranges are
  * multiples of `align` (except the last), and the work is done inline when
- * n < min_split. */
+ * n < min_split or when called from inside a range (nested loops are
+ * serial: the outer loop already uses every thread). */
 void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg);
 #endif

@@ -16,6 +16,7 @@
 #include "blas.h"
 #include "kernels.h"
 #include "layer.h"
+#include "parallel.h"
 
 static const ArgSpec args[] = {
     {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
@@ -135,35 +136,72 @@ static void init(const NnmLayer *l, float *w, NnmRng *rng)
         nnm_init_fill(l->binit, w + k * f, f, f, f, rng);
 }
 
+/* One image at a time, the images shared between the threads: the columns
+ * of an image are multiplied while they are still in cache, and each GEMM
+ * runs on one thread (no splitting of small products). */
+typedef struct {
+    const LayerRun *r;
+    NnmWindow g;
+    int64_t pix, k, f;      /* output pixels per image, K*K*C, filters */
+    float *z;
+} ConvJob;
+
+static void forward_images(void *p, int64_t b0, int64_t b1)
+{
+    const ConvJob *j = p;
+    const LayerRun *r = j->r;
+    const NnmLayer *l = r->l;
+    const int64_t isz = j->g.h * j->g.w * j->g.c;
+    for (int64_t b = b0; b < b1; b++) {
+        float *col = r->scratch + b * j->pix * j->k, *z = j->z + b * j->pix * j->f;
+        nnm_im2col(&j->g, 1, r->x + b * isz, col);
+        nnm_sgemm(0, 0, j->pix, j->f, j->k, 1.0f, col, j->k, r->w, j->f, 0.0f, z, j->f);
+        if (l->use_bias)
+            nnm_add_bias(j->pix, j->f, r->w + j->k * j->f, z);
+        if (l->act != ACT_LINEAR)
+            nnm_act_forward(l->act, (float)l->alpha, j->pix, j->f, z, r->y + b * j->pix * j->f);
+    }
+}
+
 static void forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    NnmWindow g = layer_window(l);
-    int64_t m = r->batch * g.oh * g.ow, k = g.kh * g.kw * g.c, f = l->units;
-    float *col = r->scratch, *z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * col_size(l);
-    nnm_im2col(&g, r->batch, r->x, col);
-    nnm_sgemm(0, 0, m, f, k, 1.0f, col, k, r->w, f, 0.0f, z, f);
-    if (l->use_bias)
-        nnm_add_bias(m, f, r->w + k * f, z);
-    if (l->act != ACT_LINEAR)
-        nnm_act_forward(l->act, (float)l->alpha, m, f, z, r->y);
+    ConvJob j = {r, layer_window(l), 0, 0, l->units, NULL};
+    j.pix = j.g.oh * j.g.ow;
+    j.k = j.g.kh * j.g.kw * j.g.c;
+    j.z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * col_size(l);
+    nnm_par_for(r->batch, 1, 2, forward_images, &j);
+}
+
+/* the input gradient, image by image: dcol = dz Wᵀ over the image's columns, then col2im */
+static void input_grad_images(void *p, int64_t b0, int64_t b1)
+{
+    const ConvJob *j = p;
+    const LayerRun *r = j->r;
+    const int64_t isz = j->g.h * j->g.w * j->g.c;
+    for (int64_t b = b0; b < b1; b++) {
+        float *col = r->scratch + b * j->pix * j->k;
+        nnm_sgemm(0, 1, j->pix, j->k, j->f, 1.0f, r->dy + b * j->pix * j->f, j->f, r->w, j->f, 0.0f, col, j->k);
+        nnm_col2im(&j->g, 1, col, r->dx + b * isz);
+    }
 }
 
 static void backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    NnmWindow g = layer_window(l);
-    int64_t m = r->batch * g.oh * g.ow, k = g.kh * g.kw * g.c, f = l->units;
+    ConvJob j = {r, layer_window(l), 0, 0, l->units, NULL};
+    j.pix = j.g.oh * j.g.ow;
+    j.k = j.g.kh * j.g.kw * j.g.c;
+    int64_t m = r->batch * j.pix;
     float *col = r->scratch, *dz = r->dy;
     if (!r->fused && l->act != ACT_LINEAR)
-        nnm_act_backward(l->act, (float)l->alpha, m, f, r->scratch + r->batch * col_size(l), r->y, dz);
-    nnm_sgemm(1, 0, k, f, m, 1.0f, col, k, dz, f, 0.0f, r->dw, f);
+        nnm_act_backward(l->act, (float)l->alpha, m, j.f, r->scratch + r->batch * col_size(l), r->y, dz);
+    /* dW over the whole batch in one product, so its sums do not depend on the threads */
+    nnm_sgemm(1, 0, j.k, j.f, m, 1.0f, col, j.k, dz, j.f, 0.0f, r->dw, j.f);
     if (l->use_bias)
-        nnm_col_sums(m, f, dz, r->dw + k * f);
-    if (r->dx) {
-        nnm_sgemm(0, 1, m, k, f, 1.0f, dz, f, r->w, f, 0.0f, col, k);
-        nnm_col2im(&g, r->batch, col, r->dx);
-    }
+        nnm_col_sums(m, j.f, dz, r->dw + j.k * j.f);
+    if (r->dx)
+        nnm_par_for(r->batch, 1, 2, input_grad_images, &j);
 }
 
 const LayerKind layer_conv2d = {
