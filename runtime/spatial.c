@@ -110,8 +110,8 @@ static void maxpool_rows(void *p, int64_t r0, int64_t r1)
         int64_t b = r / g->oh, oy = r % g->oh;
         const int64_t base = b * g->h * g->w * C;
         for (int64_t ox = 0; ox < g->ow; ox++) {
-            float *y = j->out + (r * g->ow + ox) * C;
-            int32_t *arg = j->arg + (r * g->ow + ox) * C;
+            float *restrict y = j->out + (r * g->ow + ox) * C;
+            int32_t *restrict arg = j->arg + (r * g->ow + ox) * C;
             int first = 1;
             for (int64_t ky = 0; ky < g->kh; ky++) {
                 int64_t iy = oy * g->sh - g->pt + ky;
@@ -121,14 +121,22 @@ static void maxpool_rows(void *p, int64_t r0, int64_t r1)
                     int64_t ix = ox * g->sw - g->pl + kx;
                     if (ix < 0 || ix >= g->w)
                         continue;
-                    int64_t at = base + (iy * g->w + ix) * C;
-                    const float *x = j->in + at;
-                    for (int64_t c = 0; c < C; c++)
-                        if (first || x[c] > y[c]) {
+                    const int32_t at = (int32_t)((iy * g->w + ix) * C);
+                    const float *restrict x = j->in + base + at;
+                    if (first) {
+                        for (int64_t c = 0; c < C; c++) {
                             y[c] = x[c];
-                            arg[c] = (int32_t)(at + c - base);
+                            arg[c] = at + (int32_t)c;
                         }
-                    first = 0;
+                        first = 0;
+                        continue;
+                    }
+                    /* branch-free, so the loop vectorises; ties keep the first cell */
+                    for (int64_t c = 0; c < C; c++) {
+                        int better = x[c] > y[c];
+                        y[c] = better ? x[c] : y[c];
+                        arg[c] = better ? at + (int32_t)c : arg[c];
+                    }
                 }
             }
         }
