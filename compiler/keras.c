@@ -10,14 +10,14 @@
 #include <unistd.h>
 
 enum { M_KERAS, M_LAYERS, M_OPTIMIZERS, M_MODELS, M_UTILS, M_NP_UTILS, M_DATASETS, M_MNIST,
-       M_FASHION, M_CIFAR10, M_TF, M_NP, M_LOSSES, M_COUNT };
+       M_FASHION, M_CIFAR10, M_TF, M_NP, M_LOSSES, M_NP_RANDOM, M_TF_RANDOM, M_COUNT };
 static const char *const module_names[M_COUNT] = {
     "keras", "keras.layers", "keras.optimizers", "keras.models", "keras.utils",
     "keras.utils.np_utils", "keras.datasets", "keras.datasets.mnist",
     "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy",
-    "keras.losses"};
+    "keras.losses", "numpy.random", "tensorflow.random"};
 
-enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN };
+enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
        MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, AM_RESHAPE, AM_ASTYPE };
 
@@ -64,6 +64,12 @@ static const Entry entries[] = {
     {-1, "print", V_FUNC, F_PRINT, 0},
     {-1, "len", V_FUNC, F_LEN, 0},
     {M_NP, "float32", V_STR, 0, 0},
+    /* np.random.seed(7), tf.random.set_seed(7), tf.set_random_seed(7): the run's seed */
+    {M_NP, "random", V_MODULE, M_NP_RANDOM, 0},
+    {M_NP_RANDOM, "seed", V_FUNC, F_SEED, 0},
+    {M_TF, "random", V_MODULE, M_TF_RANDOM, 0},
+    {M_TF_RANDOM, "set_seed", V_FUNC, F_SEED, 0},
+    {M_TF, "set_random_seed", V_FUNC, F_SEED, 0},
     ALLM("losses", V_MODULE, M_LOSSES, 0),
     /* keras.losses.categorical_crossentropy etc. stand for their names */
     {M_LOSSES, "categorical_crossentropy", V_STR, 0, 0},
@@ -804,6 +810,18 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         case F_LOAD_DATA: return load_data(s, f->sub, a);
         case F_TO_CATEGORICAL: return to_categorical(s, a);
         case F_PRINT: return do_print(s, a);
+        case F_SEED: {
+            static const Param params[] = {{"seed", 1, 1}, {NULL, 0, 0}};
+            Value *val[1];
+            const Ast *where[1];
+            int64_t seed;
+            if (bind_args(s, a, "seed", params, val, where) || want_int(s, val[0], where[0], "the seed", 0, &seed))
+                return val_err(s);
+            /* the whole run has one seed; --seed on the command line wins */
+            s->prog->seed = (uint64_t)seed;
+            s->prog->has_seed = 1;
+            return val_new(s, V_NONE);
+        }
         case F_LEN: {
             static const Param params[] = {{"obj", 1, 1}, {NULL, 0, 0}};
             Value *val[1];

@@ -36,7 +36,8 @@ static const char help_text[] =
     "\n"
     "options of run:\n"
     "  --seed N         seed of every random choice (initial weights, shuffling, dropout);\n"
-    "                   the same seed gives the same figures and weight files (default 1)\n"
+    "                   the same seed gives the same figures and weight files (default: the\n"
+    "                   file's np.random.seed(N) or tf.random.set_seed(N), else 1)\n"
     "  --epochs N       train N epochs instead of the file's epochs=\n"
     "  --data DIR       where the data sets are (default $NNM_DATA, else ./data)\n"
     "  --threads N      threads (default: the number of cores, at most 2)\n"
@@ -149,6 +150,7 @@ int main(int argc, char **argv)
         return usage(msg);
     }
     NnmRunOpts opts = {.seed = 1, .epochs = 0, .threads = 0, .quiet = 0};
+    int seed_given = 0;
     char datadir[PATH_MAX + 8] = "";
     const char *file = NULL;
     for (int i = 2; i < argc; i++) {
@@ -174,6 +176,7 @@ int main(int argc, char **argv)
                     return 1;
                 }
                 opts.seed = u;
+                seed_given = 1;
             } else if (!strcmp(a, "--max-samples")) {
                 if (parse_u64(v, 1000000000, &u) || u == 0) {
                     fprintf(stderr, "nnmc: error: --max-samples needs a positive integer, got '%s'\n", v);
@@ -235,8 +238,11 @@ int main(int argc, char **argv)
             NnmProgram *prog = sema_run(ctx.stmts, &src, &arena, &diag);
             if (prog && mode == 1)
                 fputs(prog->summaries, stdout);
-            else if (prog)
+            else if (prog) {
+                if (prog->has_seed && !seed_given)
+                    opts.seed = prog->seed;
                 rc = nnm_exec(prog, &opts);
+            }
         }
     }
     if (diag_finish(&diag))

@@ -170,6 +170,8 @@ typedef struct {
     NnmDataset *datasets;
     NnmStep *steps;
     const char *summaries;    /* every model's summary table, for `nnmc check` */
+    int has_seed;             /* the file called np.random.seed(...) or the like */
+    uint64_t seed;
 } NnmProgram;
 
 #endif

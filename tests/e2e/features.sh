@@ -107,3 +107,18 @@ X
     n=$(grep -c "30000/30000" out)
     [ "$n" = 1 ] && echo "ok tty-one-final-line" || echo "FAIL tty-one-final-line ($n)"
 fi
+
+# np.random.seed(N) in the file is the run's seed unless --seed is given
+cat >seed.nnm <<'X'
+import numpy as np
+np.random.seed(1337)
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+m = Sequential([Dense(10, activation='softmax', input_shape=(784,))])
+m.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+m.fit(x_train[:500], y_train[:500], verbose=0)
+print(m.evaluate(x_test[:500], y_test[:500], verbose=0))
+X
+a=$("$NNMC" run seed.nnm --data "$root/data")
+b=$("$NNMC" run seed.nnm --data "$root/data" --seed 1337)
+c=$("$NNMC" run seed.nnm --data "$root/data" --seed 2)
+if [ "$a" = "$b" ] && [ "$a" != "$c" ]; then echo "ok file-seed"; else echo "FAIL file-seed ($a / $b / $c)"; fi
