@@ -350,8 +350,10 @@ int nnm_exec(const NnmProgram *p, const NnmRunOpts *o)
         }
     }
     for (int m = 0; m < p->nmodels; m++)
-        if (e.net_ready[m])
+        if (e.net_ready[m]) {
+            net_profile_report(&e.nets[m]);
             net_free(&e.nets[m]);
+        }
     for (int d = 0; d < p->ndatasets; d++)
         if (e.data_ready[d]) {
             nnm_split_free(&e.data[d].train);

@@ -2,6 +2,8 @@
 #include "net.h"
 #include "util.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,9 @@ void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed)
     for (int i = 0; i < m->nlayers; i++)
         layer_kinds[m->layers[i].kind]->init(&m->layers[i], n->w + n->woff[i], init_rng);
     n->out_size = m->nlayers ? shape_size(&m->layers[m->nlayers - 1].out) : shape_size(&m->input);
+    const char *prof = getenv("NNM_PROFILE");
+    if (prof && *prof == '1')
+        n->prof = nnm_xcalloc((size_t)(2 * m->nlayers + 2), sizeof *n->prof);
     nnm_rng_seed(&n->dropout_rng, seed, RNG_DROPOUT);
 }
 
@@ -72,6 +77,7 @@ void net_free(Net *n)
     nnm_free_aligned(n->w);
     nnm_free_aligned(n->dw);
     free(n->woff);
+    free(n->prof);
     memset(n, 0, sizeof *n);
 }
 
@@ -99,7 +105,10 @@ void net_forward(Net *n, int64_t batch, int training)
     NNM_ASSERT(batch <= n->cap);
     for (int i = 0; i < n->m->nlayers; i++) {
         LayerRun r = run_of(n, i, batch, training);
+        double t = n->prof ? nnm_now() : 0;
         layer_kinds[n->m->layers[i].kind]->forward(&r);
+        if (n->prof)
+            n->prof[2 * i] += nnm_now() - t;
     }
 }
 
@@ -132,8 +141,32 @@ void net_backward(Net *n, int64_t batch)
         r.fused = i == last && n->fused;
         if (i == 0)
             r.dx = NULL; /* nobody needs the gradient of the input */
+        double t = n->prof ? nnm_now() : 0;
         layer_kinds[m->layers[i].kind]->backward(&r);
+        if (n->prof)
+            n->prof[2 * i + 1] += nnm_now() - t;
     }
 }
 
-void net_update(Net *n) { nnm_optim_step(&n->m->optim, &n->opt, n->w, n->dw); }
+void net_update(Net *n)
+{
+    double t = n->prof ? nnm_now() : 0;
+    nnm_optim_step(&n->m->optim, &n->opt, n->w, n->dw);
+    if (n->prof)
+        n->prof[2 * n->m->nlayers] += nnm_now() - t;
+}
+
+void net_profile_report(const Net *n)
+{
+    if (!n->prof)
+        return;
+    double total = 0;
+    for (int i = 0; i <= 2 * n->m->nlayers; i++)
+        total += n->prof[i];
+    fprintf(stderr, "nnmc: profile of %s (%.3f s in layers and optimizer)\n", n->m->name, total);
+    for (int i = 0; i < n->m->nlayers; i++)
+        fprintf(stderr, "  %-28s forward %8.3f s  backward %8.3f s  %5.1f%%\n", n->m->layers[i].name,
+                n->prof[2 * i], n->prof[2 * i + 1], 100 * (n->prof[2 * i] + n->prof[2 * i + 1]) / total);
+    fprintf(stderr, "  %-28s          %8.3f s                     %5.1f%%\n", "optimizer",
+                n->prof[2 * n->m->nlayers], 100 * n->prof[2 * n->m->nlayers] / total);
+}

@@ -26,6 +26,7 @@ typedef struct {
     int opt_ready;
     NnmRng dropout_rng;
     int fused;               /* the last net_loss fused loss and activation */
+    double *prof;            /* NNM_PROFILE=1: seconds per layer, forward then backward */
 } Net;
 
 void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed);
@@ -42,4 +43,6 @@ double net_loss(Net *n, int64_t batch, double *correct);
 void net_backward(Net *n, int64_t batch);
 /* One optimizer step with n->dw. */
 void net_update(Net *n);
+/* With NNM_PROFILE=1, prints where the time went, per layer (stderr). */
+void net_profile_report(const Net *n);
 #endif

@@ -17,6 +17,7 @@
 #include "kernels.h"
 #include "layer.h"
 #include "parallel.h"
+#include "util.h"
 
 static const ArgSpec args[] = {
     {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
@@ -107,9 +108,21 @@ static int64_t col_size(const NnmLayer *l)
     return g.oh * g.ow * g.kh * g.kw * g.c;
 }
 
+/* Weight gradients are summed in fixed groups of images, in parallel, then
+ * the groups' partial sums are added in order: the figures do not depend on
+ * the number of threads.  Room for one partial per image is planned (the
+ * worst case, a batch of one group per image). */
+#define GRAD_GROUP 8
+
+static int64_t partial_size(const NnmLayer *l)
+{
+    NnmWindow g = layer_window(l);
+    return g.kh * g.kw * g.c * l->units + l->units;
+}
+
 static int64_t scratch(const NnmLayer *l)
 {
-    return col_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
+    return col_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out)) + partial_size(l);
 }
 
 static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
@@ -186,6 +199,38 @@ static void input_grad_images(void *p, int64_t b0, int64_t b1)
     }
 }
 
+/* partial dW and db of the images [g*GRAD_GROUP, ...) for groups [g0, g1) */
+static void weight_grad_groups(void *p, int64_t g0, int64_t g1)
+{
+    const ConvJob *j = p;
+    const LayerRun *r = j->r;
+    const int64_t psz = j->k * j->f + j->f;
+    for (int64_t grp = g0; grp < g1; grp++) {
+        int64_t b0 = grp * GRAD_GROUP, nb = NNM_MIN(GRAD_GROUP, r->batch - b0), rows = nb * j->pix;
+        float *part = j->z + grp * psz;
+        const float *col = r->scratch + b0 * j->pix * j->k, *dz = r->dy + b0 * j->pix * j->f;
+        nnm_sgemm(1, 0, j->k, j->f, rows, 1.0f, col, j->k, dz, j->f, 0.0f, part, j->f);
+        nnm_col_sums(rows, j->f, dz, part + j->k * j->f);
+    }
+}
+
+typedef struct {
+    const float *parts;
+    float *out;
+    int64_t n, size; /* groups, floats per partial */
+} SumJob;
+
+static void sum_partials(void *p, int64_t i0, int64_t i1)
+{
+    const SumJob *j = p;
+    for (int64_t i = i0; i < i1; i++) {
+        float acc = j->parts[i];
+        for (int64_t grp = 1; grp < j->n; grp++)
+            acc += j->parts[grp * j->size + i];
+        j->out[i] = acc;
+    }
+}
+
 static void backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
@@ -193,13 +238,17 @@ static void backward(const LayerRun *r)
     j.pix = j.g.oh * j.g.ow;
     j.k = j.g.kh * j.g.kw * j.g.c;
     int64_t m = r->batch * j.pix;
-    float *col = r->scratch, *dz = r->dy;
+    float *dz = r->dy, *zbuf = r->scratch + r->batch * col_size(l);
     if (!r->fused && l->act != ACT_LINEAR)
-        nnm_act_backward(l->act, (float)l->alpha, m, j.f, r->scratch + r->batch * col_size(l), r->y, dz);
-    /* dW over the whole batch in one product, so its sums do not depend on the threads */
-    nnm_sgemm(1, 0, j.k, j.f, m, 1.0f, col, j.k, dz, j.f, 0.0f, r->dw, j.f);
-    if (l->use_bias)
-        nnm_col_sums(m, j.f, dz, r->dw + j.k * j.f);
+        nnm_act_backward(l->act, (float)l->alpha, m, j.f, zbuf, r->y, dz);
+    /* partials live after col and z in scratch */
+    j.z = zbuf + (l->act == ACT_LINEAR ? 0 : r->batch * shape_size(&l->out));
+    int64_t groups = (r->batch + GRAD_GROUP - 1) / GRAD_GROUP, psz = j.k * j.f + j.f;
+    nnm_par_for(groups, 1, 2, weight_grad_groups, &j);
+    SumJob sj = {j.z, r->dw, groups, psz};
+    if (!l->use_bias)
+        sj.size = psz, sj.out = r->dw;
+    nnm_par_for(l->use_bias ? psz : j.k * j.f, 16, 4096, sum_partials, &sj);
     if (r->dx)
         nnm_par_for(r->batch, 1, 2, input_grad_images, &j);
 }
