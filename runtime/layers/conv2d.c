@@ -127,16 +127,9 @@ static int64_t scratch(const NnmLayer *l)
 
 static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
-    out[0].suffix = "kernel";
-    if (l->in.rank == 2)
-        out[0].shape = (NnmShape){3, {l->kernel[1], l->in.dim[1], l->units, 0}};
-    else
-        out[0].shape = (NnmShape){4, {l->kernel[0], l->kernel[1], l->in.dim[2], l->units}};
-    if (!l->use_bias)
-        return 1;
-    out[1].suffix = "bias";
-    out[1].shape = (NnmShape){1, {l->units, 0, 0, 0}};
-    return 2;
+    if (l->in.rank == 2) /* Conv1D: (k, C, F) */
+        return layer_kernel_bias(l, (NnmShape){3, {l->kernel[1], l->in.dim[1], l->units, 0}}, out);
+    return layer_kernel_bias(l, (NnmShape){4, {l->kernel[0], l->kernel[1], l->in.dim[2], l->units}}, out);
 }
 
 static void init(const NnmLayer *l, float *w, NnmRng *rng)

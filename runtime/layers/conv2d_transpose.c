@@ -75,11 +75,7 @@ static int64_t scratch(const NnmLayer *l)
 
 static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
-    out[0] = (WeightInfo){"kernel", {4, {l->kernel[0], l->kernel[1], l->units, l->in.dim[2]}}};
-    if (!l->use_bias)
-        return 1;
-    out[1] = (WeightInfo){"bias", {1, {l->units, 0, 0, 0}}};
-    return 2;
+    return layer_kernel_bias(l, (NnmShape){4, {l->kernel[0], l->kernel[1], l->units, l->in.dim[2]}}, out);
 }
 
 static void init(const NnmLayer *l, float *w, NnmRng *rng)

@@ -40,13 +40,7 @@ static int64_t scratch(const NnmLayer *l) { return l->act == ACT_LINEAR ? 0 : l-
 
 static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
-    out[0].suffix = "kernel";
-    out[0].shape = (NnmShape){2, {l->in.dim[0], l->units, 0, 0}};
-    if (!l->use_bias)
-        return 1;
-    out[1].suffix = "bias";
-    out[1].shape = (NnmShape){1, {l->units, 0, 0, 0}};
-    return 2;
+    return layer_kernel_bias(l, (NnmShape){2, {l->in.dim[0], l->units, 0, 0}}, out);
 }
 
 static void init(const NnmLayer *l, float *w, NnmRng *rng)

@@ -21,6 +21,15 @@ const LayerKind *layer_kind_find(const char *name)
     return NULL;
 }
 
+int layer_kernel_bias(const NnmLayer *l, NnmShape kernel, WeightInfo out[LAYER_MAX_WEIGHTS])
+{
+    out[0] = (WeightInfo){"kernel", kernel};
+    if (!l->use_bias)
+        return 1;
+    out[1] = (WeightInfo){"bias", {1, {l->units, 0, 0, 0}}};
+    return 2;
+}
+
 void layer_conv_defaults(NnmLayer *l)
 {
     l->act = ACT_LINEAR;

@@ -103,6 +103,10 @@ const LayerKind *layer_kind_find(const char *name); /* NULL if unknown */
  * strides and dilation 1, 'valid' padding, depth multiplier 1. */
 void layer_conv_defaults(NnmLayer *l);
 
+/* The weights of Dense and the convolutions: a kernel of this shape, then
+ * a bias of l->units values when l->use_bias. */
+int layer_kernel_bias(const NnmLayer *l, NnmShape kernel, WeightInfo out[LAYER_MAX_WEIGHTS]);
+
 /* Pieces shared by kinds without weights: output shape = input shape, no
  * weights, nothing to initialise, and scratch of one input's size. */
 int layer_infer_same(NnmLayer *l, char *err, size_t errsize);
