@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "layer.h"
+#include "parallel.h"
 
 static const ArgSpec args[] = {
     {.name = "rate", .type = ARG_FLOAT, .off = offsetof(NnmLayer, rate), .positional = 1, .required = 1, .max = 1, .max_open = 1},
@@ -12,19 +13,42 @@ static const ArgSpec args[] = {
 
 static void defaults(NnmLayer *l) { (void)l; }
 
+/* Each sample draws its mask from its own stream, seeded from one draw of
+ * the run's dropout stream per batch: the samples can be done in parallel
+ * and the masks do not depend on the number of threads. */
+typedef struct {
+    const LayerRun *r;
+    uint64_t base;
+    int64_t size;
+    float keep, scale;
+} DropJob;
+
+static void drop_rows(void *p, int64_t b0, int64_t b1)
+{
+    const DropJob *j = p;
+    for (int64_t b = b0; b < b1; b++) {
+        NnmRng g;
+        nnm_rng_seed(&g, j->base, (uint64_t)b + 1);
+        const float *x = j->r->x + b * j->size;
+        float *y = j->r->y + b * j->size, *m = j->r->scratch + b * j->size;
+        for (int64_t i = 0; i < j->size; i++) {
+            float f = nnm_rng_uniform(&g) < j->keep ? j->scale : 0.0f;
+            m[i] = f;
+            y[i] = x[i] * f;
+        }
+    }
+}
+
 static void forward(const LayerRun *r)
 {
-    int64_t n = r->batch * shape_size(&r->l->in);
+    int64_t size = shape_size(&r->l->in);
     if (!r->training || r->l->rate == 0) {
-        memcpy(r->y, r->x, (size_t)n * sizeof(float));
+        memcpy(r->y, r->x, (size_t)(r->batch * size) * sizeof(float));
         return;
     }
-    float keep = (float)(1.0 - r->l->rate), scale = 1.0f / keep;
-    for (int64_t i = 0; i < n; i++) {
-        float f = nnm_rng_uniform(r->rng) < keep ? scale : 0.0f;
-        r->scratch[i] = f;
-        r->y[i] = r->x[i] * f;
-    }
+    float keep = (float)(1.0 - r->l->rate);
+    DropJob j = {r, nnm_rng_next(r->rng), size, keep, 1.0f / keep};
+    nnm_par_for(r->batch, 1, size * r->batch >= 32768 ? 2 : r->batch + 1, drop_rows, &j);
 }
 
 static void backward(const LayerRun *r)
