@@ -45,6 +45,13 @@ static const Entry entries[] = {
     ALLM("Sequential", V_FUNC, F_SEQUENTIAL, 0),
     ALLM("Input", V_FUNC, F_INPUT, 0),
     {M_MODELS, "Sequential", V_FUNC, F_SEQUENTIAL, 0},
+    /* Keras 2's layer submodules: keras.layers.core.Dense is keras.layers.Dense */
+    {M_LAYERS, "core", V_MODULE, M_LAYERS, 0},
+    {M_LAYERS, "convolutional", V_MODULE, M_LAYERS, 0},
+    {M_LAYERS, "pooling", V_MODULE, M_LAYERS, 0},
+    {M_LAYERS, "normalization", V_MODULE, M_LAYERS, 0},
+    {M_LAYERS, "advanced_activations", V_MODULE, M_LAYERS, 0},
+    {M_LAYERS, "noise", V_MODULE, M_LAYERS, 0},
     {M_LAYERS, "Input", V_FUNC, F_INPUT, 0},
     {M_LAYERS, "InputLayer", V_FUNC, F_INPUT, 0},
     {-1, "np_utils", V_MODULE, M_NP_UTILS, 0},
