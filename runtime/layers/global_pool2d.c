@@ -31,6 +31,10 @@ static int infer(NnmLayer *l, char *err, size_t n)
     }
     if (layer_need_images(l, err, n))
         return -1;
+    if (shape_size(&l->in) >= ((int64_t)1 << 31)) { /* positions are kept as int32 */
+        snprintf(err, n, "%s: the input is too large", layer_kinds[l->kind]->name);
+        return -1;
+    }
     l->out = (NnmShape){1, {l->in.dim[2], 0, 0, 0}};
     l->nparams = 0;
     return 0;

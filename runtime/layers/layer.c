@@ -160,6 +160,10 @@ int layer_pool_infer(NnmLayer *l, char *err, size_t n)
     }
     if (layer_need_images(l, err, n))
         return -1;
+    if (shape_size(&l->in) >= ((int64_t)1 << 31)) { /* max pooling keeps int32 positions */
+        snprintf(err, n, "%s: the input %s is too large", layer_kinds[l->kind]->name, s);
+        return -1;
+    }
     for (int a = 0; a < 2; a++)
         if (l->strides[a] == 0)
             l->strides[a] = l->kernel[a];
