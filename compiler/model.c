@@ -408,7 +408,8 @@ int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at)
 {
     double floats = 5.0 * (double)model_params(m) + (double)batch * (double)shape_size(&m->input);
     for (int i = 0; i < m->n; i++)
-        floats += 3.0 * (double)batch * (double)shape_size(&m->layers[i]->d.out);
+        floats += (double)batch * (3.0 * (double)shape_size(&m->layers[i]->d.out) +
+                                  (double)layer_kinds[m->layers[i]->d.kind]->scratch(&m->layers[i]->d));
     double bytes = 4 * floats;
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     double phys = pages > 0 && psize > 0 ? (double)pages * (double)psize : 64.0 * (1 << 30);
