@@ -52,42 +52,56 @@ typedef struct {
     float alpha, beta;
     const float *a, *b;
     float *c;
+    int by_rows;       /* split C by rows rather than by columns */
+    int64_t chunk;     /* rows or columns per part (a multiple of 16) */
+    int64_t extent;    /* m or n: the dimension that is split */
 } Gemm;
 
-/* Columns [j0, j1) of C: each element's sum is computed exactly as in the
- * undivided product, so the split does not change any figure. */
-static void gemm_cols(void *p, int64_t j0, int64_t j1)
+/* One undivided BLAS call for the block of C at rows [i0, i1), columns
+ * [j0, j1). */
+static void gemm_block(const Gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
-    const Gemm *g = p;
+    const float *a = g->ta ? g->a + i0 : g->a + i0 * g->lda;
     const float *b = g->tb ? g->b + j0 * g->ldb : g->b + j0;
+    float *c = g->c + i0 * g->ldc + j0;
 #if NNM_USE_CBLAS
     if (!use_ref) {
         cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
-                    (blasint)g->m, (blasint)(j1 - j0), (blasint)g->k, g->alpha, g->a, (blasint)g->lda,
-                    b, (blasint)g->ldb, g->beta, g->c + j0, (blasint)g->ldc);
+                    (blasint)(i1 - i0), (blasint)(j1 - j0), (blasint)g->k, g->alpha, a, (blasint)g->lda,
+                    b, (blasint)g->ldb, g->beta, c, (blasint)g->ldc);
         return;
     }
 #endif
-    nnm_sgemm_ref(g->ta, g->tb, g->m, j1 - j0, g->k, g->alpha, g->a, g->lda, b, g->ldb, g->beta,
-                  g->c + j0, g->ldc);
+    nnm_sgemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha, a, g->lda, b, g->ldb, g->beta, c,
+                  g->ldc);
 }
 
-/* Rows [i0, i1) of C, for products with few columns (convolutions with few
- * filters); again each element is computed as in the whole product. */
-static void gemm_rows(void *p, int64_t i0, int64_t i1)
+/* Parts [p0, p1) of the product, in order. */
+static void gemm_parts(void *p, int64_t p0, int64_t p1)
 {
     const Gemm *g = p;
-    const float *a = g->ta ? g->a + i0 : g->a + i0 * g->lda;
-#if NNM_USE_CBLAS
-    if (!use_ref) {
-        cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
-                    (blasint)(i1 - i0), (blasint)g->n, (blasint)g->k, g->alpha, a, (blasint)g->lda,
-                    g->b, (blasint)g->ldb, g->beta, g->c + i0 * g->ldc, (blasint)g->ldc);
-        return;
+    for (int64_t part = p0; part < p1; part++) {
+        int64_t lo = part * g->chunk, hi = lo + g->chunk < g->extent ? lo + g->chunk : g->extent;
+        if (g->by_rows)
+            gemm_block(g, lo, hi, 0, g->n);
+        else
+            gemm_block(g, 0, g->m, lo, hi);
     }
-#endif
-    nnm_sgemm_ref(g->ta, g->tb, i1 - i0, g->n, g->k, g->alpha, a, g->lda, g->b, g->ldb, g->beta,
-                  g->c + i0 * g->ldc, g->ldc);
+}
+
+/* How many parts a product is cut into.  It depends on the shape alone,
+ * never on the number of threads: an optimized BLAS does not promise that
+ * an element of C comes out the same when it is computed inside a block of
+ * another size (OpenBLAS's Haswell/Zen kernels do differ in the last bit),
+ * so the blocks must be the same whether one thread or eight compute them.
+ * A part is worth handing to another thread from about 1 MFLOP (some 10
+ * microseconds); parts narrower than 64 lose more to packing than they gain. */
+static int64_t gemm_part_count(int64_t flops, int64_t extent)
+{
+    int64_t parts = 1;
+    while (parts < 8 && flops / (2 * parts) >= 1000000 && extent / (2 * parts) >= 64)
+        parts *= 2;
+    return parts;
 }
 
 void nnm_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
@@ -95,17 +109,16 @@ void nnm_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, con
 {
     if (m == 0 || n == 0)
         return;
-    Gemm g = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
-    /* Split between the threads when the product is big enough to pay for
-     * the hand-over (about 10 microseconds): by columns of C when there are
-     * many, else by rows. */
-    int64_t flops = 2 * m * n * k;
-    if (flops < 2000000 || (n < 64 && m < 64)) {
-        gemm_cols(&g, 0, n);
-        return;
+    Gemm g = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, 0, n, n};
+    /* Split by columns of C when there are many, else by rows (convolutions
+     * with few filters). */
+    if (!(n >= 128 || n >= m)) {
+        g.by_rows = 1;
+        g.extent = m;
     }
-    if (n >= 128 || n >= m)
-        nnm_par_for(n, 16, 64, gemm_cols, &g);
-    else
-        nnm_par_for(m, 16, 64, gemm_rows, &g);
+    int64_t parts = gemm_part_count(2 * m * n * k, g.extent);
+    g.chunk = (g.extent + parts - 1) / parts;
+    g.chunk = (g.chunk + 15) / 16 * 16;
+    parts = (g.extent + g.chunk - 1) / g.chunk;
+    nnm_par_for(parts, 1, 2, gemm_parts, &g);
 }

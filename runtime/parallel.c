@@ -20,6 +20,7 @@ static struct {
     void *arg;
     int64_t total, align;
     atomic_uint gen;
+    unsigned born; /* gen when the helpers were started: jobs before it are not theirs */
     atomic_int done;
     atomic_int stop;
     atomic_int sleepers;
@@ -42,7 +43,7 @@ static void range_of(int part, int parts, int64_t total, int64_t align, int64_t 
 static void *helper(void *p)
 {
     int id = (int)(intptr_t)p;
-    unsigned seen = 0;
+    unsigned seen = P.born; /* set before pthread_create, which orders it */
     for (;;) {
         unsigned g;
         int spins = 0;
@@ -83,6 +84,7 @@ void nnm_par_init(int n)
     nnm_par_shutdown();
     atomic_store(&P.stop, 0);
     P.n = n;
+    P.born = atomic_load(&P.gen);
     for (int i = 1; i < n; i++)
         if (pthread_create(&P.tid[i], NULL, helper, (void *)(intptr_t)i) != 0) {
             P.n = i; /* fewer threads: still correct */

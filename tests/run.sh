@@ -20,6 +20,14 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 export NNMC
+# The stored training figures (tests/models/*.run) are exact to the last
+# digit, and an optimized BLAS picks its kernels by CPU: OpenBLAS's AVX-512
+# kernels round differently from its AVX2 ones.  Pin the AVX2 (Haswell)
+# kernels wherever they run, so that the figures are the same on any x86-64
+# machine with AVX2 and FMA.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; then
+    export OPENBLAS_CORETYPE=Haswell
+fi
 
 golden() { # suite command ext
     local dir=$1 cmd=$2 ext=$3 src want got

@@ -618,6 +618,38 @@ static void test_sgemm(void)
     nnm_free_aligned(c2);
 }
 
+/* The product must come out bit for bit the same whatever the number of
+ * threads (an optimized BLAS rounds differently in blocks of other sizes, so
+ * the door must cut the same blocks for one thread as for four). */
+static void test_sgemm_threads(void)
+{
+    static const int shapes[][3] = {{128, 512, 784}, {128, 1000, 784}, {784, 512, 128},
+                                    {512, 40, 300},  {33, 200, 77},    {1000, 20, 500}};
+    NnmRng rng;
+    nnm_rng_seed(&rng, 5, 5);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        float *a = nnm_alloc_floats((size_t)M * K), *b = nnm_alloc_floats((size_t)K * N);
+        float *c[3];
+        for (int i = 0; i < M * K; i++)
+            a[i] = nnm_rng_uniform(&rng) - 0.5f;
+        for (int i = 0; i < K * N; i++)
+            b[i] = nnm_rng_uniform(&rng) - 0.5f;
+        for (int t = 0; t < 3; t++) {
+            c[t] = nnm_alloc_floats((size_t)M * N);
+            nnm_blas_set_threads(t == 0 ? 1 : t == 1 ? 2 : 4);
+            nnm_sgemm(s & 1, 0, M, N, K, 1.0f, a, (s & 1) ? M : K, b, N, 0.0f, c[t], N);
+        }
+        nnm_blas_set_threads(1);
+        CHECK(memcmp(c[0], c[1], sizeof(float) * M * N) == 0 && memcmp(c[0], c[2], sizeof(float) * M * N) == 0,
+              "sgemm %dx%dx%d: 1, 2 and 4 threads give different bits", M, N, K);
+        for (int t = 0; t < 3; t++)
+            nnm_free_aligned(c[t]);
+        nnm_free_aligned(a);
+        nnm_free_aligned(b);
+    }
+}
+
 /* ---- IDX files --------------------------------------------------------------- */
 
 static void put_be32(unsigned char *p, uint32_t v)
@@ -816,6 +848,7 @@ int main(void)
     test_no_alloc_per_batch();
     test_optimizers();
     test_sgemm();
+    test_sgemm_threads();
     test_idx(dir);
     test_cifar(dir);
     test_npz(dir);
