@@ -25,9 +25,11 @@ LDLIBS  += -lopenblas
 endif
 
 RT_SRC  := $(wildcard runtime/*.c runtime/layers/*.c)
-CC_SRC  := $(wildcard compiler/*.c)
+CC_SRC  := $(filter-out compiler/embed.c,$(wildcard compiler/*.c))
 RT_OBJ  := $(RT_SRC:%.c=$(B)/%.o)
-CC_OBJ  := $(CC_SRC:%.c=$(B)/%.o) $(B)/parser.o $(B)/lexer.o
+CC_OBJ  := $(CC_SRC:%.c=$(B)/%.o) $(B)/parser.o $(B)/lexer.o $(B)/rt_text.o
+# what `nnmc emit` puts into the programs it writes: the runtime's own text
+RT_TEXT := $(sort $(wildcard runtime/*.h runtime/layers/*.h runtime/layers/*.def)) $(sort $(RT_SRC))
 BIN     ?= nnmc
 FUZZ_SECONDS ?= 1800
 
@@ -46,6 +48,13 @@ $(B)/lexer.c: compiler/lexer.l $(B)/parser.h
 $(B)/lexer.o: CFLAGS += -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -Wno-shadow -Wno-unused-parameter
 $(B)/parser.o $(B)/lexer.o: $(B)/%.o: $(B)/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)/embed: compiler/embed.c
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) -o $@ $<
+$(B)/rt_text.c: $(B)/embed $(RT_TEXT)
+	$(B)/embed $(RT_TEXT) >$@
+$(B)/rt_text.o: $(B)/rt_text.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-overlength-strings -c -o $@ $<
 $(CC_OBJ) $(RT_OBJ): | $(B)/parser.h
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

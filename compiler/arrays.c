@@ -56,9 +56,11 @@ Value *load_data(Sema *s, int source, const Args *a)
         d.filtered = 1;
     }
     NnmProgram *p = s->prog;
-    p->datasets = arena_grow(s->arena, p->datasets, p->ndatasets, &s->cap_data, sizeof(NnmDataset));
+    /* the IR is const to its readers; the compiler owns these arena arrays */
+    NnmDataset *ds = arena_grow(s->arena, (void *)p->datasets, p->ndatasets, &s->cap_data, sizeof *ds);
     int id = p->ndatasets++;
-    p->datasets[id] = d;
+    ds[id] = d;
+    p->datasets = ds;
     Value *halves[2];
     for (int t = 0; t < 2; t++) {
         Value *pair = val_new(s, V_TUPLE);

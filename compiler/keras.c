@@ -186,8 +186,10 @@ int keras_global_names(const char **out, int max) { return names_in(-1, out, max
 NnmStep *add_step(Sema *s, NnmStepKind kind, const Ast *at)
 {
     NnmProgram *p = s->prog;
-    p->steps = arena_grow(s->arena, p->steps, p->nsteps, &s->cap_steps, sizeof(NnmStep));
-    NnmStep *st = &p->steps[p->nsteps++];
+    /* the IR is const to its readers; the compiler owns these arena arrays */
+    NnmStep *steps = arena_grow(s->arena, (void *)p->steps, p->nsteps, &s->cap_steps, sizeof *steps);
+    p->steps = steps;
+    NnmStep *st = &steps[p->nsteps++];
     memset(st, 0, sizeof *st);
     st->kind = kind;
     st->line = sema_line(s, at->loc);

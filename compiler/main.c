@@ -2,6 +2,8 @@
  *
  *   nnmc run FILE.nnm [options]   parse, analyse, then interpret the file
  *   nnmc check FILE.nnm           parse and analyse; print the model summaries
+ *   nnmc emit FILE.nnm [-o F.c]   write the file as one standalone C program
+ *   nnmc build FILE.nnm [-o F]    the same, compiled with the system's C compiler
  *   nnmc tokens|ast FILE.nnm      debugging dumps (used by the tests)
  *
  * Exit status: 0 success, 1 a problem with the model, data or arguments,
@@ -15,14 +17,18 @@
 
 #include "ast.h"
 #include "blas.h"
+#include "build.h"
 #include "exec.h"
+#include "options.h"
 #include "sema.h"
 
 #define NNM_VERSION "0.1.0"
 
 static const char usage_text[] =
-    "usage: nnmc run FILE.nnm [--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [-q]\n"
+    "usage: nnmc run FILE.nnm " NNM_RUN_OPTIONS_USAGE "\n"
     "       nnmc check FILE.nnm\n"
+    "       nnmc emit FILE.nnm [-o OUT.c] [--blas cblas|none]\n"
+    "       nnmc build FILE.nnm [-o PROG] [--blas cblas|none]\n"
     "       nnmc --help | --version\n";
 
 static const char help_text[] =
@@ -31,18 +37,21 @@ static const char help_text[] =
     "commands:\n"
     "  run FILE.nnm     parse, check and run the file: build, train, evaluate, save\n"
     "  check FILE.nnm   parse and check the file; print the model summaries; no data needed\n"
+    "  emit FILE.nnm    write the file as one standalone C program that trains exactly as\n"
+    "                   run does (default output: FILE.c in the current directory)\n"
+    "  build FILE.nnm   emit, then compile with $CC (default cc) and $CFLAGS (default -O2)\n"
+    "                   into PROG (default: FILE); the program takes the options of run\n"
     "  tokens FILE.nnm  print the tokens of the file (debugging)\n"
     "  ast FILE.nnm     print the syntax tree of the file (debugging)\n"
     "\n"
     "options of run:\n"
-    "  --seed N         seed of every random choice (initial weights, shuffling, dropout);\n"
-    "                   the same seed gives the same figures and weight files (default: the\n"
-    "                   file's np.random.seed(N) or tf.random.set_seed(N), else 1)\n"
-    "  --epochs N       train N epochs instead of the file's epochs=\n"
-    "  --data DIR       where the data sets are (default $NNM_DATA, else ./data)\n"
-    "  --threads N      threads (default: the number of cores, at most 2)\n"
-    "  --max-samples N  use only the first N samples of every data array (quick tries, tests)\n"
-    "  -q, --quiet      no summaries and no progress output; print() still prints\n"
+    NNM_RUN_OPTIONS_HELP
+    "  --blas none      the plain C matrix product instead of OpenBLAS (as emit --blas none)\n"
+    "\n"
+    "options of emit and build:\n"
+    "  -o PATH          the output file (emit: - for standard output)\n"
+    "  --blas cblas     matrix products through CBLAS (default; link with -lopenblas)\n"
+    "  --blas none      plain C loops instead: no BLAS library needed\n"
     "\n"
     "exit status: 0 success, 1 an error in the model, data or arguments, 2 usage\n";
 
@@ -90,43 +99,15 @@ static int read_source(const char *path, SrcFile *src)
     return 0;
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+/* FILE.nnm -> FILE + ext in the current directory */
+static void default_output(const char *file, const char *ext, char *buf, size_t size)
 {
-    if (!*s || *s == '-')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static void default_data_dir(char *buf, size_t size)
-{
-    const char *env = getenv("NNM_DATA");
-    if (env && *env) {
-        snprintf(buf, size, "%s", env);
-        return;
-    }
-    if (access("data", F_OK) == 0) {
-        snprintf(buf, size, "data");
-        return;
-    }
-    /* next to the executable, so nnmc works from any directory of a checkout */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(buf, size, "%s/data", exe);
-            return;
-        }
-    }
-    snprintf(buf, size, "data");
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    size_t n = strlen(base);
+    if (n > 4 && !strcmp(base + n - 4, ".nnm"))
+        n -= 4;
+    snprintf(buf, size, "%.*s%s", (int)n, base, ext);
 }
 
 int main(int argc, char **argv)
@@ -142,61 +123,46 @@ int main(int argc, char **argv)
         printf("nnmc %s (BLAS: %s)\n", NNM_VERSION, nnm_blas_name());
         return 0;
     }
-    int mode = !strcmp(cmd, "run") ? 0 : !strcmp(cmd, "check") ? 1 : !strcmp(cmd, "tokens") ? 2
-             : !strcmp(cmd, "ast") ? 3 : -1;
+    enum { RUN, CHECK, TOKENS, AST, EMIT, BUILD };
+    int mode = !strcmp(cmd, "run") ? RUN : !strcmp(cmd, "check") ? CHECK : !strcmp(cmd, "tokens") ? TOKENS
+             : !strcmp(cmd, "ast") ? AST : !strcmp(cmd, "emit") ? EMIT : !strcmp(cmd, "build") ? BUILD : -1;
     if (mode < 0) {
         char msg[200];
         snprintf(msg, sizeof msg, "unknown command '%.100s'", cmd);
         return usage(msg);
     }
-    NnmRunOpts opts = {.seed = 1, .epochs = 0, .threads = 0, .quiet = 0};
-    int seed_given = 0;
-    char datadir[PATH_MAX + 8] = "";
-    const char *file = NULL;
+    NnmRunArgs ra;
+    nnm_run_args_init(&ra);
+    const char *file = NULL, *out = NULL;
+    EmitOpts eo = {.blas = 1};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        if (mode == 0 && (!strcmp(a, "-q") || !strcmp(a, "--quiet"))) {
-            opts.quiet = 1;
+        if ((mode == RUN || mode == EMIT || mode == BUILD) && !strcmp(a, "--blas")) {
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            if (!strcmp(v, "none"))
+                eo.blas = 0;
+            else if (!strcmp(v, "cblas"))
+                eo.blas = 1;
+            else
+                return usage("--blas takes 'cblas' or 'none'");
+            ra.o.blas_ref = !eo.blas;
             continue;
         }
-        if (mode == 0 && (!strcmp(a, "--seed") || !strcmp(a, "--epochs") || !strcmp(a, "--data") ||
-                          !strcmp(a, "--threads") || !strcmp(a, "--max-samples"))) {
-            if (i + 1 >= argc) {
-                char msg[100];
-                snprintf(msg, sizeof msg, "option %s needs a value", a);
-                return usage(msg);
-            }
-            const char *v = argv[++i];
-            uint64_t u;
-            if (!strcmp(a, "--data")) {
-                snprintf(datadir, sizeof datadir, "%s", v);
-            } else if (!strcmp(a, "--seed")) {
-                if (parse_u64(v, UINT64_MAX, &u)) {
-                    fprintf(stderr, "nnmc: error: --seed needs a non-negative integer, got '%s'\n", v);
-                    return 1;
-                }
-                opts.seed = u;
-                seed_given = 1;
-            } else if (!strcmp(a, "--max-samples")) {
-                if (parse_u64(v, 1000000000, &u) || u == 0) {
-                    fprintf(stderr, "nnmc: error: --max-samples needs a positive integer, got '%s'\n", v);
-                    return 1;
-                }
-                opts.max_samples = (int64_t)u;
-            } else if (!strcmp(a, "--epochs")) {
-                if (parse_u64(v, 1000000, &u) || u == 0) {
-                    fprintf(stderr, "nnmc: error: --epochs needs an integer from 1 to 1000000, got '%s'\n", v);
-                    return 1;
-                }
-                opts.epochs = (int)u;
-            } else {
-                if (parse_u64(v, 256, &u) || u == 0) {
-                    fprintf(stderr, "nnmc: error: --threads needs an integer from 1 to 256, got '%s'\n", v);
-                    return 1;
-                }
-                opts.threads = (int)u;
-            }
+        if ((mode == EMIT || mode == BUILD) && !strcmp(a, "-o")) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                return usage("-o needs a file name");
+            out = argv[++i];
             continue;
+        }
+        if (mode == RUN) {
+            char msg[200];
+            int r = nnm_run_option(&ra, argc, argv, &i, msg, sizeof msg);
+            if (r == 1)
+                continue;
+            if (r == -1)
+                return 1;
+            if (r == -2)
+                return usage(msg);
         }
         if (a[0] == '-' && a[1]) {
             char msg[200];
@@ -209,13 +175,6 @@ int main(int argc, char **argv)
     }
     if (!file)
         return usage("no .nnm file given");
-    if (!datadir[0])
-        default_data_dir(datadir, sizeof datadir);
-    opts.data_dir = datadir;
-    if (!opts.threads) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        opts.threads = n < 1 ? 1 : n > 2 ? 2 : (int)n;
-    }
 
     SrcFile src;
     if (read_source(file, &src))
@@ -224,24 +183,30 @@ int main(int argc, char **argv)
     Diag diag;
     diag_init(&diag, &src, stderr);
     int rc = 0;
-    if (mode == 2) {
+    if (mode == TOKENS) {
         nnm_dump_tokens(&src, &arena, &diag, stdout);
     } else {
         ParseCtx ctx = {0};
         ctx.arena = &arena;
         ctx.diag = &diag;
         nnm_parse(&ctx, &src);
-        if (mode == 3) {
+        if (mode == AST) {
             if (!diag.n_errors)
                 ast_dump(ctx.stmts, stdout);
         } else if (!diag.n_errors) {
             NnmProgram *prog = sema_run(ctx.stmts, &src, &arena, &diag);
-            if (prog && mode == 1)
+            if (prog && mode == CHECK) {
                 fputs(prog->summaries, stdout);
-            else if (prog) {
-                if (prog->has_seed && !seed_given)
-                    opts.seed = prog->seed;
-                rc = nnm_exec(prog, &opts);
+            } else if (prog && (mode == EMIT || mode == BUILD)) {
+                char def[4096];
+                if (!out)
+                    default_output(file, mode == EMIT ? ".c" : "", def, sizeof def);
+                int r = mode == EMIT ? nnm_emit_file(prog, &src, &eo, out ? out : def)
+                                     : nnm_build(prog, &src, &eo, out ? out : def);
+                rc = r ? 1 : 0;
+            } else if (prog) {
+                nnm_run_args_finish(&ra, prog);
+                rc = nnm_exec(prog, &ra.o);
             }
         }
     }

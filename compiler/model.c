@@ -227,14 +227,19 @@ int freeze(Sema *s, ModelV *m, const Ast *at)
         return -1;
     }
     NnmProgram *p = s->prog;
-    p->models = arena_grow(s->arena, p->models, p->nmodels, &s->cap_models, sizeof(NnmModel));
+    /* the IR is const to its readers; the compiler owns these arena arrays */
+    NnmModel *models = arena_grow(s->arena, (void *)p->models, p->nmodels, &s->cap_models, sizeof *models);
+    p->models = models;
     m->id = p->nmodels++;
-    NnmModel *im = &p->models[m->id];
+    NnmModel *im = &models[m->id];
     snprintf(im->name, sizeof im->name, "%s", m->name);
     im->nlayers = m->n;
-    im->layers = arena_alloc(s->arena, sizeof *im->layers * (size_t)m->n);
-    for (int i = 0; i < m->n; i++)
-        im->layers[i] = m->layers[i]->d;
+    NnmLayer *layers = arena_alloc(s->arena, sizeof *layers * (size_t)m->n);
+    for (int i = 0; i < m->n; i++) {
+        layers[i] = m->layers[i]->d;
+        layers[i].line = sema_line(s, m->layers[i]->loc);
+    }
+    im->layers = layers;
     im->input = m->input;
     m->frozen = 1;
     return 0;
@@ -337,7 +342,7 @@ void model_compile(Sema *s, ModelV *m, const Args *a)
     m->loss = loss;
     m->optim = opt;
     m->metric_acc = acc;
-    NnmModel *im = &s->prog->models[m->id];
+    NnmModel *im = (NnmModel *)&s->prog->models[m->id]; /* the compiler owns the IR it builds */
     im->compiled = 1;
     im->loss = loss;
     im->optim = opt;

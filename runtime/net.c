@@ -81,7 +81,7 @@ void net_free(Net *n)
     memset(n, 0, sizeof *n);
 }
 
-static LayerRun run_of(Net *n, int i, int64_t batch, int training)
+LayerRun net_layer_run(Net *n, int i, int64_t batch, int training)
 {
     const NnmModel *m = n->m;
     LayerRun r = {
@@ -100,11 +100,24 @@ static LayerRun run_of(Net *n, int i, int64_t batch, int training)
     return r;
 }
 
+LayerRun net_layer_back(Net *n, int i, int64_t batch)
+{
+    LayerRun r = net_layer_run(n, i, batch, 1);
+    r.fused = i == n->m->nlayers - 1 && n->fused;
+    if (i == 0)
+        r.dx = NULL; /* nobody needs the gradient of the input */
+    return r;
+}
+
 void net_forward(Net *n, int64_t batch, int training)
 {
     NNM_ASSERT(batch <= n->cap);
+    if (n->forward_fn) {
+        n->forward_fn(n, batch, training);
+        return;
+    }
     for (int i = 0; i < n->m->nlayers; i++) {
-        LayerRun r = run_of(n, i, batch, training);
+        LayerRun r = net_layer_run(n, i, batch, training);
         double t = n->prof ? nnm_now() : 0;
         layer_kinds[n->m->layers[i].kind]->forward(&r);
         if (n->prof)
@@ -135,12 +148,12 @@ double net_loss(Net *n, int64_t batch, double *correct)
 void net_backward(Net *n, int64_t batch)
 {
     const NnmModel *m = n->m;
-    int last = m->nlayers - 1;
-    for (int i = last; i >= 0; i--) {
-        LayerRun r = run_of(n, i, batch, 1);
-        r.fused = i == last && n->fused;
-        if (i == 0)
-            r.dx = NULL; /* nobody needs the gradient of the input */
+    if (n->backward_fn) {
+        n->backward_fn(n, batch);
+        return;
+    }
+    for (int i = m->nlayers - 1; i >= 0; i--) {
+        LayerRun r = net_layer_back(n, i, batch);
         double t = n->prof ? nnm_now() : 0;
         layer_kinds[m->layers[i].kind]->backward(&r);
         if (n->prof)

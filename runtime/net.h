@@ -11,7 +11,15 @@
 #include "program.h"
 #include "rng.h"
 
-typedef struct {
+typedef struct Net Net;
+/* A model's forward and backward pass, when specialised code provides them
+ * (programs written by `nnmc emit`); they call the same layer functions in
+ * the same order as the generic loops, with the LayerRun of net_layer_run
+ * and net_layer_back. */
+typedef void (*NetForwardFn)(Net *n, int64_t batch, int training);
+typedef void (*NetBackwardFn)(Net *n, int64_t batch);
+
+struct Net {
     const NnmModel *m;
     int64_t nparams;
     float *w;                /* all weights, layer by layer, in save order */
@@ -27,12 +35,19 @@ typedef struct {
     NnmRng dropout_rng;
     int fused;               /* the last net_loss fused loss and activation */
     double *prof;            /* NNM_PROFILE=1: seconds per layer, forward then backward */
-} Net;
+    NetForwardFn forward_fn; /* NULL: the generic loop over the layers */
+    NetBackwardFn backward_fn;
+};
 
 void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed);
 void net_plan(Net *n, int64_t batch);
 void net_free(Net *n);
 void net_forward(Net *n, int64_t batch, int training);
+/* What layer i works on in the forward pass, and in the backward pass
+ * (where the last layer learns whether the loss fused with its activation,
+ * and the first computes no input gradient). */
+LayerRun net_layer_run(Net *n, int i, int64_t batch, int training);
+LayerRun net_layer_back(Net *n, int i, int64_t batch);
 const float *net_output(const Net *n);
 /* After net_forward: the loss of the batch against n->t, summed over the
  * samples (Keras's figure is this / batch); leaves dL/d(output) of the

@@ -320,7 +320,7 @@ int npz_read(NpzFile *z, const char *name, const NnmShape *shape, float *out)
                 snprintf(msg, sizeof msg, "array '%s' fails its CRC check (corrupt file)", name);
                 return bad(z->path, msg);
             }
-            size_t off;
+            size_t off = 0;
             int r = parse_npy(z, name, data, usize, shape, &off);
             if (r == 0)
                 memcpy(out, data + off, (size_t)shape_size(shape) * 4);

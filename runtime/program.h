@@ -101,6 +101,7 @@ typedef struct {
     int center, scale;        /* BatchNormalization: beta, gamma present */
     int64_t nparams;          /* floats of weights, in save order */
     int64_t nfrozen;          /* of which not trainable (BatchNormalization's moving statistics) */
+    int line;                 /* source line of the constructor call, for emitted comments */
 } NnmLayer;
 
 enum { PAD_VALID, PAD_SAME, PAD_CAUSAL /* Conv1D: all padding before */ };
@@ -115,7 +116,7 @@ typedef struct {
 typedef struct {
     char name[NNM_NAME_MAX];
     int nlayers;
-    NnmLayer *layers;
+    const NnmLayer *layers;
     NnmShape input;
     int compiled;             /* loss, optim and metric_acc are set */
     int loss;                 /* NnmLoss */
@@ -166,9 +167,9 @@ typedef struct {
 typedef struct {
     const char *file;         /* the .nnm file, for messages */
     int nmodels, ndatasets, nsteps, nresults;
-    NnmModel *models;
-    NnmDataset *datasets;
-    NnmStep *steps;
+    const NnmModel *models;
+    const NnmDataset *datasets;
+    const NnmStep *steps;
     const char *summaries;    /* every model's summary table, for `nnmc check` */
     int has_seed;             /* the file called np.random.seed(...) or the like */
     uint64_t seed;

@@ -68,7 +68,7 @@ if [ -n "$UNIT" ]; then
     else fail=$((fail + ${n_bad:-1})); printf '%s\n' "$out" | grep -v '^ok' | tail -30; fi
 fi
 
-for t in tests/cli.sh tests/models.sh tests/e2e/*.sh; do
+for t in tests/cli.sh tests/models.sh tests/emit.sh tests/e2e/*.sh; do
     [ "${t##*/}" = lib.sh ] && continue
     [ -e "$t" ] || continue
     out=$(bash "$t" 2>&1)

@@ -45,7 +45,7 @@ static void softmax_defaults(NnmLayer *l)
     l->units = -1;
 }
 
-static int64_t no_scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t act_layers_no_scratch(const NnmLayer *l) { (void)l; return 0; }
 
 static void relu_forward(const LayerRun *r)
 {
@@ -76,7 +76,7 @@ static void relu_backward(const LayerRun *r)
 
 const LayerKind layer_relu = {
     .name = "ReLU", .snake = "re_lu", .args = relu_args, .defaults = relu_defaults,
-    .infer = layer_infer_same, .scratch = no_scratch, .weights = layer_no_weights,
+    .infer = layer_infer_same, .scratch = act_layers_no_scratch, .weights = layer_no_weights,
     .init = layer_no_init, .forward = relu_forward, .backward = relu_backward,
 };
 

@@ -6,12 +6,12 @@
 #include "kernels.h"
 #include "layer.h"
 
-static const ArgSpec args[] = {
+static const ArgSpec activation_args[] = {
     {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1, .required = 1},
     {0},
 };
 
-static void defaults(NnmLayer *l) { l->act = ACT_LINEAR; }
+static void activation_defaults(NnmLayer *l) { l->act = ACT_LINEAR; }
 
 void layer_act_forward(const LayerRun *r)
 {
@@ -32,7 +32,7 @@ void layer_act_backward(const LayerRun *r)
 }
 
 const LayerKind layer_activation = {
-    .name = "Activation", .snake = "activation", .args = args, .defaults = defaults,
+    .name = "Activation", .snake = "activation", .args = activation_args, .defaults = activation_defaults,
     .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
     .init = layer_no_init, .forward = layer_act_forward,
     .backward = layer_act_backward, .has_act = 1,

@@ -7,15 +7,15 @@
 #include "kernels.h"
 #include "layer.h"
 
-static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t avgpool2d_scratch(const NnmLayer *l) { (void)l; return 0; }
 
-static void forward(const LayerRun *r)
+static void avgpool2d_forward(const LayerRun *r)
 {
     NnmWindow g = layer_window(r->l);
     nnm_avgpool(&g, r->batch, r->x, r->y);
 }
 
-static void backward(const LayerRun *r)
+static void avgpool2d_backward(const LayerRun *r)
 {
     if (!r->dx)
         return;
@@ -25,6 +25,6 @@ static void backward(const LayerRun *r)
 
 const LayerKind layer_avgpool2d = {
     .name = "AveragePooling2D", .snake = "average_pooling2d", .args = layer_pool_args, .defaults = layer_pool_defaults,
-    .infer = layer_pool_infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
-    .forward = forward, .backward = backward,
+    .infer = layer_pool_infer, .scratch = avgpool2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .forward = avgpool2d_forward, .backward = avgpool2d_backward,
 };

@@ -18,7 +18,7 @@
 #include <string.h>
 #include "layer.h"
 
-static const ArgSpec args[] = {
+static const ArgSpec batchnorm_args[] = {
     {.name = "axis", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .min = -1, .max = -1},
     {.name = "momentum", .type = ARG_FLOAT, .off = offsetof(NnmLayer, momentum), .positional = 1, .max = 1},
     {.name = "epsilon", .type = ARG_FLOAT, .off = offsetof(NnmLayer, epsilon), .positional = 1, .min = 1e-30, .max = 1},
@@ -35,7 +35,7 @@ static const ArgSpec args[] = {
     {0},
 };
 
-static void defaults(NnmLayer *l)
+static void batchnorm_defaults(NnmLayer *l)
 {
     l->units = -1;
     l->momentum = 0.99;
@@ -47,7 +47,7 @@ static void defaults(NnmLayer *l)
 
 static int64_t channels(const NnmLayer *l) { return l->in.dim[l->in.rank - 1]; }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int batchnorm_infer(NnmLayer *l, char *err, size_t n)
 {
     (void)err;
     (void)n;
@@ -58,7 +58,7 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t scratch(const NnmLayer *l) { return shape_size(&l->in) + 6 * channels(l); }
+static int64_t batchnorm_scratch(const NnmLayer *l) { return shape_size(&l->in) + 6 * channels(l); }
 
 /* the parts of scratch; the doubles come first, where alignment is known */
 typedef struct {
@@ -74,7 +74,7 @@ static Scratch scratch_parts(const NnmLayer *l, float *s)
     return p;
 }
 
-static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
+static int batchnorm_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     NnmShape c = {1, {channels(l), 0, 0, 0}};
     int k = 0;
@@ -87,7 +87,7 @@ static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
     return k;
 }
 
-static void init(const NnmLayer *l, float *w, NnmRng *rng)
+static void batchnorm_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
     int64_t c = channels(l);
     if (l->scale) {
@@ -126,7 +126,7 @@ static Parts parts(const NnmLayer *l, float *w)
 
 /* The batch is walked row by row (a row = one pixel's channels), so every
  * pass reads memory in order; per-channel sums are kept in double. */
-static void forward(const LayerRun *r)
+static void batchnorm_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
@@ -168,7 +168,7 @@ static void forward(const LayerRun *r)
         }
 }
 
-static void backward(const LayerRun *r)
+static void batchnorm_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
@@ -198,7 +198,7 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_batchnorm = {
-    .name = "BatchNormalization", .snake = "batch_normalization", .args = args, .defaults = defaults,
-    .infer = infer, .scratch = scratch, .weights = weights, .init = init, .forward = forward,
-    .backward = backward,
+    .name = "BatchNormalization", .snake = "batch_normalization", .args = batchnorm_args, .defaults = batchnorm_defaults,
+    .infer = batchnorm_infer, .scratch = batchnorm_scratch, .weights = batchnorm_weights, .init = batchnorm_init, .forward = batchnorm_forward,
+    .backward = batchnorm_backward,
 };

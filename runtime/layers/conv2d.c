@@ -19,7 +19,7 @@
 #include "parallel.h"
 #include "util.h"
 
-static const ArgSpec args[] = {
+static const ArgSpec conv2d_args[] = {
     {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
     {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
     {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1},
@@ -31,7 +31,7 @@ static const ArgSpec args[] = {
 };
 
 static const char *const pads1d[] = {"valid", "same", "causal", NULL};
-static const ArgSpec args1d[] = {
+static const ArgSpec conv2d_args1d[] = {
     {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
     {.name = "kernel_size", .type = ARG_INT, .off = offsetof(NnmLayer, kernel) + sizeof(int64_t), .positional = 1, .required = 1, .min = 1, .max = 1e6},
     {.name = "strides", .type = ARG_INT, .off = offsetof(NnmLayer, strides) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
@@ -70,7 +70,7 @@ static int infer1d(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int conv2d_infer(NnmLayer *l, char *err, size_t n)
 {
     char s[96];
     shape_str(&l->in, s, sizeof s);
@@ -102,7 +102,7 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t col_size(const NnmLayer *l)
+static int64_t conv2d_col_size(const NnmLayer *l)
 {
     NnmWindow g = layer_window(l);
     return g.oh * g.ow * g.kh * g.kw * g.c;
@@ -120,19 +120,19 @@ static int64_t partial_size(const NnmLayer *l)
     return g.kh * g.kw * g.c * l->units + l->units;
 }
 
-static int64_t scratch(const NnmLayer *l)
+static int64_t conv2d_scratch(const NnmLayer *l)
 {
-    return col_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out)) + partial_size(l);
+    return conv2d_col_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out)) + partial_size(l);
 }
 
-static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
+static int conv2d_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     if (l->in.rank == 2) /* Conv1D: (k, C, F) */
         return layer_kernel_bias(l, (NnmShape){3, {l->kernel[1], l->in.dim[1], l->units, 0}}, out);
     return layer_kernel_bias(l, (NnmShape){4, {l->kernel[0], l->kernel[1], l->in.dim[2], l->units}}, out);
 }
 
-static void init(const NnmLayer *l, float *w, NnmRng *rng)
+static void conv2d_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
     NnmWindow g = layer_window(l);
     int64_t rf = g.kh * g.kw, k = rf * g.c, f = l->units;
@@ -169,13 +169,13 @@ static void forward_images(void *p, int64_t b0, int64_t b1)
     }
 }
 
-static void forward(const LayerRun *r)
+static void conv2d_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     ConvJob j = {r, layer_window(l), 0, 0, l->units, NULL};
     j.pix = j.g.oh * j.g.ow;
     j.k = j.g.kh * j.g.kw * j.g.c;
-    j.z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * col_size(l);
+    j.z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * conv2d_col_size(l);
     nnm_par_for(r->batch, 1, 2, forward_images, &j);
 }
 
@@ -224,14 +224,14 @@ static void sum_partials(void *p, int64_t i0, int64_t i1)
     }
 }
 
-static void backward(const LayerRun *r)
+static void conv2d_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     ConvJob j = {r, layer_window(l), 0, 0, l->units, NULL};
     j.pix = j.g.oh * j.g.ow;
     j.k = j.g.kh * j.g.kw * j.g.c;
     int64_t m = r->batch * j.pix;
-    float *dz = r->dy, *zbuf = r->scratch + r->batch * col_size(l);
+    float *dz = r->dy, *zbuf = r->scratch + r->batch * conv2d_col_size(l);
     if (!r->fused && l->act != ACT_LINEAR)
         nnm_act_backward(l->act, (float)l->alpha, m, j.f, zbuf, r->y, dz);
     /* partials live after col and z in scratch */
@@ -247,13 +247,13 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_conv2d = {
-    .name = "Conv2D", .snake = "conv2d", .args = args, .defaults = layer_conv_defaults, .infer = infer,
-    .scratch = scratch, .weights = weights, .init = init, .forward = forward,
-    .backward = backward, .has_act = 1,
+    .name = "Conv2D", .snake = "conv2d", .args = conv2d_args, .defaults = layer_conv_defaults, .infer = conv2d_infer,
+    .scratch = conv2d_scratch, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
+    .backward = conv2d_backward, .has_act = 1,
 };
 
 const LayerKind layer_conv1d = {
-    .name = "Conv1D", .snake = "conv1d", .args = args1d, .defaults = layer_conv_defaults, .infer = infer1d,
-    .scratch = scratch, .weights = weights, .init = init, .forward = forward,
-    .backward = backward, .has_act = 1,
+    .name = "Conv1D", .snake = "conv1d", .args = conv2d_args1d, .defaults = layer_conv_defaults, .infer = infer1d,
+    .scratch = conv2d_scratch, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
+    .backward = conv2d_backward, .has_act = 1,
 };

@@ -17,7 +17,7 @@
 #include "kernels.h"
 #include "layer.h"
 
-static const ArgSpec args[] = {
+static const ArgSpec conv2d_transpose_args[] = {
     {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
     {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
     {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1},
@@ -37,7 +37,7 @@ static NnmWindow window(const NnmLayer *l)
     return g;
 }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int conv2d_transpose_infer(NnmLayer *l, char *err, size_t n)
 {
     if (layer_need_images(l, err, n))
         return -1;
@@ -68,17 +68,17 @@ static int infer(NnmLayer *l, char *err, size_t n)
 
 static int64_t cols_size(const NnmLayer *l) { return l->in.dim[0] * l->in.dim[1] * l->kernel[0] * l->kernel[1] * l->units; }
 
-static int64_t scratch(const NnmLayer *l)
+static int64_t conv2d_transpose_scratch(const NnmLayer *l)
 {
     return cols_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
 }
 
-static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
+static int conv2d_transpose_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     return layer_kernel_bias(l, (NnmShape){4, {l->kernel[0], l->kernel[1], l->units, l->in.dim[2]}}, out);
 }
 
-static void init(const NnmLayer *l, float *w, NnmRng *rng)
+static void conv2d_transpose_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
     int64_t rf = l->kernel[0] * l->kernel[1], c = l->in.dim[2], f = l->units;
     /* Keras computes fans from the (KH, KW, F, C) shape: rf*F in, rf*C out */
@@ -87,7 +87,7 @@ static void init(const NnmLayer *l, float *w, NnmRng *rng)
         nnm_init_fill(l->binit, w + rf * f * c, f, f, f, rng);
 }
 
-static void forward(const LayerRun *r)
+static void conv2d_transpose_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     NnmWindow g = window(l);
@@ -102,7 +102,7 @@ static void forward(const LayerRun *r)
         nnm_act_forward(l->act, (float)l->alpha, pixels, f, z, r->y);
 }
 
-static void backward(const LayerRun *r)
+static void conv2d_transpose_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     NnmWindow g = window(l);
@@ -120,7 +120,7 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_conv2d_transpose = {
-    .name = "Conv2DTranspose", .snake = "conv2d_transpose", .args = args, .defaults = layer_conv_defaults,
-    .infer = infer, .scratch = scratch, .weights = weights, .init = init, .forward = forward,
-    .backward = backward, .has_act = 1,
+    .name = "Conv2DTranspose", .snake = "conv2d_transpose", .args = conv2d_transpose_args, .defaults = layer_conv_defaults,
+    .infer = conv2d_transpose_infer, .scratch = conv2d_transpose_scratch, .weights = conv2d_transpose_weights, .init = conv2d_transpose_init, .forward = conv2d_transpose_forward,
+    .backward = conv2d_transpose_backward, .has_act = 1,
 };

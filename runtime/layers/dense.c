@@ -10,13 +10,13 @@
 #include "kernels.h"
 #include "layer.h"
 
-static const ArgSpec args[] = {
+static const ArgSpec dense_args[] = {
     {.name = "units", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e12},
     LAYER_ACT_BIAS_ARGS("kernel"),
     {0},
 };
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int dense_infer(NnmLayer *l, char *err, size_t n)
 {
     if (l->in.rank != 1) {
         char s[96];
@@ -36,14 +36,14 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t scratch(const NnmLayer *l) { return l->act == ACT_LINEAR ? 0 : l->units; }
+static int64_t dense_scratch(const NnmLayer *l) { return l->act == ACT_LINEAR ? 0 : l->units; }
 
-static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
+static int dense_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     return layer_kernel_bias(l, (NnmShape){2, {l->in.dim[0], l->units, 0, 0}}, out);
 }
 
-static void init(const NnmLayer *l, float *w, NnmRng *rng)
+static void dense_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
     int64_t k = l->in.dim[0], n = l->units;
     nnm_init_fill(l->kinit, w, k * n, k, n, rng);
@@ -51,7 +51,7 @@ static void init(const NnmLayer *l, float *w, NnmRng *rng)
         nnm_init_fill(l->binit, w + k * n, n, n, n, rng);
 }
 
-static void forward(const LayerRun *r)
+static void dense_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     int64_t b = r->batch, k = l->in.dim[0], n = l->units;
@@ -63,7 +63,7 @@ static void forward(const LayerRun *r)
         nnm_act_forward(l->act, (float)l->alpha, b, n, z, r->y);
 }
 
-static void backward(const LayerRun *r)
+static void dense_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     int64_t b = r->batch, k = l->in.dim[0], n = l->units;
@@ -78,7 +78,7 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_dense = {
-    .name = "Dense", .snake = "dense", .args = args, .defaults = layer_conv_defaults, .infer = infer,
-    .scratch = scratch, .weights = weights, .init = init, .forward = forward,
-    .backward = backward, .has_act = 1,
+    .name = "Dense", .snake = "dense", .args = dense_args, .defaults = layer_conv_defaults, .infer = dense_infer,
+    .scratch = dense_scratch, .weights = dense_weights, .init = dense_init, .forward = dense_forward,
+    .backward = dense_backward, .has_act = 1,
 };

@@ -49,7 +49,7 @@ static const ArgSpec sep_args[] = {
 static int separable(const NnmLayer *l) { return l->kind == LK_SEPARABLE_CONV2D; }
 static int64_t filters(const NnmLayer *l) { return separable(l) ? l->units : l->in.dim[2] * l->depth_multiplier; }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int depthwise_infer(NnmLayer *l, char *err, size_t n)
 {
     char s[96];
     shape_str(&l->in, s, sizeof s);
@@ -74,18 +74,18 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t col_size(const NnmLayer *l)
+static int64_t depthwise_col_size(const NnmLayer *l)
 {
     return l->out.dim[0] * l->out.dim[1] * l->kernel[0] * l->kernel[1] * l->in.dim[2];
 }
 static int64_t mid_size(const NnmLayer *l) { return l->out.dim[0] * l->out.dim[1] * l->in.dim[2] * l->depth_multiplier; }
 
-static int64_t scratch(const NnmLayer *l)
+static int64_t depthwise_scratch(const NnmLayer *l)
 {
-    return col_size(l) + (separable(l) ? mid_size(l) : 0) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
+    return depthwise_col_size(l) + (separable(l) ? mid_size(l) : 0) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
 }
 
-static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
+static int depthwise_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     int64_t c = l->in.dim[2], f = filters(l);
     int k = 0;
@@ -97,7 +97,7 @@ static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
     return k;
 }
 
-static void init(const NnmLayer *l, float *w, NnmRng *rng)
+static void depthwise_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
     int64_t rf = l->kernel[0] * l->kernel[1], c = l->in.dim[2], dm = l->depth_multiplier, f = filters(l);
     /* Keras's fans for a (kh, kw, C, dm) kernel: rf*C in, rf*dm out */
@@ -128,12 +128,12 @@ static void depthwise(int64_t rows, int64_t taps, int64_t c, int64_t dm, const f
     }
 }
 
-static void forward(const LayerRun *r)
+static void depthwise_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     NnmWindow g = layer_window(l);
     int64_t p = r->batch * g.oh * g.ow, taps = g.kh * g.kw, c = g.c, dm = l->depth_multiplier, f = filters(l);
-    float *col = r->scratch, *mid = col + r->batch * col_size(l);
+    float *col = r->scratch, *mid = col + r->batch * depthwise_col_size(l);
     float *z = l->act == ACT_LINEAR ? r->y : mid + (separable(l) ? r->batch * mid_size(l) : 0);
     const float *kd = r->w, *kp = r->w + taps * c * dm, *bias = kp + (separable(l) ? c * dm * f : 0);
     nnm_im2col(&g, r->batch, r->x, col);
@@ -149,12 +149,12 @@ static void forward(const LayerRun *r)
         nnm_act_forward(l->act, (float)l->alpha, p, f, z, r->y);
 }
 
-static void backward(const LayerRun *r)
+static void depthwise_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     NnmWindow g = layer_window(l);
     int64_t p = r->batch * g.oh * g.ow, taps = g.kh * g.kw, c = g.c, dm = l->depth_multiplier, f = filters(l);
-    float *col = r->scratch, *mid = col + r->batch * col_size(l);
+    float *col = r->scratch, *mid = col + r->batch * depthwise_col_size(l);
     float *dz = r->dy;
     const float *kd = r->w, *kp = r->w + taps * c * dm;
     float *gkd = r->dw, *gkp = r->dw + taps * c * dm, *gb = gkp + (separable(l) ? c * dm * f : 0);
@@ -200,12 +200,12 @@ static void backward(const LayerRun *r)
 
 const LayerKind layer_depthwise_conv2d = {
     .name = "DepthwiseConv2D", .snake = "depthwise_conv2d", .args = dw_args, .defaults = layer_conv_defaults,
-    .infer = infer, .scratch = scratch, .weights = weights, .init = init, .forward = forward,
-    .backward = backward, .has_act = 1,
+    .infer = depthwise_infer, .scratch = depthwise_scratch, .weights = depthwise_weights, .init = depthwise_init, .forward = depthwise_forward,
+    .backward = depthwise_backward, .has_act = 1,
 };
 
 const LayerKind layer_separable_conv2d = {
     .name = "SeparableConv2D", .snake = "separable_conv2d", .args = sep_args, .defaults = layer_conv_defaults,
-    .infer = infer, .scratch = scratch, .weights = weights, .init = init, .forward = forward,
-    .backward = backward, .has_act = 1,
+    .infer = depthwise_infer, .scratch = depthwise_scratch, .weights = depthwise_weights, .init = depthwise_init, .forward = depthwise_forward,
+    .backward = depthwise_backward, .has_act = 1,
 };

@@ -6,12 +6,12 @@
 #include "layer.h"
 #include "parallel.h"
 
-static const ArgSpec args[] = {
+static const ArgSpec dropout_args[] = {
     {.name = "rate", .type = ARG_FLOAT, .off = offsetof(NnmLayer, rate), .positional = 1, .required = 1, .max = 1, .max_open = 1},
     {0},
 };
 
-static void defaults(NnmLayer *l) { (void)l; }
+static void dropout_defaults(NnmLayer *l) { (void)l; }
 
 /* Each sample draws its mask from its own stream, seeded from one draw of
  * the run's dropout stream per batch: the samples can be done in parallel
@@ -39,7 +39,7 @@ static void drop_rows(void *p, int64_t b0, int64_t b1)
     }
 }
 
-static void forward(const LayerRun *r)
+static void dropout_forward(const LayerRun *r)
 {
     int64_t size = shape_size(&r->l->in);
     if (!r->training || r->l->rate == 0) {
@@ -51,7 +51,7 @@ static void forward(const LayerRun *r)
     nnm_par_for(r->batch, 1, size * r->batch >= 32768 ? 2 : r->batch + 1, drop_rows, &j);
 }
 
-static void backward(const LayerRun *r)
+static void dropout_backward(const LayerRun *r)
 {
     if (!r->dx)
         return;
@@ -65,7 +65,7 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_dropout = {
-    .name = "Dropout", .snake = "dropout", .args = args, .defaults = defaults,
+    .name = "Dropout", .snake = "dropout", .args = dropout_args, .defaults = dropout_defaults,
     .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
-    .init = layer_no_init, .forward = forward, .backward = backward,
+    .init = layer_no_init, .forward = dropout_forward, .backward = dropout_backward,
 };

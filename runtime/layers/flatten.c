@@ -6,11 +6,11 @@
 #include <string.h>
 #include "layer.h"
 
-static const ArgSpec args[] = {{0}};
+static const ArgSpec flatten_args[] = {{0}};
 
-static void defaults(NnmLayer *l) { (void)l; }
+static void flatten_defaults(NnmLayer *l) { (void)l; }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int flatten_infer(NnmLayer *l, char *err, size_t n)
 {
     int64_t size = shape_size(&l->in);
     if (size > ((int64_t)1 << 40)) {
@@ -23,10 +23,10 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t flatten_scratch(const NnmLayer *l) { (void)l; return 0; }
 
 const LayerKind layer_flatten = {
-    .name = "Flatten", .snake = "flatten", .args = args, .defaults = defaults, .infer = infer,
-    .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init, .forward = layer_copy_forward,
+    .name = "Flatten", .snake = "flatten", .args = flatten_args, .defaults = flatten_defaults, .infer = flatten_infer,
+    .scratch = flatten_scratch, .weights = layer_no_weights, .init = layer_no_init, .forward = layer_copy_forward,
     .backward = layer_copy_backward,
 };

@@ -9,14 +9,14 @@
 #include <string.h>
 #include "layer.h"
 
-static const ArgSpec args[] = {
+static const ArgSpec global_pool2d_args[] = {
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
     {0},
 };
 
-static void defaults(NnmLayer *l) { (void)l; }
+static void global_pool2d_defaults(NnmLayer *l) { (void)l; }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int global_pool2d_infer(NnmLayer *l, char *err, size_t n)
 {
     if (l->kind == LK_GLOBAL_AVGPOOL1D) {
         if (l->in.rank != 2) {
@@ -47,7 +47,7 @@ static void dims(const NnmLayer *l, int64_t *hw, int64_t *c)
     *hw = shape_size(&l->in) / *c;
 }
 
-static int64_t no_scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t global_pool2d_no_scratch(const NnmLayer *l) { (void)l; return 0; }
 static int64_t arg_scratch(const NnmLayer *l) { return l->in.dim[l->in.rank - 1]; }
 
 static void avg_forward(const LayerRun *r)
@@ -113,19 +113,19 @@ static void max_backward(const LayerRun *r)
 }
 
 const LayerKind layer_global_avgpool2d = {
-    .name = "GlobalAveragePooling2D", .snake = "global_average_pooling2d", .args = args,
-    .defaults = defaults, .infer = infer, .scratch = no_scratch, .weights = layer_no_weights,
+    .name = "GlobalAveragePooling2D", .snake = "global_average_pooling2d", .args = global_pool2d_args,
+    .defaults = global_pool2d_defaults, .infer = global_pool2d_infer, .scratch = global_pool2d_no_scratch, .weights = layer_no_weights,
     .init = layer_no_init, .forward = avg_forward, .backward = avg_backward,
 };
 
 const LayerKind layer_global_maxpool2d = {
-    .name = "GlobalMaxPooling2D", .snake = "global_max_pooling2d", .args = args,
-    .defaults = defaults, .infer = infer, .scratch = arg_scratch, .weights = layer_no_weights,
+    .name = "GlobalMaxPooling2D", .snake = "global_max_pooling2d", .args = global_pool2d_args,
+    .defaults = global_pool2d_defaults, .infer = global_pool2d_infer, .scratch = arg_scratch, .weights = layer_no_weights,
     .init = layer_no_init, .forward = max_forward, .backward = max_backward,
 };
 
 const LayerKind layer_global_avgpool1d = {
-    .name = "GlobalAveragePooling1D", .snake = "global_average_pooling1d", .args = args,
-    .defaults = defaults, .infer = infer, .scratch = no_scratch, .weights = layer_no_weights,
+    .name = "GlobalAveragePooling1D", .snake = "global_average_pooling1d", .args = global_pool2d_args,
+    .defaults = global_pool2d_defaults, .infer = global_pool2d_infer, .scratch = global_pool2d_no_scratch, .weights = layer_no_weights,
     .init = layer_no_init, .forward = avg_forward, .backward = avg_backward,
 };

@@ -10,15 +10,15 @@
 #include "kernels.h"
 #include "layer.h"
 
-static int64_t scratch(const NnmLayer *l) { return shape_size(&l->out); }
+static int64_t maxpool2d_scratch(const NnmLayer *l) { return shape_size(&l->out); }
 
-static void forward(const LayerRun *r)
+static void maxpool2d_forward(const LayerRun *r)
 {
     NnmWindow g = layer_window(r->l);
     nnm_maxpool(&g, r->batch, r->x, r->y, (int32_t *)r->scratch);
 }
 
-static void backward(const LayerRun *r)
+static void maxpool2d_backward(const LayerRun *r)
 {
     if (!r->dx)
         return;
@@ -28,11 +28,11 @@ static void backward(const LayerRun *r)
 
 const LayerKind layer_maxpool2d = {
     .name = "MaxPooling2D", .snake = "max_pooling2d", .args = layer_pool_args, .defaults = layer_pool_defaults,
-    .infer = layer_pool_infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
-    .forward = forward, .backward = backward,
+    .infer = layer_pool_infer, .scratch = maxpool2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .forward = maxpool2d_forward, .backward = maxpool2d_backward,
 };
 
-static const ArgSpec args1d[] = {
+static const ArgSpec maxpool2d_args1d[] = {
     {.name = "pool_size", .type = ARG_INT, .off = offsetof(NnmLayer, kernel) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
     {.name = "strides", .type = ARG_INT, .off = offsetof(NnmLayer, strides) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
     {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
@@ -41,7 +41,7 @@ static const ArgSpec args1d[] = {
 };
 
 const LayerKind layer_maxpool1d = {
-    .name = "MaxPooling1D", .snake = "max_pooling1d", .args = args1d, .defaults = layer_pool_defaults,
-    .infer = layer_pool_infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
-    .forward = forward, .backward = backward,
+    .name = "MaxPooling1D", .snake = "max_pooling1d", .args = maxpool2d_args1d, .defaults = layer_pool_defaults,
+    .infer = layer_pool_infer, .scratch = maxpool2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .forward = maxpool2d_forward, .backward = maxpool2d_backward,
 };

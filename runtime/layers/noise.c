@@ -18,7 +18,7 @@ static const ArgSpec noise_args[] = {
     {0},
 };
 
-static void defaults(NnmLayer *l) { (void)l; }
+static void noise_defaults(NnmLayer *l) { (void)l; }
 
 static int sdrop_infer(NnmLayer *l, char *err, size_t n)
 {
@@ -28,7 +28,7 @@ static int sdrop_infer(NnmLayer *l, char *err, size_t n)
 }
 
 static int64_t channel_scratch(const NnmLayer *l) { return l->in.dim[2]; }
-static int64_t no_scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t noise_no_scratch(const NnmLayer *l) { (void)l; return 0; }
 
 static void sdrop_forward(const LayerRun *r)
 {
@@ -83,13 +83,13 @@ static void noise_backward(const LayerRun *r)
 }
 
 const LayerKind layer_spatial_dropout2d = {
-    .name = "SpatialDropout2D", .snake = "spatial_dropout2d", .args = sdrop_args, .defaults = defaults,
+    .name = "SpatialDropout2D", .snake = "spatial_dropout2d", .args = sdrop_args, .defaults = noise_defaults,
     .infer = sdrop_infer, .scratch = channel_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = sdrop_forward, .backward = sdrop_backward,
 };
 
 const LayerKind layer_gaussian_noise = {
-    .name = "GaussianNoise", .snake = "gaussian_noise", .args = noise_args, .defaults = defaults,
-    .infer = layer_infer_same, .scratch = no_scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .name = "GaussianNoise", .snake = "gaussian_noise", .args = noise_args, .defaults = noise_defaults,
+    .infer = layer_infer_same, .scratch = noise_no_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = noise_forward, .backward = noise_backward,
 };

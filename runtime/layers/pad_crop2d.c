@@ -22,7 +22,7 @@ static const ArgSpec crop_args[] = {
 static void pad_defaults(NnmLayer *l) { l->edges[0] = l->edges[1] = l->edges[2] = l->edges[3] = 1; }
 static void crop_defaults(NnmLayer *l) { (void)l; }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int pad_crop2d_infer(NnmLayer *l, char *err, size_t n)
 {
     char s[96];
     shape_str(&l->in, s, sizeof s);
@@ -44,7 +44,7 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t pad_crop2d_scratch(const NnmLayer *l) { (void)l; return 0; }
 
 /* moves the image from `from` to `to` shape, the source's origin at (oy, ox) */
 static void move(const NnmLayer *l, int64_t batch, const float *src, const NnmShape *from, float *dst,
@@ -77,12 +77,12 @@ static void crop_backward(const LayerRun *r)
 
 const LayerKind layer_zeropad2d = {
     .name = "ZeroPadding2D", .snake = "zero_padding2d", .args = pad_args, .defaults = pad_defaults,
-    .infer = infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .infer = pad_crop2d_infer, .scratch = pad_crop2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = pad_forward, .backward = pad_backward,
 };
 
 const LayerKind layer_cropping2d = {
     .name = "Cropping2D", .snake = "cropping2d", .args = crop_args, .defaults = crop_defaults,
-    .infer = infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .infer = pad_crop2d_infer, .scratch = pad_crop2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = crop_forward, .backward = crop_backward,
 };

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "layer.h"
 
-static const ArgSpec args[] = {
+static const ArgSpec prelu_args[] = {
     {.name = "alpha_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1},
     {.name = "alpha_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
     {.name = "alpha_constraint", .type = ARG_NONE_ONLY, .positional = 1},
@@ -16,7 +16,7 @@ static const ArgSpec args[] = {
     {0},
 };
 
-static void defaults(NnmLayer *l) { l->kinit = INIT_ZEROS; }
+static void prelu_defaults(NnmLayer *l) { l->kinit = INIT_ZEROS; }
 
 /* alpha's shape: the input's, with every shared axis of size 1 */
 static NnmShape alpha_shape(const NnmLayer *l)
@@ -27,7 +27,7 @@ static NnmShape alpha_shape(const NnmLayer *l)
     return a;
 }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int prelu_infer(NnmLayer *l, char *err, size_t n)
 {
     for (int i = 0; i < l->target.rank; i++)
         if (l->target.dim[i] < 1 || l->target.dim[i] > l->in.rank) {
@@ -40,15 +40,15 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t prelu_scratch(const NnmLayer *l) { (void)l; return 0; }
 
-static int weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
+static int prelu_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     out[0] = (WeightInfo){"alpha", alpha_shape(l)};
     return 1;
 }
 
-static void init(const NnmLayer *l, float *w, NnmRng *rng)
+static void prelu_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
     nnm_init_fill(l->kinit, w, l->nparams, l->nparams, l->nparams, rng);
 }
@@ -68,7 +68,7 @@ static int64_t alpha_index(const NnmLayer *l, int64_t i)
     return idx;
 }
 
-static void forward(const LayerRun *r)
+static void prelu_forward(const LayerRun *r)
 {
     int64_t size = shape_size(&r->l->in);
     for (int64_t i = 0; i < size; i++) {
@@ -80,7 +80,7 @@ static void forward(const LayerRun *r)
     }
 }
 
-static void backward(const LayerRun *r)
+static void prelu_backward(const LayerRun *r)
 {
     int64_t size = shape_size(&r->l->in);
     memset(r->dw, 0, (size_t)r->l->nparams * sizeof(float));
@@ -98,6 +98,6 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_prelu = {
-    .name = "PReLU", .snake = "p_re_lu", .args = args, .defaults = defaults, .infer = infer,
-    .scratch = scratch, .weights = weights, .init = init, .forward = forward, .backward = backward,
+    .name = "PReLU", .snake = "p_re_lu", .args = prelu_args, .defaults = prelu_defaults, .infer = prelu_infer,
+    .scratch = prelu_scratch, .weights = prelu_weights, .init = prelu_init, .forward = prelu_forward, .backward = prelu_backward,
 };

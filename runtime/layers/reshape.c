@@ -16,7 +16,7 @@ static const ArgSpec permute_args[] = {
     {0},
 };
 
-static void defaults(NnmLayer *l) { (void)l; }
+static void reshape_defaults(NnmLayer *l) { (void)l; }
 
 static int reshape_infer(NnmLayer *l, char *err, size_t n)
 {
@@ -68,7 +68,7 @@ static int permute_infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t reshape_scratch(const NnmLayer *l) { (void)l; return 0; }
 
 /* Moves each sample's values between the input and output layouts; with
  * back, from dy (output layout) to dx (input layout). */
@@ -109,13 +109,13 @@ static void permute_backward(const LayerRun *r)
 }
 
 const LayerKind layer_reshape = {
-    .name = "Reshape", .snake = "reshape", .args = reshape_args, .defaults = defaults,
-    .infer = reshape_infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .name = "Reshape", .snake = "reshape", .args = reshape_args, .defaults = reshape_defaults,
+    .infer = reshape_infer, .scratch = reshape_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = layer_copy_forward, .backward = layer_copy_backward,
 };
 
 const LayerKind layer_permute = {
-    .name = "Permute", .snake = "permute", .args = permute_args, .defaults = defaults,
-    .infer = permute_infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .name = "Permute", .snake = "permute", .args = permute_args, .defaults = reshape_defaults,
+    .infer = permute_infer, .scratch = reshape_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = permute_forward, .backward = permute_backward,
 };

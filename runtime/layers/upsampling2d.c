@@ -7,7 +7,7 @@
 #include "layer.h"
 
 static const char *const interpolations[] = {"nearest", NULL};
-static const ArgSpec args[] = {
+static const ArgSpec upsampling2d_args[] = {
     {.name = "size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .min = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
     {.name = "interpolation", .type = ARG_CHOICE, .positional = 1,
@@ -15,9 +15,9 @@ static const ArgSpec args[] = {
     {0},
 };
 
-static void defaults(NnmLayer *l) { l->kernel[0] = l->kernel[1] = 2; }
+static void upsampling2d_defaults(NnmLayer *l) { l->kernel[0] = l->kernel[1] = 2; }
 
-static int infer(NnmLayer *l, char *err, size_t n)
+static int upsampling2d_infer(NnmLayer *l, char *err, size_t n)
 {
     if (layer_need_images(l, err, n))
         return -1;
@@ -30,15 +30,15 @@ static int infer(NnmLayer *l, char *err, size_t n)
     return 0;
 }
 
-static int64_t scratch(const NnmLayer *l) { (void)l; return 0; }
+static int64_t upsampling2d_scratch(const NnmLayer *l) { (void)l; return 0; }
 
-static void forward(const LayerRun *r)
+static void upsampling2d_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     nnm_upsample(r->batch, l->in.dim[0], l->in.dim[1], l->in.dim[2], l->kernel[0], l->kernel[1], r->x, r->y, 0);
 }
 
-static void backward(const LayerRun *r)
+static void upsampling2d_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     if (r->dx)
@@ -46,7 +46,7 @@ static void backward(const LayerRun *r)
 }
 
 const LayerKind layer_upsampling2d = {
-    .name = "UpSampling2D", .snake = "up_sampling2d", .args = args, .defaults = defaults,
-    .infer = infer, .scratch = scratch, .weights = layer_no_weights, .init = layer_no_init,
-    .forward = forward, .backward = backward,
+    .name = "UpSampling2D", .snake = "up_sampling2d", .args = upsampling2d_args, .defaults = upsampling2d_defaults,
+    .infer = upsampling2d_infer, .scratch = upsampling2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
+    .forward = upsampling2d_forward, .backward = upsampling2d_backward,
 };

@@ -1,0 +1,131 @@
+/* compiler/build.c — `nnmc emit` and `nnmc build`: the emitted program
+ * written to a file, and compiled with the system's C compiler.
+ *
+ * Files are written whole or not at all (a temporary file in the same
+ * directory, then rename), so a failed emit never leaves half a program
+ * or destroys an older one.  The compiler is started with an argument
+ * vector, never through a shell: paths from the command line cannot be
+ * read as shell syntax. */
+#include "build.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* 1 when path names the .nnm file itself: never overwrite the user's source. */
+static int is_source(const SrcFile *src, const char *path)
+{
+    struct stat a, b;
+    if (stat(src->name, &a) || stat(path, &b))
+        return 0;
+    if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return 0;
+    fprintf(stderr, "nnmc: error: %s: is the input file; give another output with -o\n", path);
+    return 1;
+}
+
+int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path)
+{
+    if (is_source(src, path))
+        return -1;
+    if (!strcmp(path, "-"))
+        return nnm_emit(p, src, o, stdout) ? (fprintf(stderr, "nnmc: error: cannot write the program to standard output\n"), -1) : 0;
+    size_t n = strlen(path) + 32;
+    char *tmp = nnm_xmalloc(n);
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
+        return -1;
+    }
+    int rc = nnm_emit(p, src, o, f);
+    if (fflush(f) || fsync(fileno(f)))
+        rc = -1;
+    if (fclose(f))
+        rc = -1;
+    if (rc == 0 && rename(tmp, path))
+        rc = -1;
+    if (rc) {
+        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+    } else {
+        /* mkstemp made it 0600; a source file is normally readable by all */
+        chmod(path, 0644);
+    }
+    free(tmp);
+    return rc;
+}
+
+/* Appends the whitespace-separated words of s to argv. */
+static void add_words(char **argv, int *argc, int max, char *s)
+{
+    for (char *w = strtok(s, " \t\n"); w && *argc < max; w = strtok(NULL, " \t\n"))
+        argv[(*argc)++] = w;
+}
+
+int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *prog)
+{
+    size_t n = strlen(prog) + 3;
+    char *cfile = nnm_xmalloc(n);
+    snprintf(cfile, n, "%s.c", prog);
+    if (is_source(src, prog) || nnm_emit_file(p, src, o, cfile)) {
+        free(cfile);
+        return -1;
+    }
+    const char *cc_env = getenv("CC"), *cflags_env = getenv("CFLAGS");
+    char *cc = nnm_xstrdup(cc_env && *cc_env ? cc_env : "cc");
+    char *cflags = nnm_xstrdup(cflags_env ? cflags_env : "-O2");
+    enum { MAX_ARGS = 256 };
+    char *argv[MAX_ARGS + 1];
+    int argc = 0;
+    add_words(argv, &argc, MAX_ARGS - 16, cc);
+    if (argc == 0)
+        argv[argc++] = "cc";
+    argv[argc++] = "-std=c11";
+    add_words(argv, &argc, MAX_ARGS - 12, cflags);
+    argv[argc++] = "-o";
+    argv[argc++] = (char *)prog;
+    argv[argc++] = cfile;
+    if (o->blas)
+        argv[argc++] = "-lopenblas";
+    argv[argc++] = "-lz";
+    argv[argc++] = "-lm";
+    argv[argc++] = "-lpthread";
+    argv[argc] = NULL;
+    for (int i = 0; i < argc; i++)
+        printf("%s%s", i ? " " : "", argv[i]);
+    putchar('\n');
+    fflush(stdout);
+    int rc = -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        fprintf(stderr, "nnmc: error: cannot run the C compiler '%s': %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int status;
+    if (pid < 0)
+        fprintf(stderr, "nnmc: error: cannot start the C compiler: %s\n", strerror(errno));
+    else if (waitpid(pid, &status, 0) < 0)
+        fprintf(stderr, "nnmc: error: lost the C compiler: %s\n", strerror(errno));
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
+            fprintf(stderr, "nnmc: error: the C compiler failed on %s\n", cfile);
+    } else
+        rc = 0;
+    free(cc);
+    free(cflags);
+    free(cfile);
+    return rc;
+}

@@ -1,0 +1,13 @@
+/* compiler/build.h — `nnmc emit` to a file and `nnmc build`. */
+#ifndef NNM_BUILD_H
+#define NNM_BUILD_H
+#include "emit.h"
+
+/* Writes the emitted program to path ("-": standard output), atomically.
+ * 0, or -1 after a message. */
+int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path);
+/* Writes PROG.c, then runs $CC (default cc) -std=c11 $CFLAGS (default -O2)
+ * -o PROG PROG.c and the libraries, printing that command first.  0, or -1
+ * after a message. */
+int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *prog);
+#endif

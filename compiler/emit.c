@@ -1,0 +1,454 @@
+/* compiler/emit.c — see emit.h.
+ *
+ * Layout of an emitted program:
+ *   1. a header comment and the settings the runtime text expects
+ *   2. the runtime sources, each #include "..." replaced by the file's text
+ *      (headers once; the .def X-macro lists every time), exec.c left out
+ *   3. the program's IR as static const data: layers, models, data sets,
+ *      print items, steps
+ *   4. per model, forward and backward functions that call the layer kinds'
+ *      functions directly with constant layer descriptions
+ *   5. main(): options, then every step in source order
+ *
+ * Text from the .nnm file (names, strings, paths, source lines) reaches the
+ * C only through nnm_emit_cstr (string literals) and put_comment (comments
+ * that cannot be closed early), so no input can change the program's
+ * meaning. */
+#include "emit.h"
+#include "layer.h"
+#include "util.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+/* A new field in these structs must be emitted below: the sizes (on 64-bit
+ * Linux) are a reminder, checked at build time. */
+#if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
+_Static_assert(sizeof(NnmLayer) == 424, "NnmLayer changed: update put_layer() in emit.c");
+_Static_assert(sizeof(NnmStep) == 248, "NnmStep changed: update put_step() in emit.c");
+_Static_assert(sizeof(NnmOptim) == 80, "NnmOptim changed: update put_optim() in emit.c");
+_Static_assert(sizeof(NnmModel) == 216, "NnmModel changed: update the models in emit.c");
+_Static_assert(sizeof(NnmDataset) == 52, "NnmDataset changed: update the data sets in emit.c");
+#endif
+
+/* enum constant names, without their prefix */
+#define ID(id, name) #id,
+static const char *const kind_ids[] = {
+#define X(ID_, sym) #ID_,
+#include "layers.def"
+#undef X
+};
+static const char *const kind_syms[] = {
+#define X(ID_, sym) #sym,
+#include "layers.def"
+#undef X
+};
+static const char *const act_ids[] = {NNM_ACTIVATIONS(ID)};
+static const char *const init_ids[] = {NNM_INITIALIZERS(ID)};
+static const char *const loss_ids[] = {NNM_LOSSES(ID)};
+static const char *const optim_ids[] = {NNM_OPTIMIZERS(ID)};
+#undef ID
+static const char *const step_ids[] = {"STEP_PRINT", "STEP_FIT",  "STEP_EVALUATE",
+                                       "STEP_PREDICT", "STEP_SAVE", "STEP_LOAD"};
+static const char *const pad_ids[] = {"PAD_VALID", "PAD_SAME", "PAD_CAUSAL"};
+static const char *const source_ids[] = {"DS_MNIST", "DS_FASHION_MNIST", "DS_CIFAR10"};
+
+typedef struct {
+    FILE *out;
+    const NnmProgram *p;
+    const SrcFile *src;
+    char done[64];        /* headers already written, by index in nnm_runtime_texts */
+} Emitter;
+
+void nnm_emit_cstr(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("NULL", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\' || *c == '?')
+            fprintf(out, "\\%c", *c);
+        else if (*c == '\n')
+            fputs("\\n", out);
+        else if (*c < 32 || *c > 126)
+            fprintf(out, "\\%03o", *c); /* always 3 digits: a following digit cannot join */
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+/* Text inside a comment: no way to end the comment, no line splice, no
+ * trigraph, printable ASCII only. */
+static void put_comment_text(FILE *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '*' && i + 1 < n && s[i + 1] == '/')
+            fputs("* ", out);
+        else if (c == '/' && i + 1 < n && s[i + 1] == '*')
+            fputs("/ ", out);
+        else if (c == '?' || c == '\\' || c < 32 || c > 126)
+            fputc(c == '\t' ? ' ' : '_', out);
+        else
+            fputc(c, out);
+    }
+}
+
+/* "/ * file.nnm:LINE: the source line * /" before the code it produced. */
+static void put_origin(Emitter *e, int line, const char *indent)
+{
+    const char *t = e->src->text, *end = t + e->src->size;
+    for (int l = 1; l < line && t < end; t++)
+        if (*t == '\n')
+            l++;
+    const char *eol = t;
+    while (eol < end && *eol != '\n')
+        eol++;
+    while (t < eol && (*t == ' ' || *t == '\t'))
+        t++;
+    fprintf(e->out, "%s/* ", indent);
+    put_comment_text(e->out, e->src->name, strlen(e->src->name));
+    fprintf(e->out, ":%d: ", line);
+    size_t n = (size_t)(eol - t);
+    put_comment_text(e->out, t, n > 160 ? 160 : n);
+    fputs(n > 160 ? " ... */\n" : " */\n", e->out);
+}
+
+static void put_double(FILE *out, double v)
+{
+    char buf[40];
+    if (isnan(v))
+        fputs("NAN", out);
+    else if (isinf(v))
+        fputs(v > 0 ? "HUGE_VAL" : "-HUGE_VAL", out);
+    else {
+        nnm_pyfloat(buf, sizeof buf, v); /* the shortest text that reads back as v */
+        fputs(buf, out);
+    }
+}
+
+/* ", .name = value" for the double fields of a struct */
+typedef struct {
+    const char *name;
+    size_t off;
+} DoubleField;
+
+static void put_double_fields(FILE *o, const void *obj, const DoubleField *f)
+{
+    for (; f->name; f++) {
+        double v;
+        memcpy(&v, (const char *)obj + f->off, sizeof v);
+        fprintf(o, ", .%s = ", f->name);
+        put_double(o, v);
+    }
+}
+
+static void put_i64s(FILE *out, const int64_t *v, int n)
+{
+    fputc('{', out);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%s%" PRId64, i ? ", " : "", v[i]);
+    fputc('}', out);
+}
+
+static void put_shape(FILE *out, const NnmShape *s)
+{
+    fprintf(out, "{%d, ", s->rank);
+    put_i64s(out, s->dim, NNM_MAX_RANK);
+    fputc('}', out);
+}
+
+/* ---- 2. the runtime text ---------------------------------------------- */
+
+static int find_text(const char *name)
+{
+    for (int i = 0; nnm_runtime_texts[i].name; i++)
+        if (!strcmp(nnm_runtime_texts[i].name, name))
+            return i;
+    return -1;
+}
+
+static void put_file(Emitter *e, int idx)
+{
+    const NnmSourceText *f = &nnm_runtime_texts[idx];
+    NNM_ASSERT(idx < (int)sizeof e->done);
+    e->done[idx] = 1;
+    fprintf(e->out, "/* ---- %s ---- */\n", f->path);
+    for (const char *line = f->text; *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t n = eol ? (size_t)(eol - line) + 1 : strlen(line);
+        const char *q = line;
+        while (*q == ' ')
+            q++;
+        char inc[64];
+        int j;
+        if (sscanf(q, "#include \"%63[^\"]\"", inc) == 1 && (j = find_text(inc)) >= 0) {
+            int is_def = strstr(inc, ".def") != NULL;
+            if (is_def) { /* an X-macro list: its text wherever it is included */
+                fputs(nnm_runtime_texts[j].text, e->out);
+            } else if (!e->done[j]) {
+                put_file(e, j);
+                fprintf(e->out, "/* ---- (back in) %s ---- */\n", f->path);
+            }
+        } else {
+            fwrite(line, 1, n, e->out);
+        }
+        line += n;
+    }
+}
+
+static void put_runtime(Emitter *e)
+{
+    for (int i = 0; nnm_runtime_texts[i].name; i++) {
+        const char *n = nnm_runtime_texts[i].name;
+        size_t len = strlen(n);
+        if (len > 2 && !strcmp(n + len - 2, ".c") && strcmp(n, "exec.c") && !e->done[i])
+            put_file(e, i);
+    }
+}
+
+/* ---- 3. the IR as constants ------------------------------------------- */
+
+static void put_layer(Emitter *e, const NnmLayer *l)
+{
+    FILE *o = e->out;
+    put_origin(e, l->line, "    ");
+    fprintf(o, "    {.kind = LK_%s, .name = ", kind_ids[l->kind]);
+    nnm_emit_cstr(o, l->name);
+    fputs(", .in = ", o);
+    put_shape(o, &l->in);
+    fputs(", .out = ", o);
+    put_shape(o, &l->out);
+    fprintf(o, ",\n     .act = ACT_%s, .alpha = ", act_ids[l->act]);
+    put_double(o, l->alpha);
+    fprintf(o, ", .units = %" PRId64 ", .depth_multiplier = %" PRId64 ", .use_bias = %d, .rate = ",
+            l->units, l->depth_multiplier, l->use_bias);
+    put_double(o, l->rate);
+    fprintf(o, ",\n     .kinit = INIT_%s, .binit = INIT_%s, .kernel = ", init_ids[l->kinit], init_ids[l->binit]);
+    put_i64s(o, l->kernel, 2);
+    fputs(", .strides = ", o);
+    put_i64s(o, l->strides, 2);
+    fputs(", .dilation = ", o);
+    put_i64s(o, l->dilation, 2);
+    fprintf(o, ", .padding = %s, .pad = ", pad_ids[l->padding]);
+    put_i64s(o, l->pad, 2);
+    fputs(", .edges = ", o);
+    put_i64s(o, l->edges, 4);
+    fputs(",\n     .target = ", o);
+    put_shape(o, &l->target);
+    static const DoubleField fields[] = {
+        {"max_value", offsetof(NnmLayer, max_value)}, {"threshold", offsetof(NnmLayer, threshold)},
+        {"stddev", offsetof(NnmLayer, stddev)},       {"momentum", offsetof(NnmLayer, momentum)},
+        {"epsilon", offsetof(NnmLayer, epsilon)},     {NULL, 0}};
+    put_double_fields(o, l, fields);
+    fprintf(o, ",\n     .center = %d, .scale = %d, .nparams = %" PRId64 ", .nfrozen = %" PRId64
+               ", .line = %d},\n",
+            l->center, l->scale, l->nparams, l->nfrozen, l->line);
+}
+
+static void put_optim(FILE *o, const NnmOptim *op)
+{
+    static const DoubleField fields[] = {
+        {"lr", offsetof(NnmOptim, lr)},         {"momentum", offsetof(NnmOptim, momentum)},
+        {"rho", offsetof(NnmOptim, rho)},       {"epsilon", offsetof(NnmOptim, epsilon)},
+        {"beta_1", offsetof(NnmOptim, beta_1)}, {"beta_2", offsetof(NnmOptim, beta_2)},
+        {"decay", offsetof(NnmOptim, decay)},   {"schedule_decay", offsetof(NnmOptim, schedule_decay)},
+        {NULL, 0}};
+    fprintf(o, "{.kind = OPT_%s", optim_ids[op->kind]);
+    put_double_fields(o, op, fields);
+    fprintf(o, ",\n               .nesterov = %d, .amsgrad = %d}", op->nesterov, op->amsgrad);
+}
+
+static void put_ref(FILE *o, const char *field, const NnmArrayRef *r)
+{
+    fprintf(o, ", .%s = {%d, %d, %" PRId64 ", %" PRId64 ", %" PRId64 ", %d}", field, r->dataset, r->test,
+            r->begin, r->end, r->expect_n, r->line);
+}
+
+static void put_step(Emitter *e, int i, const NnmStep *st)
+{
+    FILE *o = e->out;
+    put_origin(e, st->line, "    ");
+    fprintf(o, "    {.kind = %s, .line = %d, .model = %d", step_ids[st->kind], st->line, st->model);
+    put_ref(o, "x", &st->x);
+    put_ref(o, "y", &st->y);
+    put_ref(o, "vx", &st->vx);
+    put_ref(o, "vy", &st->vy);
+    fprintf(o, ",\n     .has_val_data = %d, .val_split = ", st->has_val_data);
+    put_double(o, st->val_split);
+    fprintf(o, ", .batch_size = %" PRId64 ", .epochs = %d, .verbose = %d, .shuffle = %d, .path = ",
+            st->batch_size, st->epochs, st->verbose, st->shuffle);
+    nnm_emit_cstr(o, st->path);
+    fprintf(o, ",\n     .result = %d, .nitems = %d, .items = ", st->result, st->nitems);
+    if (st->nitems)
+        fprintf(o, "items_%d", i);
+    else
+        fputs("NULL", o);
+    fprintf(o, ", .chatter = %d},\n", st->chatter);
+}
+
+static void put_program(Emitter *e)
+{
+    const NnmProgram *p = e->p;
+    FILE *o = e->out;
+    fputs("\n/* ==== the program: its IR as constants ==== */\n\n", o);
+    for (int m = 0; m < p->nmodels; m++) {
+        const NnmModel *md = &p->models[m];
+        if (md->nlayers) {
+            fprintf(o, "static const NnmLayer m%d_layers[%d] = {\n", m, md->nlayers);
+            for (int i = 0; i < md->nlayers; i++)
+                put_layer(e, &md->layers[i]);
+            fputs("};\n", o);
+        }
+    }
+    fprintf(o, "static const NnmModel models[%d] = {\n", p->nmodels ? p->nmodels : 1);
+    for (int m = 0; m < p->nmodels; m++) {
+        const NnmModel *md = &p->models[m];
+        fputs("    {.name = ", o);
+        nnm_emit_cstr(o, md->name);
+        fprintf(o, ", .nlayers = %d, .layers = ", md->nlayers);
+        if (md->nlayers)
+            fprintf(o, "m%d_layers", m);
+        else
+            fputs("NULL", o);
+        fputs(", .input = ", o);
+        put_shape(o, &md->input);
+        fprintf(o, ",\n     .compiled = %d, .loss = LOSS_%s, .metric_acc = %d,\n     .optim = ", md->compiled,
+                loss_ids[md->loss], md->metric_acc);
+        put_optim(o, &md->optim);
+        fputs("},\n", o);
+    }
+    fputs("};\n", o);
+    fprintf(o, "static const NnmDataset datasets[%d] = {\n", p->ndatasets ? p->ndatasets : 1);
+    for (int d = 0; d < p->ndatasets; d++) {
+        const NnmDataset *ds = &p->datasets[d];
+        fprintf(o, "    {.source = %s, .nclasses = %d, .filtered = %d, .classes = {", source_ids[ds->source],
+                ds->nclasses, ds->filtered);
+        for (int c = 0; c < NNM_MAX_CLASSES; c++)
+            fprintf(o, "%s%d", c ? ", " : "", ds->classes[c]);
+        fputs("}},\n", o);
+    }
+    fputs("};\n", o);
+    for (int i = 0; i < p->nsteps; i++) {
+        const NnmStep *st = &p->steps[i];
+        if (!st->nitems)
+            continue;
+        fprintf(o, "static const NnmPrintItem items_%d[%d] = {\n", i, st->nitems);
+        for (int k = 0; k < st->nitems; k++) {
+            fputs("    {", o);
+            nnm_emit_cstr(o, st->items[k].text);
+            fprintf(o, ", %d, %d},\n", st->items[k].result, st->items[k].index);
+        }
+        fputs("};\n", o);
+    }
+    fprintf(o, "static const NnmStep steps[%d] = {\n", p->nsteps ? p->nsteps : 1);
+    for (int i = 0; i < p->nsteps; i++)
+        put_step(e, i, &p->steps[i]);
+    fputs("};\n", o);
+    fputs("static const NnmProgram program = {\n    .file = ", o);
+    nnm_emit_cstr(o, p->file);
+    fprintf(o, ", .nmodels = %d, .ndatasets = %d, .nsteps = %d, .nresults = %d,\n", p->nmodels,
+            p->ndatasets, p->nsteps, p->nresults);
+    fprintf(o, "    .models = models, .datasets = datasets, .steps = steps, .summaries = NULL,\n");
+    fprintf(o, "    .has_seed = %d, .seed = UINT64_C(%" PRIu64 "),\n};\n", p->has_seed, p->seed);
+}
+
+/* ---- 4. forward and backward ------------------------------------------ */
+
+static void put_passes(Emitter *e, int m)
+{
+    FILE *o = e->out;
+    const NnmModel *md = &e->p->models[m];
+    fprintf(o, "\n/* model %d (", m);
+    put_comment_text(o, md->name, strlen(md->name));
+    fprintf(o, "): its layers in order, then in reverse */\n");
+    fprintf(o, "static void m%d_forward(Net *n, int64_t batch, int training)\n{\n", m);
+    if (!md->nlayers)
+        fputs("    (void)n;\n    (void)batch;\n    (void)training;\n", o);
+    else
+        fputs("    LayerRun r;\n", o);
+    for (int i = 0; i < md->nlayers; i++) {
+        const NnmLayer *l = &md->layers[i];
+        put_origin(e, l->line, "    ");
+        fprintf(o, "    r = net_layer_run(n, %d, batch, training);\n    r.l = &m%d_layers[%d];\n", i, m, i);
+        fprintf(o, "    layer_%s.forward(&r);\n", kind_syms[l->kind]);
+    }
+    fprintf(o, "}\n\nstatic void m%d_backward(Net *n, int64_t batch)\n{\n", m);
+    if (!md->nlayers)
+        fputs("    (void)n;\n    (void)batch;\n", o);
+    else
+        fputs("    LayerRun r;\n", o);
+    for (int i = md->nlayers - 1; i >= 0; i--) {
+        const NnmLayer *l = &md->layers[i];
+        put_origin(e, l->line, "    ");
+        fprintf(o, "    r = net_layer_back(n, %d, batch);\n    r.l = &m%d_layers[%d];\n", i, m, i);
+        fprintf(o, "    layer_%s.backward(&r);\n", kind_syms[l->kind]);
+    }
+    fputs("}\n", o);
+}
+
+/* ---- 5. main ------------------------------------------------------------ */
+
+static void put_main(Emitter *e)
+{
+    const NnmProgram *p = e->p;
+    FILE *o = e->out;
+    fputs("\nint main(int argc, char **argv)\n{\n"
+          "    NnmRunArgs ra;\n"
+          "    int status = nnm_program_args(&ra, argc, argv);\n"
+          "    if (status >= 0)\n"
+          "        return status;\n"
+          "    nnm_run_args_finish(&ra, &program);\n"
+          "    NnmSession s;\n"
+          "    nnm_session_open(&s, &program, &ra.o);\n",
+          o);
+    for (int m = 0; m < p->nmodels; m++)
+        fprintf(o, "    s.nets[%d].forward_fn = m%d_forward;\n    s.nets[%d].backward_fn = m%d_backward;\n", m,
+                m, m, m);
+    fputs("    int rc = 0;\n", o);
+    static const char *const fns[] = {"nnm_step_print", "nnm_step_fit", "nnm_step_infer",
+                                      "nnm_step_infer", "nnm_step_weights", "nnm_step_weights"};
+    for (int i = 0; i < p->nsteps; i++) {
+        const NnmStep *st = &p->steps[i];
+        put_origin(e, st->line, "    ");
+        if (st->kind == STEP_PRINT)
+            fprintf(o, "    if (rc == 0)\n        %s(&s, &steps[%d]);\n", fns[st->kind], i);
+        else
+            fprintf(o, "    if (rc == 0)\n        rc = %s(&s, &steps[%d]);\n", fns[st->kind], i);
+    }
+    fputs("    nnm_session_close(&s);\n    return rc ? 1 : 0;\n}\n", o);
+}
+
+int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *opts, FILE *out)
+{
+    Emitter e = {.out = out, .p = p, .src = src};
+    fputs("/* Generated by nnmc from ", out);
+    put_comment_text(out, src->name, strlen(src->name));
+    fputs(".\n"
+          " * A standalone program that trains as `nnmc run` does, with the same\n"
+          " * options, output and weight files.  Build it with a C11 compiler:\n"
+          " *   cc -std=c11 -O2 -o prog prog.c",
+          out);
+    fputs(opts->blas ? " -lopenblas -lz -lm -lpthread\n" : " -lz -lm -lpthread\n", out);
+    fputs(" * Exactness needs IEEE arithmetic: no -ffast-math, no contraction\n"
+          " * into fused multiply-adds (-std=c11 gives both with gcc). */\n"
+          "#if defined(__FAST_MATH__)\n"
+          "#error \"this program computes exactly what nnmc run computes only without -ffast-math\"\n"
+          "#endif\n"
+          "#ifndef _POSIX_C_SOURCE\n#define _POSIX_C_SOURCE 200809L\n#endif\n",
+          out);
+    fprintf(out, "#define NNM_USE_CBLAS %d\n", opts->blas ? 1 : 0);
+    fputs("#if defined(__clang__)\n#pragma STDC FP_CONTRACT OFF\n#endif\n\n", out);
+    put_runtime(&e);
+    put_program(&e);
+    for (int m = 0; m < p->nmodels; m++)
+        put_passes(&e, m);
+    put_main(&e);
+    fflush(out);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,36 @@
+/* compiler/emit.h — `nnmc emit`: the IR of a .nnm file as one standalone C
+ * program that trains.
+ *
+ * The program is the runtime's own source text (embedded into nnmc at
+ * build time by compiler/embed.c), followed by the program's IR as C
+ * constants, a forward and a backward function per model that call the
+ * layer functions directly, and a main() that calls the session's steps
+ * in order.  The interpreter and the program therefore run the same
+ * kernels in the same order on the same constants: they print the same
+ * figures and write the same weight files. */
+#ifndef NNM_EMIT_H
+#define NNM_EMIT_H
+#include <stdio.h>
+#include "diag.h"
+#include "program.h"
+
+typedef struct {
+    const char *name; /* as #included: "blas.h" */
+    const char *path; /* in the source tree: "runtime/blas.h" */
+    const char *text;
+} NnmSourceText;
+
+/* The runtime's sources; ends with a {0} entry. */
+extern const NnmSourceText nnm_runtime_texts[];
+
+typedef struct {
+    int blas;             /* 1: call CBLAS; 0: the runtime's plain C loops */
+} EmitOpts;
+
+/* Writes the C program; returns 0, or -1 when writing failed. */
+int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, FILE *out);
+
+/* Writes s as a C string literal that compiles to exactly these bytes,
+ * whatever they are (quotes, backslashes, newlines, trigraphs, NUL-free). */
+void nnm_emit_cstr(FILE *out, const char *s);
+#endif

@@ -1,0 +1,38 @@
+/* runtime/options.h — the options of `nnmc run`, parsed the same way by
+ * nnmc and by the programs `nnmc emit` writes (they take the same ones). */
+#ifndef NNM_OPTIONS_H
+#define NNM_OPTIONS_H
+#include <stddef.h>
+#include "program.h"
+#include "session.h"
+
+#define NNM_RUN_OPTIONS_USAGE "[--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [-q]"
+#define NNM_RUN_OPTIONS_HELP                                                                      \
+    "  --seed N         seed of every random choice (initial weights, shuffling, dropout);\n"    \
+    "                   the same seed gives the same figures and weight files (default: the\n"  \
+    "                   file's np.random.seed(N) or tf.random.set_seed(N), else 1)\n"            \
+    "  --epochs N       train N epochs instead of the file's epochs=\n"                          \
+    "  --data DIR       where the data sets are (default $NNM_DATA, else ./data)\n"              \
+    "  --threads N      threads (default: the number of cores, at most 2)\n"                     \
+    "  --max-samples N  use only the first N samples of every data array (quick tries, tests)\n" \
+    "  -q, --quiet      no summaries and no progress output; print() still prints\n"
+
+typedef struct {
+    NnmRunOpts o;
+    char data_dir[4104];
+} NnmRunArgs;
+
+void nnm_run_args_init(NnmRunArgs *a);
+/* Looks at argv[*i]: returns 1 when it was an option of run (its value, if
+ * any, consumed: *i advanced), 0 when it is not one, -1 after an error
+ * message on stderr (a bad value: exit status 1), -2 when the value is
+ * missing (usage: exit status 2; msg says what is wrong). */
+int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size_t msgsize);
+/* The whole command line of an emitted program: its options, or --help.
+ * Returns -1 to go on, else the exit status to leave with (0 after --help,
+ * 1 after a bad value, 2 after a usage message). */
+int nnm_program_args(NnmRunArgs *a, int argc, char **argv);
+/* After the options: the defaults of what was not given, and the file's own
+ * seed when --seed was not given. */
+void nnm_run_args_finish(NnmRunArgs *a, const NnmProgram *p);
+#endif

@@ -1,0 +1,337 @@
+/* runtime/session.c — see session.h.
+ *
+ * Data sets are read when a step first needs them and are kept. */
+#include "session.h"
+#include "blas.h"
+#include "npz.h"
+#include "progbar.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* A resolved view: rows [begin, end) of a split. */
+typedef struct {
+    const NnmSplit *s;
+    int64_t begin, n;
+} View;
+
+static int get_view(NnmSession *e, const NnmArrayRef *r, View *v)
+{
+    if (!e->data_ready[r->dataset]) {
+        if (nnm_data_load(&e->p->datasets[r->dataset], e->o->data_dir, &e->data[r->dataset]))
+            return -1;
+        e->data_ready[r->dataset] = 1;
+    }
+    const NnmSplit *s = r->test ? &e->data[r->dataset].test : &e->data[r->dataset].train;
+    int64_t b = NNM_MIN(r->begin, s->n), end = r->end < 0 ? s->n : NNM_MIN(r->end, s->n);
+    v->s = s;
+    v->begin = b;
+    v->n = end > b ? end - b : 0;
+    if (e->o->max_samples > 0 && v->n > e->o->max_samples)
+        v->n = e->o->max_samples;
+    if (r->expect_n >= 0 && r->expect_n != end - b) {
+        fprintf(stderr,
+                "nnmc: error: %s:%d: the array was reshaped for %lld samples, but the data has %lld\n",
+                e->p->file, r->line, (long long)r->expect_n, (long long)v->n);
+        return -1;
+    }
+    return 0;
+}
+
+static Net *get_net(NnmSession *e, int m) { return &e->nets[m]; }
+
+/* Copies samples idx[0..b) of v into the net's input and target buffers. */
+static void load_batch(Net *n, const View *v, const int64_t *idx, int64_t b)
+{
+    int64_t px = nnm_split_sample(v->s), C = n->out_size;
+    for (int64_t i = 0; i < b; i++) {
+        int64_t row = v->begin + idx[i];
+        memcpy(n->in + i * px, v->s->x + row * px, (size_t)px * sizeof(float));
+        float *t = n->t + i * C;
+        int lab = v->s->label[row];
+        if (C == 1) {
+            t[0] = (float)lab;
+        } else {
+            memset(t, 0, (size_t)C * sizeof *t);
+            if (lab < C)
+                t[lab] = 1.0f;
+        }
+    }
+}
+
+/* Mean loss and accuracy over a view, in batches, without training.  The
+ * progress bar (evaluate(verbose=1)) ends with the loss and metrics. */
+static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, double *acc, Progbar *pb)
+{
+    static const char *const names[2] = {"loss", "acc"};
+    int nm = n->m->metric_acc ? 2 : 1;
+    int64_t *idx = nnm_xmalloc((size_t)(bs > 0 ? bs : 1) * sizeof *idx);
+    double lsum = 0, csum = 0;
+    for (int64_t s = 0; s < v->n; s += bs) {
+        int64_t b = NNM_MIN(bs, v->n - s);
+        for (int64_t i = 0; i < b; i++)
+            idx[i] = s + i;
+        load_batch(n, v, idx, b);
+        net_forward(n, b, 0);
+        double c;
+        lsum += net_loss(n, b, &c);
+        csum += c;
+        if (pb) {
+            double vals[2] = {lsum / (double)(s + b), csum / (double)(s + b)};
+            progbar_update(pb, s + b, nm, names, vals, s + b >= v->n);
+        }
+    }
+    free(idx);
+    *loss = v->n ? lsum / (double)v->n : 0;
+    *acc = v->n ? csum / (double)v->n : 0;
+}
+
+static void set_result(NnmSession *e, int slot, int list, int i, double val)
+{
+    NnmResult *r = &e->res[slot];
+    if (i >= r->n) {
+        r->v = nnm_xrealloc(r->v, (size_t)(i + 1) * sizeof *r->v);
+        r->n = i + 1;
+    }
+    r->v[i] = val;
+    r->list = list;
+}
+
+int nnm_step_fit(NnmSession *e, const NnmStep *st)
+{
+    const NnmModel *m = &e->p->models[st->model];
+    Net *n = get_net(e, st->model);
+    View x, vx = {0};
+    if (get_view(e, &st->x, &x))
+        return -1;
+    int has_val = 0;
+    if (st->has_val_data) {
+        if (get_view(e, &st->vx, &vx))
+            return -1;
+        has_val = 1;
+    } else if (st->val_split > 0) {
+        int64_t split_at = (int64_t)((double)x.n * (1.0 - st->val_split));
+        vx = x;
+        vx.begin = x.begin + split_at;
+        vx.n = x.n - split_at;
+        x.n = split_at;
+        has_val = 1;
+    }
+    int verbose = e->o->quiet ? 0 : st->verbose;
+    int epochs = e->o->epochs > 0 ? e->o->epochs : st->epochs;
+    int64_t bs = st->batch_size;
+    net_plan(n, bs);
+    if (verbose && has_val)
+        printf("Train on %lld samples, validate on %lld samples\n", (long long)x.n, (long long)vx.n);
+    int64_t *idx = nnm_xmalloc((size_t)(x.n ? x.n : 1) * sizeof *idx);
+    for (int64_t i = 0; i < x.n; i++)
+        idx[i] = i;
+    double t_start = nnm_now(), t_train = 0;
+    for (int k = 0; k < 4; k++)
+        e->res[st->result + k].list = 1; /* history lists print as [] even when empty */
+    const char *names[4] = {"loss", "acc", "val_loss", "val_acc"};
+    int nm = m->metric_acc ? 2 : 1;
+    for (int ep = 0; ep < epochs; ep++) {
+        if (verbose)
+            printf("Epoch %d/%d\n", ep + 1, epochs);
+        fflush(stdout);
+        if (st->shuffle)
+            for (int64_t i = x.n - 1; i > 0; i--) {
+                int64_t j = (int64_t)nnm_rng_below(&e->shuffle_rng, (uint64_t)i + 1), t = idx[i];
+                idx[i] = idx[j];
+                idx[j] = t;
+            }
+        Progbar pb;
+        progbar_start(&pb, stdout, x.n, verbose);
+        double lsum = 0, csum = 0, vals[4], t_epoch = nnm_now();
+        for (int64_t s = 0; s < x.n; s += bs) {
+            int64_t b = NNM_MIN(bs, x.n - s);
+            load_batch(n, &x, idx + s, b);
+            net_forward(n, b, 1);
+            double c;
+            lsum += net_loss(n, b, &c);
+            net_backward(n, b);
+            net_update(n);
+            csum += c;
+            vals[0] = lsum / (double)(s + b);
+            vals[1] = csum / (double)(s + b);
+            if (s + b < x.n)
+                progbar_update(&pb, s + b, nm, names, vals, 0);
+        }
+        t_train += nnm_now() - t_epoch;
+        vals[0] = x.n ? lsum / (double)x.n : 0;
+        vals[1] = x.n ? csum / (double)x.n : 0;
+        if (!isfinite(vals[0]) && verbose)
+            fflush(stdout);
+        int nv = nm;
+        if (has_val) {
+            double vl, va;
+            evaluate_view(n, &vx, bs, &vl, &va, NULL);
+            vals[nm] = vl;
+            vals[nm + 1] = va;
+            nv = 2 * nm;
+        }
+        const char *shown[4] = {names[0], names[1], names[2], names[3]};
+        if (nm == 1)
+            shown[1] = "val_loss";
+        progbar_update(&pb, x.n, nv, shown, vals, 1);
+        set_result(e, st->result, 1, ep, vals[0]);
+        if (nm == 2)
+            set_result(e, st->result + 1, 1, ep, vals[1]);
+        if (has_val) {
+            set_result(e, st->result + 2, 1, ep, vals[nm]);
+            if (nm == 2)
+                set_result(e, st->result + 3, 1, ep, vals[nm + 1]);
+        }
+    }
+    free(idx);
+    /* NNM_TIMING=1: training throughput for bench/ (validation excluded) */
+    const char *timing = getenv("NNM_TIMING");
+    if (timing && *timing == '1')
+        fprintf(stderr, "nnmc: fit: %lld samples x %d epochs in %.3f s of training, %.3f s in all (%.0f samples/s)\n",
+                (long long)x.n, epochs, t_train, nnm_now() - t_start,
+                t_train > 0 ? (double)x.n * epochs / t_train : 0.0);
+    return 0;
+}
+
+/* evaluate() and predict(): one pass over x without training.  predict
+ * keeps no result yet (its outputs are not printable in this version). */
+int nnm_step_infer(NnmSession *e, const NnmStep *st)
+{
+    const NnmModel *m = &e->p->models[st->model];
+    Net *n = get_net(e, st->model);
+    View x;
+    if (get_view(e, &st->x, &x))
+        return -1;
+    net_plan(n, st->batch_size);
+    Progbar pb;
+    int verbose = e->o->quiet ? 0 : st->verbose;
+    progbar_start(&pb, stdout, x.n, verbose);
+    double loss, acc;
+    evaluate_view(n, &x, st->batch_size, &loss, &acc, verbose ? &pb : NULL);
+    if (st->kind == STEP_EVALUATE) {
+        set_result(e, st->result, m->metric_acc, 0, loss);
+        if (m->metric_acc)
+            set_result(e, st->result, 1, 1, acc);
+    }
+    return 0;
+}
+
+int nnm_step_weights(NnmSession *e, const NnmStep *st)
+{
+    const NnmModel *m = &e->p->models[st->model];
+    Net *n = get_net(e, st->model);
+    const int max_arrays = LAYER_MAX_WEIGHTS * m->nlayers;
+    NpzArray *arr = nnm_xcalloc((size_t)max_arrays + 1, sizeof *arr);
+    char (*names)[NNM_NAME_MAX + 24] = nnm_xcalloc((size_t)max_arrays + 1, sizeof *names);
+    int na = 0;
+    NpzFile *f = NULL;
+    if (st->kind == STEP_LOAD && !(f = npz_open(st->path)))
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < m->nlayers && rc == 0; i++) {
+        WeightInfo wi[LAYER_MAX_WEIGHTS];
+        int k = layer_kinds[m->layers[i].kind]->weights(&m->layers[i], wi);
+        float *w = n->w + n->woff[i];
+        for (int j = 0; j < k && rc == 0; j++) {
+            char name[NNM_NAME_MAX + 24];
+            snprintf(name, sizeof name, "%s/%s:0", m->layers[i].name, wi[j].suffix);
+            if (st->kind == STEP_LOAD) {
+                rc = npz_read(f, name, &wi[j].shape, w);
+            } else if (na < max_arrays) {
+                memcpy(names[na], name, sizeof name);
+                arr[na] = (NpzArray){names[na], wi[j].shape, w};
+                na++;
+            } else {
+                fprintf(stderr, "nnmc: error: %s: too many weight arrays\n", st->path);
+                rc = -1;
+            }
+            w += shape_size(&wi[j].shape);
+        }
+    }
+    npz_close(f);
+    if (rc == 0 && st->kind == STEP_SAVE)
+        rc = npz_write(st->path, arr, na);
+    free(arr);
+    free(names);
+    return rc;
+}
+
+static void print_result(const NnmResult *r, int index)
+{
+    char buf[40];
+    if (index >= 0) {
+        if (index < r->n) {
+            nnm_pyfloat(buf, sizeof buf, r->v[index]);
+            fputs(buf, stdout);
+        }
+        return;
+    }
+    if (!r->list) {
+        nnm_pyfloat(buf, sizeof buf, r->n ? r->v[0] : 0.0);
+        fputs(buf, stdout);
+        return;
+    }
+    fputc('[', stdout);
+    for (int i = 0; i < r->n; i++) {
+        nnm_pyfloat(buf, sizeof buf, r->v[i]);
+        printf("%s%s", i ? ", " : "", buf);
+    }
+    fputc(']', stdout);
+}
+
+void nnm_step_print(NnmSession *e, const NnmStep *st)
+{
+    if (st->chatter && e->o->quiet)
+        return;
+    for (int k = 0; k < st->nitems; k++) {
+        if (st->items[k].text)
+            fputs(st->items[k].text, stdout);
+        else
+            print_result(&e->res[st->items[k].result], st->items[k].index);
+    }
+    fflush(stdout);
+}
+
+void nnm_session_open(NnmSession *e, const NnmProgram *p, const NnmRunOpts *o)
+{
+    memset(e, 0, sizeof *e);
+    e->p = p;
+    e->o = o;
+    e->data = nnm_xcalloc((size_t)p->ndatasets + 1, sizeof *e->data);
+    e->data_ready = nnm_xcalloc((size_t)p->ndatasets + 1, sizeof *e->data_ready);
+    e->nets = nnm_xcalloc((size_t)p->nmodels + 1, sizeof *e->nets);
+    e->res = nnm_xcalloc((size_t)p->nresults + 1, sizeof *e->res);
+    nnm_rng_seed(&e->init_rng, o->seed, RNG_INIT);
+    nnm_rng_seed(&e->shuffle_rng, o->seed, RNG_SHUFFLE);
+    nnm_blas_use_reference(o->blas_ref);
+    if (o->threads > 0)
+        nnm_blas_set_threads(o->threads);
+    for (int m = 0; m < p->nmodels; m++)
+        net_init(&e->nets[m], &p->models[m], &e->init_rng, o->seed + (uint64_t)m);
+}
+
+void nnm_session_close(NnmSession *e)
+{
+    const NnmProgram *p = e->p;
+    for (int m = 0; m < p->nmodels; m++) {
+        net_profile_report(&e->nets[m]);
+        net_free(&e->nets[m]);
+    }
+    for (int d = 0; d < p->ndatasets; d++)
+        if (e->data_ready[d]) {
+            nnm_split_free(&e->data[d].train);
+            nnm_split_free(&e->data[d].test);
+        }
+    for (int r = 0; r < p->nresults; r++)
+        free(e->res[r].v);
+    free(e->res);
+    free(e->data);
+    free(e->data_ready);
+    free(e->nets);
+    memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,57 @@
+/* runtime/session.h — the state of a running .nnm program and the steps
+ * that act on it.
+ *
+ * Both ways of running a program go through these functions: the
+ * interpreter (exec.c) calls the step matching each IR step in turn, and a
+ * program written by `nnmc emit` calls the same functions in straight-line
+ * code with its steps as constants.  That is what makes the two print the
+ * same figures and write the same weight files. */
+#ifndef NNM_SESSION_H
+#define NNM_SESSION_H
+#include <stdint.h>
+#include "data.h"
+#include "net.h"
+#include "program.h"
+#include "rng.h"
+
+/* Options of `nnmc run` and of emitted programs (options.c parses them). */
+typedef struct {
+    uint64_t seed;          /* every random choice derives from it */
+    int seed_given;         /* --seed was given: it beats the file's np.random.seed() */
+    int epochs;             /* > 0 overrides every fit(epochs=) */
+    const char *data_dir;
+    int threads;            /* threads of nnmc's own pool (BLAS runs inside it) */
+    int quiet;              /* no summaries, no progress output */
+    int64_t max_samples;    /* > 0: every data array keeps only its first N samples (tests) */
+    int blas_ref;           /* the reference sgemm instead of the optimized BLAS */
+} NnmRunOpts;
+
+typedef struct {
+    double *v;
+    int n;
+    int list;               /* printed as [a, b] rather than a scalar */
+} NnmResult;
+
+typedef struct {
+    const NnmProgram *p;
+    const NnmRunOpts *o;
+    NnmData *data;          /* [ndatasets], read when first needed */
+    int *data_ready;
+    Net *nets;              /* [nmodels], weights initialised at open */
+    NnmRng init_rng, shuffle_rng;
+    NnmResult *res;         /* [nresults] */
+} NnmSession;
+
+/* Seeds the generators and initialises every model's weights, in model
+ * order, as Keras builds layers when they are added. */
+void nnm_session_open(NnmSession *s, const NnmProgram *p, const NnmRunOpts *o);
+/* Frees everything; prints the NNM_PROFILE=1 report. */
+void nnm_session_close(NnmSession *s);
+
+/* The steps.  Each returns 0, or -1 after a message on stderr (bad data
+ * or weight files). */
+int nnm_step_fit(NnmSession *s, const NnmStep *st);
+int nnm_step_infer(NnmSession *s, const NnmStep *st);   /* evaluate, predict */
+int nnm_step_weights(NnmSession *s, const NnmStep *st); /* save_weights, load_weights */
+void nnm_step_print(NnmSession *s, const NnmStep *st);
+#endif

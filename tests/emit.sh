@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# tests/emit.sh — `nnmc emit` and `nnmc build`:
+#   - every model in models/ (whose data is in data/), built as a program,
+#     prints the same figures as `nnmc run` with the same seed and writes
+#     byte-identical weight files (also with --blas none on both sides)
+#   - emitted C compiles under -std=c11 -Wall -Wextra -pedantic -Werror with
+#     gcc and clang, and runs clean under AddressSanitizer and UBSan
+#   - the same input gives the same bytes; the generated part of a small
+#     model is pinned (tests/emit/small.c, UPDATE=1 rewrites it)
+#   - hostile names and paths (tests/emit/hostile.nnm) compile and behave
+#   - bad output paths and compilers give errors, never a broken file
+root=$(cd "$(dirname "$0")/.." && pwd)
+NNMC=${NNMC:-./nnmc}
+case $NNMC in /*) ;; *) NNMC=$root/$NNMC ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# the emitted programs are built with the system compiler, without sanitizers
+# even when nnmc itself was built with them (make asan)
+export CC=gcc CFLAGS=-O2
+unset ASAN_OPTIONS
+run_args=(--data "$root/data" --seed 5 --epochs 1 --max-samples 64)
+strip_times() { sed -E 's/ - [0-9]+s( [0-9]+[mu]?s\/step)?//' "$1"; }
+
+# same_run NAME MODEL [--blas none]: build, run both, compare output and
+# files; a copy of the model saves its final weights too, so that models
+# whose file saves none are compared weight for weight as well
+same_run() {
+    local name=$1 blas=("${@:3}") d=$tmp/$1 model=$tmp/$1/$(basename "$2")
+    mkdir -p "$d/prog" "$d/run"
+    cp "$2" "$model"
+    if grep -q "^model = " "$model"; then printf "\nmodel.save_weights('final.npz')\n" >>"$model"; fi
+    if ! "$NNMC" build "$model" -o "$d/prog/prog" "${blas[@]}" >"$d/build.log" 2>&1; then
+        echo "FAIL emit-$name: build failed"; tail -5 "$d/build.log"; return
+    fi
+    (cd "$d/prog" && ./prog "${run_args[@]}" >out 2>err; echo "exit $?" >>out)
+    (cd "$d/run" && "$NNMC" run "$model" "${run_args[@]}" "${blas[@]}" >out 2>err; echo "exit $?" >>out)
+    rm -f "$d/prog/prog" "$d/prog/prog.c"
+    if ! diff <(strip_times "$d/run/out") <(strip_times "$d/prog/out") >"$d/diff"; then
+        echo "FAIL emit-$name: output differs from nnmc run"; head -10 "$d/diff"; return
+    fi
+    local f n=0
+    for f in "$d/run"/*.npz; do
+        [ -e "$f" ] || continue
+        n=$((n + 1))
+        cmp -s "$f" "$d/prog/${f##*/}" || { echo "FAIL emit-$name: ${f##*/} differs"; return; }
+    done
+    [ "$(ls "$d/prog" | wc -l)" = "$(ls "$d/run" | wc -l)" ] || { echo "FAIL emit-$name: not the same files"; return; }
+    echo "ok emit-$name (same output, $n identical weight file(s))"
+}
+
+for m in "$root"/models/*.nnm; do
+    name=$(basename "$m" .nnm)
+    dir=mnist
+    grep -q cifar10 "$m" && dir=cifar-10-batches-bin
+    if [ ! -d "$root/data/$dir" ]; then echo "SKIP emit-$name: no data/$dir"; continue; fi
+    same_run "$name" "$m"
+done
+if [ -d "$root/data/mnist" ]; then
+    same_run lenet-blas-none "$root/models/lenet.nnm" --blas none
+    same_run hostile "$root/tests/emit/hostile.nnm"
+fi
+
+# strict compilers, both BLAS modes; every layer kind's code is in every program
+"$NNMC" emit "$root/models/lenet.nnm" -o "$tmp/lenet.c" || echo "FAIL emit-lenet-writes"
+"$NNMC" emit "$root/models/lenet.nnm" --blas none -o "$tmp/lenet_noblas.c"
+"$NNMC" emit "$root/tests/emit/hostile.nnm" -o "$tmp/hostile.c"
+for cc in gcc clang; do
+    command -v $cc >/dev/null || { echo "SKIP emit-strict-$cc: no $cc"; continue; }
+    for f in lenet lenet_noblas hostile; do
+        libs=(-lz -lm -lpthread)
+        [ $f = lenet_noblas ] || libs=(-lopenblas "${libs[@]}")
+        if $cc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -o "$tmp/strict" "$tmp/$f.c" "${libs[@]}" 2>"$tmp/cc.err"
+        then echo "ok emit-strict-$cc-$f"; else echo "FAIL emit-strict-$cc-$f"; head -10 "$tmp/cc.err"; fi
+    done
+done
+
+# sanitizers: a dense and a convolutional model, a few batches
+if [ -d "$root/data/mnist" ]; then
+    for m in mnist_mlp lenet; do
+        "$NNMC" emit "$root/models/$m.nnm" -o "$tmp/san_$m.c"
+        if ! gcc -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -o "$tmp/san_$m" \
+            "$tmp/san_$m.c" -lopenblas -lz -lm -lpthread 2>"$tmp/cc.err"; then
+            echo "FAIL emit-sanitizers-$m: does not compile"; head -5 "$tmp/cc.err"; continue
+        fi
+        mkdir -p "$tmp/san_run_$m"
+        if (cd "$tmp/san_run_$m" && ASAN_OPTIONS=detect_leaks=1 "$tmp/san_$m" --data "$root/data" --epochs 1 \
+                --max-samples 64 -q >out 2>err) && ! grep -q "runtime error\|Sanitizer" "$tmp/san_run_$m/err"
+        then echo "ok emit-sanitizers-$m"; else echo "FAIL emit-sanitizers-$m"; head -10 "$tmp/san_run_$m/err"; fi
+    done
+fi
+
+# deterministic, and the generated part of a small model is pinned
+"$NNMC" emit "$root/models/lenet.nnm" -o "$tmp/lenet2.c"
+cmp -s "$tmp/lenet.c" "$tmp/lenet2.c" && echo "ok emit-deterministic" || echo "FAIL emit-deterministic"
+(cd "$root/tests/emit" && "$NNMC" emit small.nnm -o - | sed -n '/^\/\* ==== the program/,$p') >"$tmp/small.c"
+if [ "${UPDATE:-0}" = 1 ]; then cp "$tmp/small.c" "$root/tests/emit/small.c"; echo "ok emit-golden (updated)"
+elif diff -u "$root/tests/emit/small.c" "$tmp/small.c" >"$tmp/diff"; then echo "ok emit-golden"
+else echo "FAIL emit-golden"; head -20 "$tmp/diff"; fi
+
+# the program part holds nothing unescaped from the file: every line of it
+# is C we wrote or a comment/string we escaped; and it really is the runtime
+# that is embedded, byte for byte
+for f in runtime/blas.c runtime/layers/dense.c runtime/session.c; do
+    if grep -qF -- "---- $f ----" "$tmp/lenet.c" &&
+        awk -v f="/* ---- $f ---- */" -v g="/* ---- (back in) $f ---- */" \
+            '$0 == f || $0 == g { on = 1; next } /^\/\* ---- / { on = 0 } on' "$tmp/lenet.c" |
+        cmp -s - <(grep -v '^#include "' "$root/$f"); then echo "ok emit-embeds-$(basename $f)"
+    else echo "FAIL emit-embeds-$(basename $f): the emitted text is not the runtime's"; fi
+done
+
+# errors: a directory that does not exist, a compiler that does not exist,
+# the input as output; nothing half-written is left behind
+"$NNMC" emit "$root/models/lenet.nnm" -o "$tmp/no/such/dir/x.c" 2>"$tmp/err"
+rc=$?
+[ $rc = 1 ] && grep -q "x.c: cannot write" "$tmp/err" && echo "ok emit-bad-path" || { echo "FAIL emit-bad-path (exit $rc)"; cat "$tmp/err"; }
+cp "$root/tests/emit/small.nnm" "$tmp/same.nnm"
+(cd "$tmp" && "$NNMC" emit same.nnm -o same.nnm 2>err; echo $? >rc)
+[ "$(cat "$tmp/rc")" = 1 ] && cmp -s "$tmp/same.nnm" "$root/tests/emit/small.nnm" && echo "ok emit-keeps-input" || echo "FAIL emit-keeps-input"
+(cd "$tmp" && CC=/nonexistent/cc "$NNMC" build same.nnm -o prog >out 2>err; echo $? >rc)
+[ "$(cat "$tmp/rc")" = 1 ] && grep -q "cannot run the C compiler" "$tmp/err" && echo "ok build-bad-compiler" || { echo "FAIL build-bad-compiler"; cat "$tmp/err"; }
+ls "$tmp" | grep -q "\.tmp\." && echo "FAIL emit-leaves-temporaries" || echo "ok emit-leaves-no-temporaries"
+exit 0
