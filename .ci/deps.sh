@@ -8,6 +8,8 @@ command -v flex  >/dev/null || missing+=(flex)
 command -v bison >/dev/null || missing+=(bison)
 command -v cc    >/dev/null || missing+=(gcc)
 command -v make  >/dev/null || missing+=(make)
+# emitted C is tested with clang as well as gcc (tests/emit.sh)
+command -v clang >/dev/null || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 if ! ls /usr/include/*/cblas.h /usr/include/cblas.h >/dev/null 2>&1 ||
    ! ls /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so >/dev/null 2>&1; then
