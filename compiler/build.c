@@ -9,6 +9,7 @@
 #include "build.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,42 +30,103 @@ static int is_source(const SrcFile *src, const char *path)
     return 1;
 }
 
-int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path)
+/* Output goes to PATH.tmp.XXXXXX, renamed into place only when complete. */
+static FILE *open_out(const SrcFile *src, const char *path, char **tmp)
 {
+    *tmp = NULL;
     if (is_source(src, path))
-        return -1;
-    if (!strcmp(path, "-"))
-        return nnm_emit(p, src, o, stdout) ? (fprintf(stderr, "nnmc: error: cannot write the program to standard output\n"), -1) : 0;
+        return NULL;
     size_t n = strlen(path) + 32;
-    char *tmp = nnm_xmalloc(n);
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    *tmp = nnm_xmalloc(n);
+    snprintf(*tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(*tmp);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
         if (fd >= 0) {
             close(fd);
-            unlink(tmp);
+            unlink(*tmp);
         }
-        free(tmp);
-        return -1;
+        free(*tmp);
+        *tmp = NULL;
     }
-    int rc = nnm_emit(p, src, o, f);
+    return f;
+}
+
+/* ok: everything was written; then flush, sync, rename.  0 or -1. */
+static int close_out(FILE *f, char *tmp, const char *path, int ok)
+{
+    if (!f)
+        return -1;
+    errno = 0;
     if (fflush(f) || fsync(fileno(f)))
-        rc = -1;
+        ok = 0;
     if (fclose(f))
-        rc = -1;
-    if (rc == 0 && rename(tmp, path))
-        rc = -1;
-    if (rc) {
-        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno ? errno : EIO));
+        ok = 0;
+    if (ok && rename(tmp, path))
+        ok = 0;
+    if (!ok) {
+        if (errno)
+            fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
         unlink(tmp);
     } else {
-        /* mkstemp made it 0600; a source file is normally readable by all */
-        chmod(path, 0644);
+        chmod(path, 0644); /* mkstemp made it 0600; a source file is normally readable by all */
     }
     free(tmp);
-    return rc;
+    return ok ? 0 : -1;
+}
+
+int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path)
+{
+    if (!strcmp(path, "-")) {
+        if (nnm_emit(p, src, o, stdout) == 0)
+            return 0;
+        fprintf(stderr, "nnmc: error: cannot write the program to standard output\n");
+        return -1;
+    }
+    char *tmp;
+    FILE *f = open_out(src, path, &tmp);
+    if (!f)
+        return -1;
+    return close_out(f, tmp, path, nnm_emit(p, src, o, f) == 0);
+}
+
+int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *weights, const char *cpath)
+{
+    /* PATH.c and PATH.h; the function is named after the .nnm file */
+    size_t n = strlen(cpath);
+    char *hpath = nnm_xmalloc(n + 3);
+    if (n > 2 && !strcmp(cpath + n - 2, ".c"))
+        snprintf(hpath, n + 3, "%.*s.h", (int)(n - 2), cpath);
+    else
+        snprintf(hpath, n + 3, "%s.h", cpath);
+    const char *hbase = strrchr(hpath, '/');
+    hbase = hbase ? hbase + 1 : hpath;
+    char prefix[64];
+    const char *base = strrchr(src->name, '/');
+    base = base ? base + 1 : src->name;
+    size_t k = 0;
+    for (const char *c = base; *c && *c != '.' && k + 1 < sizeof prefix; c++)
+        prefix[k++] = isalnum((unsigned char)*c) ? *c : '_';
+    prefix[k] = 0;
+    if (!k || isdigit((unsigned char)prefix[0])) { /* a C name cannot start with a digit */
+        memmove(prefix + 6, prefix, k + 1 < sizeof prefix - 6 ? k + 1 : sizeof prefix - 7);
+        memcpy(prefix, "model_", 6);
+        prefix[sizeof prefix - 1] = 0;
+    }
+    char *ctmp, *htmp;
+    FILE *c = open_out(src, cpath, &ctmp);
+    FILE *h = c ? open_out(src, hpath, &htmp) : NULL;
+    int rc = -1;
+    if (c && h) {
+        int ok = nnm_emit_predict(p, src, weights, prefix, hbase, c, h) == 0;
+        rc = close_out(c, ctmp, cpath, ok);
+        rc |= close_out(h, htmp, hpath, ok && rc == 0);
+    } else if (c) {
+        close_out(c, ctmp, cpath, 0);
+    }
+    free(hpath);
+    return rc ? -1 : 0;
 }
 
 /* Appends the whitespace-separated words of s to argv. */

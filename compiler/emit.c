@@ -26,7 +26,7 @@
 /* A new field in these structs must be emitted below: the sizes (on 64-bit
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
-_Static_assert(sizeof(NnmLayer) == 424, "NnmLayer changed: update put_layer() in emit.c");
+_Static_assert(sizeof(NnmLayer) == 424, "NnmLayer changed: update emit_layer() in emit.c");
 _Static_assert(sizeof(NnmStep) == 248, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 80, "NnmOptim changed: update put_optim() in emit.c");
 _Static_assert(sizeof(NnmModel) == 216, "NnmModel changed: update the models in emit.c");
@@ -55,13 +55,6 @@ static const char *const step_ids[] = {"STEP_PRINT", "STEP_FIT",  "STEP_EVALUATE
 static const char *const pad_ids[] = {"PAD_VALID", "PAD_SAME", "PAD_CAUSAL"};
 static const char *const source_ids[] = {"DS_MNIST", "DS_FASHION_MNIST", "DS_CIFAR10"};
 
-typedef struct {
-    FILE *out;
-    const NnmProgram *p;
-    const SrcFile *src;
-    char done[64];        /* headers already written, by index in nnm_runtime_texts */
-} Emitter;
-
 void nnm_emit_cstr(FILE *out, const char *s)
 {
     if (!s) {
@@ -84,7 +77,7 @@ void nnm_emit_cstr(FILE *out, const char *s)
 
 /* Text inside a comment: no way to end the comment, no line splice, no
  * trigraph, printable ASCII only. */
-static void put_comment_text(FILE *out, const char *s, size_t n)
+void emit_comment_text(FILE *out, const char *s, size_t n)
 {
     for (size_t i = 0; i < n && s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -100,7 +93,7 @@ static void put_comment_text(FILE *out, const char *s, size_t n)
 }
 
 /* "/ * file.nnm:LINE: the source line * /" before the code it produced. */
-static void put_origin(Emitter *e, int line, const char *indent)
+void emit_origin(Emitter *e, int line, const char *indent)
 {
     const char *t = e->src->text, *end = t + e->src->size;
     for (int l = 1; l < line && t < end; t++)
@@ -112,10 +105,10 @@ static void put_origin(Emitter *e, int line, const char *indent)
     while (t < eol && (*t == ' ' || *t == '\t'))
         t++;
     fprintf(e->out, "%s/* ", indent);
-    put_comment_text(e->out, e->src->name, strlen(e->src->name));
+    emit_comment_text(e->out, e->src->name, strlen(e->src->name));
     fprintf(e->out, ":%d: ", line);
     size_t n = (size_t)(eol - t);
-    put_comment_text(e->out, t, n > 160 ? 160 : n);
+    emit_comment_text(e->out, t, n > 160 ? 160 : n);
     fputs(n > 160 ? " ... */\n" : " */\n", e->out);
 }
 
@@ -165,7 +158,7 @@ static void put_shape(FILE *out, const NnmShape *s)
 
 /* ---- 2. the runtime text ---------------------------------------------- */
 
-static int find_text(const char *name)
+int emit_find_text(const char *name)
 {
     for (int i = 0; nnm_runtime_texts[i].name; i++)
         if (!strcmp(nnm_runtime_texts[i].name, name))
@@ -173,7 +166,7 @@ static int find_text(const char *name)
     return -1;
 }
 
-static void put_file(Emitter *e, int idx)
+void emit_runtime_file(Emitter *e, int idx)
 {
     const NnmSourceText *f = &nnm_runtime_texts[idx];
     NNM_ASSERT(idx < (int)sizeof e->done);
@@ -187,12 +180,12 @@ static void put_file(Emitter *e, int idx)
             q++;
         char inc[64];
         int j;
-        if (sscanf(q, "#include \"%63[^\"]\"", inc) == 1 && (j = find_text(inc)) >= 0) {
+        if (sscanf(q, "#include \"%63[^\"]\"", inc) == 1 && (j = emit_find_text(inc)) >= 0) {
             int is_def = strstr(inc, ".def") != NULL;
             if (is_def) { /* an X-macro list: its text wherever it is included */
                 fputs(nnm_runtime_texts[j].text, e->out);
             } else if (!e->done[j]) {
-                put_file(e, j);
+                emit_runtime_file(e, j);
                 fprintf(e->out, "/* ---- (back in) %s ---- */\n", f->path);
             }
         } else {
@@ -208,16 +201,16 @@ static void put_runtime(Emitter *e)
         const char *n = nnm_runtime_texts[i].name;
         size_t len = strlen(n);
         if (len > 2 && !strcmp(n + len - 2, ".c") && strcmp(n, "exec.c") && !e->done[i])
-            put_file(e, i);
+            emit_runtime_file(e, i);
     }
 }
 
 /* ---- 3. the IR as constants ------------------------------------------- */
 
-static void put_layer(Emitter *e, const NnmLayer *l)
+void emit_layer(Emitter *e, const NnmLayer *l)
 {
     FILE *o = e->out;
-    put_origin(e, l->line, "    ");
+    emit_origin(e, l->line, "    ");
     fprintf(o, "    {.kind = LK_%s, .name = ", kind_ids[l->kind]);
     nnm_emit_cstr(o, l->name);
     fputs(", .in = ", o);
@@ -273,7 +266,7 @@ static void put_ref(FILE *o, const char *field, const NnmArrayRef *r)
 static void put_step(Emitter *e, int i, const NnmStep *st)
 {
     FILE *o = e->out;
-    put_origin(e, st->line, "    ");
+    emit_origin(e, st->line, "    ");
     fprintf(o, "    {.kind = %s, .line = %d, .model = %d", step_ids[st->kind], st->line, st->model);
     put_ref(o, "x", &st->x);
     put_ref(o, "y", &st->y);
@@ -302,7 +295,7 @@ static void put_program(Emitter *e)
         if (md->nlayers) {
             fprintf(o, "static const NnmLayer m%d_layers[%d] = {\n", m, md->nlayers);
             for (int i = 0; i < md->nlayers; i++)
-                put_layer(e, &md->layers[i]);
+                emit_layer(e, &md->layers[i]);
             fputs("};\n", o);
         }
     }
@@ -365,7 +358,7 @@ static void put_passes(Emitter *e, int m)
     FILE *o = e->out;
     const NnmModel *md = &e->p->models[m];
     fprintf(o, "\n/* model %d (", m);
-    put_comment_text(o, md->name, strlen(md->name));
+    emit_comment_text(o, md->name, strlen(md->name));
     fprintf(o, "): its layers in order, then in reverse */\n");
     fprintf(o, "static void m%d_forward(Net *n, int64_t batch, int training)\n{\n", m);
     if (!md->nlayers)
@@ -374,7 +367,7 @@ static void put_passes(Emitter *e, int m)
         fputs("    LayerRun r;\n", o);
     for (int i = 0; i < md->nlayers; i++) {
         const NnmLayer *l = &md->layers[i];
-        put_origin(e, l->line, "    ");
+        emit_origin(e, l->line, "    ");
         fprintf(o, "    r = net_layer_run(n, %d, batch, training);\n    r.l = &m%d_layers[%d];\n", i, m, i);
         fprintf(o, "    layer_%s.forward(&r);\n", kind_syms[l->kind]);
     }
@@ -385,7 +378,7 @@ static void put_passes(Emitter *e, int m)
         fputs("    LayerRun r;\n", o);
     for (int i = md->nlayers - 1; i >= 0; i--) {
         const NnmLayer *l = &md->layers[i];
-        put_origin(e, l->line, "    ");
+        emit_origin(e, l->line, "    ");
         fprintf(o, "    r = net_layer_back(n, %d, batch);\n    r.l = &m%d_layers[%d];\n", i, m, i);
         fprintf(o, "    layer_%s.backward(&r);\n", kind_syms[l->kind]);
     }
@@ -415,7 +408,7 @@ static void put_main(Emitter *e)
                                       "nnm_step_infer", "nnm_step_weights", "nnm_step_weights"};
     for (int i = 0; i < p->nsteps; i++) {
         const NnmStep *st = &p->steps[i];
-        put_origin(e, st->line, "    ");
+        emit_origin(e, st->line, "    ");
         if (st->kind == STEP_PRINT)
             fprintf(o, "    if (rc == 0)\n        %s(&s, &steps[%d]);\n", fns[st->kind], i);
         else
@@ -428,7 +421,7 @@ int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *opts, FILE
 {
     Emitter e = {.out = out, .p = p, .src = src};
     fputs("/* Generated by nnmc from ", out);
-    put_comment_text(out, src->name, strlen(src->name));
+    emit_comment_text(out, src->name, strlen(src->name));
     fputs(".\n"
           " * A standalone program that trains as `nnmc run` does, with the same\n"
           " * options, output and weight files.  Build it with a C11 compiler:\n"

@@ -30,7 +30,31 @@ typedef struct {
 /* Writes the C program; returns 0, or -1 when writing failed. */
 int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, FILE *out);
 
+/* `nnmc emit --inference`: the forward pass of one model, with its weights
+ * from the .npz file wpath, as a C file (out) and a header (hout) with
+ * `int PREFIX_predict(const float *input, float *output)`: no malloc, no
+ * stdio, no threads, no BLAS.  0, or -1 after a message. */
+int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath, const char *prefix,
+                     const char *hname, FILE *out, FILE *hout);
+
 /* Writes s as a C string literal that compiles to exactly these bytes,
  * whatever they are (quotes, backslashes, newlines, trigraphs, NUL-free). */
 void nnm_emit_cstr(FILE *out, const char *s);
+
+/* ---- shared by emit.c and emit_predict.c ---- */
+typedef struct {
+    FILE *out;
+    const NnmProgram *p;
+    const SrcFile *src;
+    char done[64];        /* runtime files already written, by index in nnm_runtime_texts */
+} Emitter;
+int emit_find_text(const char *name); /* index in nnm_runtime_texts, or -1 */
+/* The runtime file's text with its #include "..." resolved (headers once). */
+void emit_runtime_file(Emitter *e, int idx);
+/* One NnmLayer initializer, after a comment with its source line. */
+void emit_layer(Emitter *e, const NnmLayer *l);
+/* A comment with FILE:LINE: and that line of the source. */
+void emit_origin(Emitter *e, int line, const char *indent);
+/* Text that is safe inside a comment. */
+void emit_comment_text(FILE *out, const char *s, size_t n);
 #endif

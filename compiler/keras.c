@@ -17,7 +17,7 @@ static const char *const module_names[M_COUNT] = {
     "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy",
     "keras.losses", "numpy.random", "tensorflow.random"};
 
-enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED };
+enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
        MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, AM_RESHAPE, AM_ASTYPE };
 
@@ -71,6 +71,7 @@ static const Entry entries[] = {
     {-1, "print", V_FUNC, F_PRINT, 0},
     {-1, "len", V_FUNC, F_LEN, 0},
     {M_NP, "float32", V_STR, 0, 0},
+    {M_NP, "save", V_FUNC, F_NP_SAVE, 0},
     /* np.random.seed(7), tf.random.set_seed(7), tf.set_random_seed(7): the run's seed */
     {M_NP, "random", V_MODULE, M_NP_RANDOM, 0},
     {M_NP_RANDOM, "seed", V_FUNC, F_SEED, 0},
@@ -829,6 +830,37 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
             /* the whole run has one seed; --seed on the command line wins */
             s->prog->seed = (uint64_t)seed;
             s->prog->has_seed = 1;
+            return val_new(s, V_NONE);
+        }
+        case F_NP_SAVE: {
+            /* np.save(path, model.predict(x)): the predictions as a float32 .npy */
+            static const Param params[] = {{"file", 1, 1}, {"arr", 1, 1}, {NULL, 0, 0}};
+            Value *val[2];
+            const Ast *where[2];
+            const char *path;
+            if (bind_args(s, a, "np.save", params, val, where) || want_str(s, val[0], where[0], "a file name", &path))
+                return val_err(s);
+            if (val[1]->k != V_PRED) {
+                if (val[1]->k != V_ERR)
+                    diag_error(s->diag, where[1]->loc, "np.save() saves the result of model.predict(), not %s",
+                               val_kind_name(val[1]));
+                return val_err(s);
+            }
+            NnmStep *st = (NnmStep *)&s->prog->steps[val[1]->slot]; /* the compiler owns the IR it builds */
+            if (st->path) {
+                diag_error(s->diag, a->call->loc, "these predictions are saved already, to '%s'", st->path);
+                return val_err(s);
+            }
+            size_t n = strlen(path);
+            if (n == 0) {
+                diag_error(s->diag, where[0]->loc, "the file name is empty");
+                return val_err(s);
+            }
+            /* as numpy does, add .npy unless the name ends with it */
+            int ext = n >= 4 && !strcmp(path + n - 4, ".npy");
+            char *p = arena_alloc(s->arena, n + 5);
+            snprintf(p, n + 5, "%s%s", path, ext ? "" : ".npy");
+            st->path = p;
             return val_new(s, V_NONE);
         }
         case F_LEN: {

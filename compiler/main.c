@@ -28,6 +28,7 @@ static const char usage_text[] =
     "usage: nnmc run FILE.nnm " NNM_RUN_OPTIONS_USAGE "\n"
     "       nnmc check FILE.nnm\n"
     "       nnmc emit FILE.nnm [-o OUT.c] [--blas cblas|none]\n"
+    "       nnmc emit --inference FILE.nnm --weights W.npz [-o OUT.c]\n"
     "       nnmc build FILE.nnm [-o PROG] [--blas cblas|none]\n"
     "       nnmc --help | --version\n";
 
@@ -52,6 +53,10 @@ static const char help_text[] =
     "  -o PATH          the output file (emit: - for standard output)\n"
     "  --blas cblas     matrix products through CBLAS (default; link with -lopenblas)\n"
     "  --blas none      plain C loops instead: no BLAS library needed\n"
+    "  --inference      emit: only the forward pass, with the weights of --weights W.npz\n"
+    "                   built in, as OUT.c and OUT.h (default FILE_predict.c) with\n"
+    "                   int FILE_predict(const float *input, float *output): no malloc,\n"
+    "                   no stdio, no threads, no BLAS\n"
     "\n"
     "exit status: 0 success, 1 an error in the model, data or arguments, 2 usage\n";
 
@@ -133,7 +138,8 @@ int main(int argc, char **argv)
     }
     NnmRunArgs ra;
     nnm_run_args_init(&ra);
-    const char *file = NULL, *out = NULL;
+    const char *file = NULL, *out = NULL, *weights = NULL;
+    int inference = 0;
     EmitOpts eo = {.blas = 1};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -146,6 +152,16 @@ int main(int argc, char **argv)
             else
                 return usage("--blas takes 'cblas' or 'none'");
             ra.o.blas_ref = !eo.blas;
+            continue;
+        }
+        if (mode == EMIT && !strcmp(a, "--inference")) {
+            inference = 1;
+            continue;
+        }
+        if (mode == EMIT && !strcmp(a, "--weights")) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                return usage("--weights needs a .npz file");
+            weights = argv[++i];
             continue;
         }
         if ((mode == EMIT || mode == BUILD) && !strcmp(a, "-o")) {
@@ -175,6 +191,8 @@ int main(int argc, char **argv)
     }
     if (!file)
         return usage("no .nnm file given");
+    if (inference != (weights != NULL))
+        return usage(inference ? "--inference needs --weights W.npz" : "--weights goes with --inference");
 
     SrcFile src;
     if (read_source(file, &src))
@@ -200,9 +218,10 @@ int main(int argc, char **argv)
             } else if (prog && (mode == EMIT || mode == BUILD)) {
                 char def[4096];
                 if (!out)
-                    default_output(file, mode == EMIT ? ".c" : "", def, sizeof def);
-                int r = mode == EMIT ? nnm_emit_file(prog, &src, &eo, out ? out : def)
-                                     : nnm_build(prog, &src, &eo, out ? out : def);
+                    default_output(file, mode == BUILD ? "" : inference ? "_predict.c" : ".c", def, sizeof def);
+                int r = inference      ? nnm_emit_predict_files(prog, &src, weights, out ? out : def)
+                        : mode == EMIT ? nnm_emit_file(prog, &src, &eo, out ? out : def)
+                                       : nnm_build(prog, &src, &eo, out ? out : def);
                 rc = r ? 1 : 0;
             } else if (prog) {
                 nnm_run_args_finish(&ra, prog);

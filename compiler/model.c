@@ -564,8 +564,11 @@ Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict)
     p->kind = predict ? STEP_PREDICT : STEP_EVALUATE;
     p->line = line;
     p->model = m->id;
-    if (predict)
-        return val_new(s, V_PRED);
+    if (predict) {
+        Value *v = val_new(s, V_PRED);
+        v->slot = (int)(p - s->prog->steps); /* np.save() gives the step a path */
+        return v;
+    }
     p->result = new_results(s, 1);
     Value *r = val_new(s, V_RESULT);
     r->slot = p->result;

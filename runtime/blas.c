@@ -18,7 +18,7 @@ const char *nnm_blas_name(void) { return use_ref ? "reference" : "OpenBLAS"; }
 
 void nnm_blas_set_threads(int n)
 {
-#if NNM_USE_CBLAS
+#if NNM_USE_CBLAS && defined(OPENBLAS_VERSION)
     /* OpenBLAS stays single-threaded: nnmc's own threads split the work */
     openblas_set_num_threads(1);
 #endif
@@ -67,10 +67,12 @@ static void gemm_block(const Gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_
 #if NNM_USE_CBLAS
     if (!use_ref) {
         cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
-                    (blasint)(i1 - i0), (blasint)(j1 - j0), (blasint)g->k, g->alpha, a, (blasint)g->lda,
-                    b, (blasint)g->ldb, g->beta, c, (blasint)g->ldc);
+                    (int)(i1 - i0), (int)(j1 - j0), (int)g->k, g->alpha, a, (int)g->lda,
+                    b, (int)g->ldb, g->beta, c, (int)g->ldc);
         return;
     }
+#else
+    (void)use_ref;
 #endif
     nnm_sgemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha, a, g->lda, b, g->ldb, g->beta, c,
                   g->ldc);

@@ -1,5 +1,6 @@
 /* runtime/net.c — see net.h. */
 #include "net.h"
+#include "npz.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -182,4 +183,35 @@ void net_profile_report(const Net *n)
                 n->prof[2 * i], n->prof[2 * i + 1], 100 * (n->prof[2 * i] + n->prof[2 * i + 1]) / total);
     fprintf(stderr, "  %-28s          %8.3f s                     %5.1f%%\n", "optimizer",
                 n->prof[2 * n->m->nlayers], 100 * n->prof[2 * n->m->nlayers] / total);
+}
+
+int net_weights_file(const NnmModel *m, float *w, const char *path, int save)
+{
+    const int max_arrays = LAYER_MAX_WEIGHTS * m->nlayers;
+    NpzFile *f = NULL;
+    if (!save && !(f = npz_open(path)))
+        return -1;
+    NpzArray *arr = nnm_xcalloc((size_t)max_arrays + 1, sizeof *arr);
+    char (*names)[NNM_NAME_MAX + 24] = nnm_xcalloc((size_t)max_arrays + 1, sizeof *names);
+    int na = 0, rc = 0;
+    for (int i = 0; i < m->nlayers && rc == 0; i++) {
+        WeightInfo wi[LAYER_MAX_WEIGHTS];
+        int k = layer_kinds[m->layers[i].kind]->weights(&m->layers[i], wi);
+        for (int j = 0; j < k && rc == 0; j++) {
+            NNM_ASSERT(na < max_arrays);
+            snprintf(names[na], sizeof names[na], "%s/%s:0", m->layers[i].name, wi[j].suffix);
+            if (save)
+                arr[na] = (NpzArray){names[na], wi[j].shape, w};
+            else
+                rc = npz_read(f, names[na], &wi[j].shape, w);
+            na++;
+            w += shape_size(&wi[j].shape);
+        }
+    }
+    npz_close(f);
+    if (rc == 0 && save)
+        rc = npz_write(path, arr, na);
+    free(arr);
+    free(names);
+    return rc;
 }

@@ -58,6 +58,10 @@ double net_loss(Net *n, int64_t batch, double *correct);
 void net_backward(Net *n, int64_t batch);
 /* One optimizer step with n->dw. */
 void net_update(Net *n);
+/* Reads (save = 0) or writes the weights w of model m (all of them, layer by
+ * layer in save order) from or to a Keras-style .npz file: one array per
+ * variable, named "layer/variable:0".  0, or -1 after a message. */
+int net_weights_file(const NnmModel *m, float *w, const char *path, int save);
 /* With NNM_PROFILE=1, prints where the time went, per layer (stderr). */
 void net_profile_report(const Net *n);
 #endif

@@ -18,6 +18,8 @@ typedef struct {
 
 /* 0, or -1 after "nnmc: error: PATH: ..." */
 int npz_write(const char *path, const NpzArray *arrays, int n);
+/* One array as a .npy file (numpy.save's format); 0 or -1 as above. */
+int npy_write(const char *path, const NnmShape *shape, const float *data);
 
 typedef struct NpzFile NpzFile;
 NpzFile *npz_open(const char *path);           /* NULL after a message */

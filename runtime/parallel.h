@@ -21,5 +21,16 @@ int nnm_par_threads(void);
  * multiples of `align` (except the last), and the work is done inline when
  * n < min_split or when called from inside a range (nested loops are
  * serial: the outer loop already uses every thread). */
+#if NNM_PREDICT_ONLY
+/* emitted predict-only code has no threads: what the pool does with one */
+static inline void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg)
+{
+    (void)align;
+    (void)min_split;
+    if (n > 0)
+        fn(arg, 0, n);
+}
+#else
 void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg);
+#endif
 #endif

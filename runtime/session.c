@@ -64,8 +64,10 @@ static void load_batch(Net *n, const View *v, const int64_t *idx, int64_t b)
 }
 
 /* Mean loss and accuracy over a view, in batches, without training.  The
- * progress bar (evaluate(verbose=1)) ends with the loss and metrics. */
-static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, double *acc, Progbar *pb)
+ * progress bar (evaluate(verbose=1)) ends with the loss and metrics.  With
+ * keep, the model's outputs are copied there too ([v->n, outputs]). */
+static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, double *acc, Progbar *pb,
+                          float *keep)
 {
     static const char *const names[2] = {"loss", "acc"};
     int nm = n->m->metric_acc ? 2 : 1;
@@ -77,6 +79,8 @@ static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, doubl
             idx[i] = s + i;
         load_batch(n, v, idx, b);
         net_forward(n, b, 0);
+        if (keep)
+            memcpy(keep + s * n->out_size, net_output(n), sizeof *keep * (size_t)(b * n->out_size));
         double c;
         lsum += net_loss(n, b, &c);
         csum += c;
@@ -170,7 +174,7 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         int nv = nm;
         if (has_val) {
             double vl, va;
-            evaluate_view(n, &vx, bs, &vl, &va, NULL);
+            evaluate_view(n, &vx, bs, &vl, &va, NULL, NULL);
             vals[nm] = vl;
             vals[nm + 1] = va;
             nv = 2 * nm;
@@ -212,7 +216,22 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
     int verbose = e->o->quiet ? 0 : st->verbose;
     progbar_start(&pb, stdout, x.n, verbose);
     double loss, acc;
-    evaluate_view(n, &x, st->batch_size, &loss, &acc, verbose ? &pb : NULL);
+    /* predict() with np.save(path, ...): the outputs go to a .npy file */
+    float *keep = st->kind == STEP_PREDICT && st->path ? nnm_alloc_floats(x.n * n->out_size + 1) : NULL;
+    evaluate_view(n, &x, st->batch_size, &loss, &acc, verbose ? &pb : NULL, keep);
+    if (keep) {
+        const NnmShape *out = m->nlayers ? &m->layers[m->nlayers - 1].out : &m->input;
+        NnmShape sh = {2, {x.n, n->out_size, 0, 0}}; /* (n, outputs) when the rank has no room */
+        if (out->rank + 1 <= NNM_MAX_RANK) {
+            sh.rank = out->rank + 1;
+            for (int i = 0; i < out->rank; i++)
+                sh.dim[i + 1] = out->dim[i];
+        }
+        int rc = npy_write(st->path, &sh, keep);
+        nnm_free_aligned(keep);
+        if (rc)
+            return -1;
+    }
     if (st->kind == STEP_EVALUATE) {
         set_result(e, st->result, m->metric_acc, 0, loss);
         if (m->metric_acc)
@@ -223,42 +242,7 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
 
 int nnm_step_weights(NnmSession *e, const NnmStep *st)
 {
-    const NnmModel *m = &e->p->models[st->model];
-    Net *n = get_net(e, st->model);
-    const int max_arrays = LAYER_MAX_WEIGHTS * m->nlayers;
-    NpzArray *arr = nnm_xcalloc((size_t)max_arrays + 1, sizeof *arr);
-    char (*names)[NNM_NAME_MAX + 24] = nnm_xcalloc((size_t)max_arrays + 1, sizeof *names);
-    int na = 0;
-    NpzFile *f = NULL;
-    if (st->kind == STEP_LOAD && !(f = npz_open(st->path)))
-        return -1;
-    int rc = 0;
-    for (int i = 0; i < m->nlayers && rc == 0; i++) {
-        WeightInfo wi[LAYER_MAX_WEIGHTS];
-        int k = layer_kinds[m->layers[i].kind]->weights(&m->layers[i], wi);
-        float *w = n->w + n->woff[i];
-        for (int j = 0; j < k && rc == 0; j++) {
-            char name[NNM_NAME_MAX + 24];
-            snprintf(name, sizeof name, "%s/%s:0", m->layers[i].name, wi[j].suffix);
-            if (st->kind == STEP_LOAD) {
-                rc = npz_read(f, name, &wi[j].shape, w);
-            } else if (na < max_arrays) {
-                memcpy(names[na], name, sizeof name);
-                arr[na] = (NpzArray){names[na], wi[j].shape, w};
-                na++;
-            } else {
-                fprintf(stderr, "nnmc: error: %s: too many weight arrays\n", st->path);
-                rc = -1;
-            }
-            w += shape_size(&wi[j].shape);
-        }
-    }
-    npz_close(f);
-    if (rc == 0 && st->kind == STEP_SAVE)
-        rc = npz_write(st->path, arr, na);
-    free(arr);
-    free(names);
-    return rc;
+    return net_weights_file(&e->p->models[st->model], get_net(e, st->model)->w, st->path, st->kind == STEP_SAVE);
 }
 
 static void print_result(const NnmResult *r, int index)

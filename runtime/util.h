@@ -21,8 +21,16 @@
 #endif
 
 NNM_NORETURN void nnm_panic(const char *file, int line, const char *fmt, ...) NNM_PRINTF(3, 4);
+#if NNM_PREDICT_ONLY
+/* emitted predict-only code (nnmc emit --inference) has no stdio: a broken
+ * invariant just stops the program */
+#include <stdlib.h>
+#define NNM_ASSERT(c) ((c) ? (void)0 : abort())
+#define NNM_UNREACHABLE() abort()
+#else
 #define NNM_ASSERT(c) ((c) ? (void)0 : nnm_panic(__FILE__, __LINE__, "assertion failed: %s", #c))
 #define NNM_UNREACHABLE() nnm_panic(__FILE__, __LINE__, "unreachable")
+#endif
 
 /* Allocation that never returns NULL: prints "nnmc: error: out of memory"
  * and exits with status 1. */

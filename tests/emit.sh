@@ -58,6 +58,45 @@ done
 if [ -d "$root/data/mnist" ]; then
     same_run lenet-blas-none "$root/models/lenet.nnm" --blas none
     same_run hostile "$root/tests/emit/hostile.nnm"
+    same_run zoo "$root/tests/emit/zoo.nnm"
+    same_run zoo1d "$root/tests/emit/zoo1d.nnm"
+fi
+
+# emit --inference: the predict-only file, driven by tests/emit/predict_main.c
+# on the first 200 test images, gives exactly the predictions that
+# `nnmc run --blas none` saves with np.save (the same forward code, the same
+# plain C product); it needs nothing but libm, memcpy/memset and abort
+predict_test() { # name model.nnm
+    local name=$1 d=$tmp/predict_$1 base
+    base=$(basename "$2" .nnm)
+    mkdir -p "$d"
+    cp "$2" "$d/"
+    grep -q "^np.save" "$d/$base.nnm" ||
+        printf "\nmodel.save_weights('%s.npz')\nnp.save('%s_preds', model.predict(x_test))\n" "$base" "$base" >>"$d/$base.nnm"
+    (cd "$d" && "$NNMC" run "$base.nnm" --data "$root/data" --seed 2 --epochs 1 --max-samples 200 --blas none -q >out 2>&1) ||
+        { echo "FAIL emit-predict-$name: nnmc run failed"; tail -3 "$d/out"; return; }
+    (cd "$d" && "$NNMC" emit --inference "$base.nnm" --weights "$base.npz" -o p.c 2>err) ||
+        { echo "FAIL emit-predict-$name: emit failed"; cat "$d/err"; return; }
+    local in=784 out=10
+    if ! gcc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -c -o "$d/p.o" "$d/p.c" 2>"$d/cc.err"; then
+        echo "FAIL emit-predict-$name: does not compile cleanly"; head -5 "$d/cc.err"; return
+    fi
+    local extra
+    extra=$(nm "$d/p.o" | awk '$1 == "U" { print $2 }' | grep -vxE 'memcpy|memset|abort|(exp|expm1|log|log1p|tanh|erf|sqrt|fabs|pow|cos|sin)f?' | tr '\n' ' ')
+    [ -z "$extra" ] && echo "ok emit-predict-$name-needs-only-libm" || echo "FAIL emit-predict-$name needs $extra"
+    if ! gcc -std=c11 -O1 -I"$d" -DPREDICT="${base}_predict" -DHEADER="\"p.h\"" -DIN=$in -DOUTN=$out \
+        -o "$d/drv" "$root/tests/emit/predict_main.c" "$d/p.o" -lz -lm 2>"$d/cc.err"; then
+        echo "FAIL emit-predict-$name: the driver does not build"; head -5 "$d/cc.err"; return
+    fi
+    "$d/drv" "$root/data/mnist/t10k-images-idx3-ubyte.gz" 200 "$d/got.bin"
+    if tail -c $((200 * out * 4)) "$d/${base}_preds.npy" | cmp -s - "$d/got.bin"; then
+        echo "ok emit-predict-$name (200 test images, outputs equal bit for bit)"
+    else echo "FAIL emit-predict-$name: outputs differ from nnmc's predictions"; fi
+}
+if [ -d "$root/data/mnist" ]; then
+    predict_test lenet "$root/models/lenet.nnm"
+    predict_test zoo "$root/tests/emit/zoo.nnm"
+    predict_test zoo1d "$root/tests/emit/zoo1d.nnm"
 fi
 
 # strict compilers, both BLAS modes; every layer kind's code is in every program

@@ -107,7 +107,7 @@ typedef struct {
     float *gamma, *beta, *mean, *var;
 } Parts;
 
-static Parts parts(const NnmLayer *l, float *w)
+static Parts batchnorm_parts(const NnmLayer *l, float *w)
 {
     int64_t c = channels(l);
     Parts p = {NULL, NULL, NULL, NULL};
@@ -130,7 +130,7 @@ static void batchnorm_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
-    Parts p = parts(l, r->w);
+    Parts p = batchnorm_parts(l, r->w);
     Scratch sc = scratch_parts(l, r->scratch);
     float *xhat = sc.xhat, *bmean = sc.mean, *binv = sc.inv;
     if (r->training) {
@@ -172,7 +172,7 @@ static void batchnorm_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
-    Parts p = parts(l, r->w), g = parts(l, r->dw);
+    Parts p = batchnorm_parts(l, r->w), g = batchnorm_parts(l, r->dw);
     Scratch sc = scratch_parts(l, r->scratch);
     const float *xhat = sc.xhat, *binv = sc.inv;
     memset(g.mean, 0, (size_t)(2 * c) * sizeof(float)); /* moving statistics: no gradient */
