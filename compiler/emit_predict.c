@@ -375,13 +375,17 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
         emit_comment_text(out, wpath, strlen(wpath));
         fprintf(out, ".\n * The forward pass of model '");
         emit_comment_text(out, m->name, strlen(m->name));
-        fprintf(out, "' for one sample at a time: see %s.\n", "the header");
+        fputs("' for one sample at a time: see ", out);
+        emit_comment_text(out, hname, strlen(hname));
+        fputs(".\n", out);
         fputs(" * No malloc, no stdio, no threads, no BLAS: C11 with <math.h> and <string.h>. */\n"
               "#define NNM_PREDICT_ONLY 1\n#define NNM_USE_CBLAS 0\n#include <math.h>\n#include <stddef.h>\n"
-              "#include <stdint.h>\n#include <string.h>\n#include ",
+              "#include <stdint.h>\n#include <string.h>\n\n",
               out);
-        nnm_emit_cstr(out, hname);
-        fputs("\n\n", out);
+        /* the header's prototype, repeated rather than #included: a header
+         * name is not a string literal, so an odd file name could not be
+         * escaped there */
+        fprintf(out, "int %s_predict(const float *input, float *output);\n\n", prefix);
         for (size_t h = 0; h < NNM_COUNTOF(header_files); h++) {
             int f = emit_find_text(header_files[h]);
             if (!e.done[f])

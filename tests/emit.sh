@@ -97,6 +97,7 @@ if [ -d "$root/data/mnist" ]; then
     predict_test lenet "$root/models/lenet.nnm"
     predict_test zoo "$root/tests/emit/zoo.nnm"
     predict_test zoo1d "$root/tests/emit/zoo1d.nnm"
+    predict_test hostile "$root/tests/emit/hostile.nnm"
 fi
 
 # strict compilers, both BLAS modes; every layer kind's code is in every program
