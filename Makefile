@@ -6,7 +6,7 @@
 #   make data       fill data/ with MNIST (and Fashion-MNIST when installed)
 #   make mnist      deps + data + build, then train models/mnist_mlp.nnm
 #   make clang      build with clang (-Werror) too
-#   make bench      nnmc vs PyTorch images/s (bench/run.sh)
+#   make bench      nnmc vs PyTorch images/s (bench/run.sh), built programs vs nnmc run (bench/emit.sh)
 #   make fuzz       AFL++ on the front end (fuzz/run.sh; FUZZ_SECONDS=1800)
 #   make BLAS=ref   use the reference sgemm instead of OpenBLAS
 CC      ?= cc
@@ -77,6 +77,7 @@ clang:
 
 bench: all
 	bash bench/run.sh
+	bash bench/emit.sh
 
 fuzz:
 	bash fuzz/run.sh $(FUZZ_SECONDS)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# bench/emit.sh [MODEL...] — the programs `nnmc build` writes against
+# `nnmc run` on the same model: images/s of one training epoch (60,000
+# MNIST images, batch 128, best of RUNS runs, taken in turn), peak memory
+# (max RSS), binary size, and the build's compile time.  MODEL: mlp, lenet
+# (bench/*.nnm); default both.  Run it on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${NNM_DATA:-data}
+runs=${RUNS:-3}
+models=${*:-mlp lenet}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# "IMAGES_PER_S MAXRSS_KIB" of one run of a command
+measure() {
+    local out
+    out=$( { NNM_TIMING=1 /usr/bin/time -f "maxrss %M" "$@" --data "$data" -q; } 2>&1 )
+    printf '%s %s\n' "$(printf '%s\n' "$out" | sed -n 's/.*fit: .* (\([0-9]*\) samples\/s).*/\1/p')" \
+        "$(printf '%s\n' "$out" | sed -n 's/^maxrss \([0-9]*\)$/\1/p')"
+}
+
+for m in $models; do
+    echo "== $m"
+    t0=$(date +%s.%N)
+    ./nnmc build "bench/$m.nnm" -o "$tmp/$m" >/dev/null
+    t1=$(date +%s.%N)
+    ct=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    best_run=0 best_prog=0 rss_run=0 rss_prog=0
+    for r in $(seq "$runs"); do
+        read -r ips kb < <(measure ./nnmc run "bench/$m.nnm")
+        echo "nnmc run  $r: $ips images/s, max RSS $((kb / 1024)) MiB"
+        [ "$ips" -gt "$best_run" ] && { best_run=$ips; rss_run=$((kb / 1024)); }
+        read -r ips kb < <(measure "$tmp/$m")
+        echo "built     $r: $ips images/s, max RSS $((kb / 1024)) MiB"
+        [ "$ips" -gt "$best_prog" ] && { best_prog=$ips; rss_prog=$((kb / 1024)); }
+    done
+    size_run=$(stat -c %s nnmc)
+    size_prog=$(stat -c %s "$tmp/$m")
+    echo "nnmc run $m: $best_run images/s, max RSS $rss_run MiB, binary $((size_run / 1024)) KiB (whole compiler)"
+    echo "built $m:    $best_prog images/s, max RSS $rss_prog MiB, binary $((size_prog / 1024)) KiB, nnmc build took $ct s"
+    echo "ratio $m built/run: $(awk -v a="$best_prog" -v b="$best_run" 'BEGIN { printf "%.2f", a / b }')"
+done
