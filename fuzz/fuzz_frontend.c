@@ -1,5 +1,6 @@
 /* fuzz/fuzz_frontend.c — AFL++ harness for the front end: lexer, parser and
- * semantic analysis (everything `nnmc check` does), in persistent mode.
+ * semantic analysis (everything `nnmc check` does), then the C emitter on
+ * every program that comes out (`nnmc emit`), in persistent mode.
  *
  *   make fuzz FUZZ_SECONDS=1800     (see fuzz/run.sh)
  *
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "ast.h"
+#include "emit.h"
 #include "sema.h"
 
 #ifndef __AFL_LOOP
@@ -31,8 +33,12 @@ static void run_one(const char *data, size_t n, FILE *sink)
     ctx.arena = &arena;
     ctx.diag = &diag;
     nnm_parse(&ctx, &src);
-    if (!diag.n_errors)
-        sema_run(ctx.stmts, &src, &arena, &diag);
+    if (!diag.n_errors) {
+        NnmProgram *p = sema_run(ctx.stmts, &src, &arena, &diag);
+        EmitOpts eo = {.blas = 1};
+        if (p)
+            nnm_emit(p, &src, &eo, sink);
+    }
     diag_finish(&diag);
     arena_free(&arena);
     free(text);

@@ -9,7 +9,7 @@ secs=${1:-1800}
 command -v afl-fuzz >/dev/null || { echo "fuzz: install afl++ (apt-get install afl++)" >&2; exit 1; }
 make B=build-fuzz CC=afl-clang-fast BIN=build-fuzz/nnmc \
      OPT='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' build-fuzz/nnmc >/dev/null
-objs=$(ls build-fuzz/compiler/*.o build-fuzz/runtime/*.o build-fuzz/runtime/layers/*.o build-fuzz/parser.o build-fuzz/lexer.o | grep -v '/main.o$')
+objs=$(ls build-fuzz/compiler/*.o build-fuzz/runtime/*.o build-fuzz/runtime/layers/*.o build-fuzz/parser.o build-fuzz/lexer.o build-fuzz/rt_text.o | grep -v '/main.o$')
 AFL_USE_ASAN=1 afl-clang-fast -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
     -D_POSIX_C_SOURCE=200809L -Icompiler -Iruntime -Iruntime/layers -Ibuild-fuzz \
     -o build-fuzz/fuzz_frontend fuzz/fuzz_frontend.c $objs -lz -lm -lpthread -lopenblas

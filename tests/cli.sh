@@ -32,6 +32,18 @@ t bad-threads 1 "$NNMC" run models/mnist_mlp.nnm --threads x
 t missing-file 1 "$NNMC" check "$tmp/nope.nnm"
 has missing-file-named "$tmp/err" "nope.nnm: cannot open"
 t directory 1 "$NNMC" check "$tmp"
+t emit-no-file 2 "$NNMC" emit
+t emit-bad-blas 2 "$NNMC" emit models/lenet.nnm --blas mkl
+t emit-o-needs-value 2 "$NNMC" emit models/lenet.nnm -o
+t emit-inference-needs-weights 2 "$NNMC" emit --inference models/lenet.nnm
+t emit-weights-needs-inference 2 "$NNMC" emit models/lenet.nnm --weights w.npz
+t emit-inference-missing-weights 1 "$NNMC" emit --inference models/lenet.nnm --weights "$tmp/none.npz" -o "$tmp/p.c"
+has emit-inference-missing-named "$tmp/err" "none.npz"
+[ ! -e "$tmp/p.c" ] && [ ! -e "$tmp/p.h" ] && echo "ok emit-inference-leaves-nothing" || echo "FAIL emit-inference-leaves-nothing"
+t emit-bad-model 1 "$NNMC" emit tests/diag/$(ls tests/diag | grep '\.nnm$' | head -1) -o "$tmp/bad.c"
+[ ! -e "$tmp/bad.c" ] && echo "ok emit-bad-model-writes-nothing" || echo "FAIL emit-bad-model-writes-nothing"
+t emit-stdout 0 "$NNMC" emit models/mnist_mlp.nnm -o -
+has emit-stdout-main "$tmp/out" "^int main(int argc, char \*\*argv)"
 t check-ok 0 "$NNMC" check models/mnist_mlp.nnm
 has check-total "$tmp/out" "Total params: 669,706"
 
