@@ -81,6 +81,9 @@ predict_test() { # name model.nnm
     if ! gcc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -c -o "$d/p.o" "$d/p.c" 2>"$d/cc.err"; then
         echo "FAIL emit-predict-$name: does not compile cleanly"; head -5 "$d/cc.err"; return
     fi
+    if command -v clang >/dev/null && ! clang -std=c11 -Wall -Wextra -pedantic -Werror -O1 -c -o "$d/p_clang.o" "$d/p.c" 2>"$d/cc.err"; then
+        echo "FAIL emit-predict-$name: clang does not compile it cleanly"; head -5 "$d/cc.err"; return
+    fi
     local extra
     extra=$(nm "$d/p.o" | awk '$1 == "U" { print $2 }' | grep -vxE 'memcpy|memset|abort|(exp|expm1|log|log1p|tanh|erf|sqrt|fabs|pow|cos|sin)f?' | tr '\n' ' ')
     [ -z "$extra" ] && echo "ok emit-predict-$name-needs-only-libm" || echo "FAIL emit-predict-$name needs $extra"
@@ -89,6 +92,13 @@ predict_test() { # name model.nnm
         echo "FAIL emit-predict-$name: the driver does not build"; head -5 "$d/cc.err"; return
     fi
     "$d/drv" "$root/data/mnist/t10k-images-idx3-ubyte.gz" 200 "$d/got.bin"
+    if [ "$name" = zoo ]; then # most layer kinds' forward code, under the sanitizers
+        if gcc -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -I"$d" \
+            -DPREDICT="${base}_predict" -DHEADER="\"p.h\"" -DIN=$in -DOUTN=$out -o "$d/drv_san" \
+            "$root/tests/emit/predict_main.c" "$d/p.c" -lz -lm 2>"$d/cc.err" &&
+            "$d/drv_san" "$root/data/mnist/t10k-images-idx3-ubyte.gz" 20 "$d/san.bin" 2>"$d/san.err"
+        then echo "ok emit-predict-sanitizers"; else echo "FAIL emit-predict-sanitizers"; head -5 "$d/cc.err" "$d/san.err"; fi
+    fi
     if tail -c $((200 * out * 4)) "$d/${base}_preds.npy" | cmp -s - "$d/got.bin"; then
         echo "ok emit-predict-$name (200 test images, outputs equal bit for bit)"
     else echo "FAIL emit-predict-$name: outputs differ from nnmc's predictions"; fi
