@@ -147,7 +147,7 @@ int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const 
     }
     const char *cc_env = getenv("CC"), *cflags_env = getenv("CFLAGS");
     char *cc = nnm_xstrdup(cc_env && *cc_env ? cc_env : "cc");
-    char *cflags = nnm_xstrdup(cflags_env ? cflags_env : "-O2");
+    char *cflags = nnm_xstrdup(cflags_env ? cflags_env : "-O3 -fno-math-errno");
     enum { MAX_ARGS = 256 };
     char *argv[MAX_ARGS + 1];
     int argc = 0;

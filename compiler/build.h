@@ -9,7 +9,7 @@ int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, co
 /* nnmc emit --inference: PATH (.c) and the header next to it, with the
  * weights of the .npz file.  0, or -1 after a message. */
 int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *weights, const char *cpath);
-/* Writes PROG.c, then runs $CC (default cc) -std=c11 $CFLAGS (default -O2)
+/* Writes PROG.c, then runs $CC (default cc) -std=c11 $CFLAGS (default -O3 -fno-math-errno)
  * -o PROG PROG.c and the libraries, printing that command first.  0, or -1
  * after a message. */
 int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *prog);

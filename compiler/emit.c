@@ -425,7 +425,7 @@ int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *opts, FILE
     fputs(".\n"
           " * A standalone program that trains as `nnmc run` does, with the same\n"
           " * options, output and weight files.  Build it with a C11 compiler:\n"
-          " *   cc -std=c11 -O2 -o prog prog.c",
+          " *   cc -std=c11 -O3 -o prog prog.c",
           out);
     fputs(opts->blas ? " -lopenblas -lz -lm -lpthread\n" : " -lz -lm -lpthread\n", out);
     fputs(" * Exactness needs IEEE arithmetic: no -ffast-math, no contraction\n"

@@ -40,7 +40,7 @@ static const char help_text[] =
     "  check FILE.nnm   parse and check the file; print the model summaries; no data needed\n"
     "  emit FILE.nnm    write the file as one standalone C program that trains exactly as\n"
     "                   run does (default output: FILE.c in the current directory)\n"
-    "  build FILE.nnm   emit, then compile with $CC (default cc) and $CFLAGS (default -O2)\n"
+    "  build FILE.nnm   emit, then compile with $CC (default cc) and $CFLAGS (default -O3)\n"
     "                   into PROG (default: FILE); the program takes the options of run\n"
     "  tokens FILE.nnm  print the tokens of the file (debugging)\n"
     "  ast FILE.nnm     print the syntax tree of the file (debugging)\n"

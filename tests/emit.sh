@@ -16,7 +16,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the emitted programs are built with the system compiler, without sanitizers
 # even when nnmc itself was built with them (make asan)
-export CC=gcc CFLAGS=-O2
+export CC=gcc
+unset CFLAGS # what users get: nnmc build's default flags
 unset ASAN_OPTIONS
 run_args=(--data "$root/data" --seed 5 --epochs 1 --max-samples 64)
 strip_times() { sed -E 's/ - [0-9]+s( [0-9]+[mu]?s\/step)?//' "$1"; }
