@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/emit.sh — `nnmc emit` and `nnmc build`:
-#   - every model in models/ (whose data is in data/), built as a program,
-#     prints the same figures as `nnmc run` with the same seed and writes
-#     byte-identical weight files (also with --blas none on both sides)
+#   - every model in models/ (whose data is in data/), built as a program and
+#     run on one thread, prints the same figures as `nnmc run` on two with the
+#     same seed and writes byte-identical weight files (also with --blas none)
 #   - emitted C compiles under -std=c11 -Wall -Wextra -pedantic -Werror with
 #     gcc and clang, and runs clean under AddressSanitizer and UBSan
 #   - the same input gives the same bytes; the generated part of a small
@@ -33,8 +33,8 @@ same_run() {
     if ! "$NNMC" build "$model" -o "$d/prog/prog" "${blas[@]}" >"$d/build.log" 2>&1; then
         echo "FAIL emit-$name: build failed"; tail -5 "$d/build.log"; return
     fi
-    (cd "$d/prog" && ./prog "${run_args[@]}" >out 2>err; echo "exit $?" >>out)
-    (cd "$d/run" && "$NNMC" run "$model" "${run_args[@]}" "${blas[@]}" >out 2>err; echo "exit $?" >>out)
+    (cd "$d/prog" && ./prog "${run_args[@]}" --threads 1 >out 2>err; echo "exit $?" >>out)
+    (cd "$d/run" && "$NNMC" run "$model" "${run_args[@]}" --threads 2 "${blas[@]}" >out 2>err; echo "exit $?" >>out)
     rm -f "$d/prog/prog" "$d/prog/prog.c"
     if ! diff <(strip_times "$d/run/out") <(strip_times "$d/prog/out") >"$d/diff"; then
         echo "FAIL emit-$name: output differs from nnmc run"; head -10 "$d/diff"; return
