@@ -30,50 +30,12 @@ static int is_source(const SrcFile *src, const char *path)
     return 1;
 }
 
-/* Output goes to PATH.tmp.XXXXXX, renamed into place only when complete. */
+/* Output goes to a temporary file, renamed into place only when complete;
+ * never over the .nnm file itself. */
 static FILE *open_out(const SrcFile *src, const char *path, char **tmp)
 {
     *tmp = NULL;
-    if (is_source(src, path))
-        return NULL;
-    size_t n = strlen(path) + 32;
-    *tmp = nnm_xmalloc(n);
-    snprintf(*tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(*tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(*tmp);
-        }
-        free(*tmp);
-        *tmp = NULL;
-    }
-    return f;
-}
-
-/* ok: everything was written; then flush, sync, rename.  0 or -1. */
-static int close_out(FILE *f, char *tmp, const char *path, int ok)
-{
-    if (!f)
-        return -1;
-    errno = 0;
-    if (fflush(f) || fsync(fileno(f)))
-        ok = 0;
-    if (fclose(f))
-        ok = 0;
-    if (ok && rename(tmp, path))
-        ok = 0;
-    if (!ok) {
-        if (errno)
-            fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
-        unlink(tmp);
-    } else {
-        chmod(path, 0644); /* mkstemp made it 0600; a source file is normally readable by all */
-    }
-    free(tmp);
-    return ok ? 0 : -1;
+    return is_source(src, path) ? NULL : nnm_out_open(path, tmp);
 }
 
 int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path)
@@ -88,7 +50,7 @@ int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, co
     FILE *f = open_out(src, path, &tmp);
     if (!f)
         return -1;
-    return close_out(f, tmp, path, nnm_emit(p, src, o, f) == 0);
+    return nnm_out_commit(f, tmp, path, nnm_emit(p, src, o, f) == 0);
 }
 
 int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *weights, const char *cpath)
@@ -120,10 +82,10 @@ int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *
     int rc = -1;
     if (c && h) {
         int ok = nnm_emit_predict(p, src, weights, prefix, hbase, c, h) == 0;
-        rc = close_out(c, ctmp, cpath, ok);
-        rc |= close_out(h, htmp, hpath, ok && rc == 0);
+        rc = nnm_out_commit(c, ctmp, cpath, ok);
+        rc |= nnm_out_commit(h, htmp, hpath, ok && rc == 0);
     } else if (c) {
-        close_out(c, ctmp, cpath, 0);
+        nnm_out_commit(c, ctmp, cpath, 0);
     }
     free(hpath);
     return rc ? -1 : 0;

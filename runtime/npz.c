@@ -45,49 +45,22 @@ static size_t npy_header(char *buf, const NnmShape *s)
     return total + pad;
 }
 
-/* Writing goes to PATH.tmpPID, renamed into place when complete. */
-static FILE *open_tmp(const char *path, char **tmp)
-{
-    size_t plen = strlen(path);
-    *tmp = nnm_xmalloc(plen + 32);
-    snprintf(*tmp, plen + 32, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(*tmp, "wb");
-    if (!f) {
-        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
-        free(*tmp);
-    }
-    return f;
-}
-
-static int finish_tmp(FILE *f, char *tmp, const char *path, int ok)
-{
-    if (fclose(f) != 0)
-        ok = 0;
-    if (ok && rename(tmp, path) != 0)
-        ok = 0;
-    if (!ok) {
-        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno ? errno : EIO));
-        remove(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
-}
-
 int npy_write(const char *path, const NnmShape *shape, const float *data)
 {
     char *tmp, head[512];
-    FILE *f = open_tmp(path, &tmp);
+    FILE *f = nnm_out_open(path, &tmp);
     if (!f)
         return -1;
     size_t hl = npy_header(head, shape), n = (size_t)shape_size(shape);
-    int ok = fwrite(head, 1, hl, f) == hl && fwrite(data, sizeof *data, n, f) == n;
-    return finish_tmp(f, tmp, path, ok);
+    if (fwrite(head, 1, hl, f) == hl)
+        fwrite(data, sizeof *data, n, f);
+    return nnm_out_commit(f, tmp, path, 1); /* a failed write sets the stream's error flag */
 }
 
 int npz_write(const char *path, const NpzArray *arrays, int n)
 {
     char *tmp;
-    FILE *f = open_tmp(path, &tmp);
+    FILE *f = nnm_out_open(path, &tmp);
     if (!f)
         return -1;
     unsigned char *central = nnm_xmalloc((size_t)n * (46 + 300) + 22);
@@ -147,7 +120,9 @@ int npz_write(const char *path, const NpzArray *arrays, int n)
         ok = fwrite(central, 1, clen + 22, f) == clen + 22;
     }
     free(central);
-    return finish_tmp(f, tmp, path, ok);
+    /* ok is 0 after a reported problem or a failed write, which the
+     * stream's error flag tells nnm_out_commit about */
+    return nnm_out_commit(f, tmp, path, ok || ferror(f));
 }
 
 /* ---- reading ----------------------------------------------------------- */

@@ -1,12 +1,55 @@
 /* runtime/util.c — see util.h. */
 #include "util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+FILE *nnm_out_open(const char *path, char **tmp)
+{
+    size_t n = strlen(path) + 32;
+    *tmp = nnm_xmalloc(n);
+    snprintf(*tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(*tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(*tmp);
+        }
+        free(*tmp);
+        *tmp = NULL;
+        return NULL;
+    }
+    fchmod(fd, 0644); /* mkstemp made it 0600; what we write is meant to be shared */
+    return f;
+}
+
+int nnm_out_commit(FILE *f, char *tmp, const char *path, int ok)
+{
+    int mine = 0; /* a failure here, not the caller's (who has said why) */
+    errno = 0;
+    if (ok && (ferror(f) || fflush(f) || fsync(fileno(f))))
+        ok = 0, mine = 1;
+    if (fclose(f) && ok)
+        ok = 0, mine = 1;
+    if (ok && rename(tmp, path))
+        ok = 0, mine = 1;
+    if (!ok) {
+        if (mine)
+            fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
 
 void nnm_panic(const char *file, int line, const char *fmt, ...)
 {
