@@ -427,6 +427,11 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
             if (sc)
                 fprintf(out, "static _Alignas(64) float s%d[%lld];\n", i, (long long)sc);
         }
+        int64_t work = 0; /* one thread's workspace, shared by the layers */
+        for (int i = 0; i < m->nlayers; i++)
+            work = NNM_MAX(work, layer_workspace(&m->layers[i]));
+        if (work)
+            fprintf(out, "static _Alignas(64) float work[%lld];\n", (long long)work);
         fprintf(out, "\nint %s_predict(const float *input, float *output)\n{\n    LayerRun r;\n", prefix);
         for (int i = 0; i < m->nlayers; i++) {
             const NnmLayer *l = &m->layers[i];
@@ -439,6 +444,8 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
             fprintf(out, "    r.y = y%d;\n", i);
             if (layer_kinds[l->kind]->scratch(l))
                 fprintf(out, "    r.scratch = s%d;\n", i);
+            if (layer_workspace(l))
+                fputs("    r.work = work;\n", out);
             if (l->nparams) /* read only: training is off */
                 fprintf(out, "    r.w = (float *)w%d;\n", i);
             fprintf(out, "    %s(&r);\n", fwd[i]);

@@ -1,6 +1,7 @@
 /* runtime/net.c — see net.h. */
 #include "net.h"
 #include "npz.h"
+#include "parallel.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -46,8 +47,23 @@ static void unplan(Net *n)
     n->cap = 0;
 }
 
+/* one workspace per thread of the pool, as large as the largest layer's */
+static void plan_work(Net *n)
+{
+    int threads = nnm_par_threads();
+    if (threads <= n->work_threads)
+        return;
+    int64_t most = 0;
+    for (int i = 0; i < n->m->nlayers; i++)
+        most = NNM_MAX(most, layer_work_stride(layer_workspace(&n->m->layers[i])));
+    nnm_free_aligned(n->work);
+    n->work = nnm_alloc_floats(threads * most);
+    n->work_threads = threads;
+}
+
 void net_plan(Net *n, int64_t batch)
 {
+    plan_work(n);
     if (batch <= n->cap)
         return;
     unplan(n);
@@ -73,6 +89,7 @@ void net_plan(Net *n, int64_t batch)
 void net_free(Net *n)
 {
     unplan(n);
+    nnm_free_aligned(n->work);
     if (n->opt_ready)
         nnm_optim_free(&n->opt);
     nnm_free_aligned(n->w);
@@ -91,6 +108,7 @@ LayerRun net_layer_run(Net *n, int i, int64_t batch, int training)
         .x = i ? n->y[i - 1] : n->in,
         .y = n->y[i],
         .scratch = n->scratch[i],
+        .work = n->work,
         .w = n->w + n->woff[i],
         .dw = n->dw + n->woff[i],
         .dy = n->dy[i],

@@ -28,6 +28,8 @@ struct Net {
     int64_t cap;             /* planned batch size; 0 = not planned */
     float *in;               /* [cap, input size] */
     float **y, **scratch, **dy; /* per layer */
+    float *work;             /* [work_threads, largest workspace()], shared by the layers */
+    int work_threads;
     float *t;                /* [cap, outputs] targets */
     int64_t out_size;
     NnmOptState opt;

@@ -31,6 +31,7 @@ static struct {
 /* set while a thread runs a range: a parallel loop inside a range (a GEMM
  * inside a per-image loop) then runs inline instead of re-entering the pool */
 static _Thread_local int in_range;
+static _Thread_local int self_id; /* helpers: their index; the caller's thread: 0 */
 
 static void range_of(int part, int parts, int64_t total, int64_t align, int64_t *b, int64_t *e)
 {
@@ -43,6 +44,7 @@ static void range_of(int part, int parts, int64_t total, int64_t align, int64_t 
 static void *helper(void *p)
 {
     int id = (int)(intptr_t)p;
+    self_id = id;
     unsigned seen = P.born; /* set before pthread_create, which orders it */
     for (;;) {
         unsigned g;
@@ -106,6 +108,8 @@ void nnm_par_shutdown(void)
 }
 
 int nnm_par_threads(void) { return P.n; }
+
+int nnm_par_self(void) { return self_id; }
 
 void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg)
 {

@@ -21,8 +21,12 @@ int nnm_par_threads(void);
  * multiples of `align` (except the last), and the work is done inline when
  * n < min_split or when called from inside a range (nested loops are
  * serial: the outer loop already uses every thread). */
+/* Inside a range: the index of the thread running it, below
+ * nnm_par_threads(), and no other thread has that index meanwhile (per-
+ * thread workspaces are indexed by it); 0 outside any range. */
 #if NNM_PREDICT_ONLY
 /* emitted predict-only code has no threads: what the pool does with one */
+#define nnm_par_self() 0
 static inline void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg)
 {
     (void)align;
@@ -31,6 +35,7 @@ static inline void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmR
         fn(arg, 0, n);
 }
 #else
+int nnm_par_self(void);
 void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg);
 #endif
 #endif

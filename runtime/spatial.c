@@ -4,6 +4,7 @@
  * two threads ever add into the same value. */
 #include "kernels.h"
 #include "parallel.h"
+#include "util.h"
 
 #include <math.h>
 #include <string.h>
@@ -18,43 +19,118 @@ typedef struct {
     const int32_t *carg;
 } WinJob;
 
-/* rows of col for output rows [r0, r1) of the batch (r = b*oh + oy) */
+/* The output columns [lo, hi) whose whole kernel row falls inside the image
+ * as one run of kw*c values (none with dilation): there, no bounds checks.
+ * next_edge() steps through the others. */
+static void inner_columns(const NnmWindow *g, int64_t *lo, int64_t *hi)
+{
+    int64_t a = (g->pl + g->sw - 1) / g->sw, last = g->w - 1 + g->pl - (g->kw - 1) * g->dw;
+    int64_t b = last < 0 ? 0 : last / g->sw + 1;
+    *lo = g->dw != 1 ? g->ow : NNM_MIN(a, g->ow);
+    *hi = NNM_MAX(*lo, NNM_MIN(b, g->ow));
+}
+
+static inline int64_t next_edge(int64_t ox, int64_t lo, int64_t hi) { return ox == lo ? hi : ox; }
+
+/* Short copies: kernel rows are often a few floats, for which a call to
+ * memcpy costs more than the copy.  Constant-size memcpy compiles to plain
+ * moves; a plain loop would not do, as compilers turn it back into a call. */
+static inline void copy_floats(float *restrict d, const float *restrict s, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        memcpy(d + i, s + i, 8 * sizeof *d);
+    if (i + 4 <= n) {
+        memcpy(d + i, s + i, 4 * sizeof *d);
+        i += 4;
+    }
+    if (i + 2 <= n) {
+        memcpy(d + i, s + i, 2 * sizeof *d);
+        i += 2;
+    }
+    if (i < n)
+        d[i] = s[i];
+}
+
+/* n runs of `span` floats, from s every `sstep` floats to d every `dstep`.
+ * Small spans (a 5x5 kernel on one channel: 5 floats) get a loop of their
+ * own, in which the copy's size is a constant. */
+static void copy_runs(float *d, int64_t dstep, const float *s, int64_t sstep, int64_t span, int64_t n)
+{
+#define RUNS_OF(N)                                                                                 \
+    case N:                                                                                        \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            copy_floats(d + i * dstep, s + i * sstep, N);                                          \
+        return;
+    switch (span) {
+        RUNS_OF(1)
+        RUNS_OF(2)
+        RUNS_OF(3)
+        RUNS_OF(4)
+        RUNS_OF(5)
+        RUNS_OF(6)
+        RUNS_OF(7)
+        RUNS_OF(8)
+    default:
+        for (int64_t i = 0; i < n; i++)
+            copy_floats(d + i * dstep, s + i * sstep, span);
+    }
+#undef RUNS_OF
+}
+
+static inline void zero_floats(float *d, int64_t n)
+{
+    static const float zeros[8];
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        memcpy(d + i, zeros, sizeof zeros);
+    for (; i < n; i++)
+        d[i] = 0.0f;
+}
+
+static inline void add_floats(float *restrict d, const float *restrict s, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        d[i] += s[i];
+}
+
+/* rows of col for output rows [r0, r1) of the batch (r = b*oh + oy),
+ * kernel row by kernel row so that the source row is read in order.  The
+ * geometry is copied to locals: the copies' stores could otherwise alias it,
+ * and it would be reloaded after each one. */
 static void im2col_rows(void *p, int64_t r0, int64_t r1)
 {
     const WinJob *j = p;
-    const NnmWindow *g = j->g;
-    const int64_t c = g->c, k = g->kh * g->kw * c, span = g->kw * c;
+    const NnmWindow g = *j->g;
+    const float *const in = j->in;
+    float *const col = j->out;
+    const int64_t c = g.c, k = g.kh * g.kw * c, span = g.kw * c;
+    int64_t lo, hi;
+    inner_columns(&g, &lo, &hi);
     for (int64_t r = r0; r < r1; r++) {
-        int64_t b = r / g->oh, oy = r % g->oh;
-        const float *img = j->in + b * g->h * g->w * c;
-        for (int64_t ox = 0; ox < g->ow; ox++) {
-            float *row = j->out + (r * g->ow + ox) * k;
-            const int64_t ix0 = ox * g->sw - g->pl;
-            /* without dilation, a kernel row inside the image is one run of kw*c values */
-            const int whole = g->dw == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
-            for (int64_t ky = 0; ky < g->kh; ky++) {
-                int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                float *dst = row + ky * span;
-                if (iy < 0 || iy >= g->h) {
-                    memset(dst, 0, (size_t)span * sizeof *dst);
-                    continue;
-                }
-                const float *src = img + iy * g->w * c;
-                if (whole) {
-                    memcpy(dst, src + ix0 * c, (size_t)span * sizeof *dst);
-                    continue;
-                }
-                for (int64_t kx = 0; kx < g->kw; kx++) {
-                    int64_t ix = ix0 + kx * g->dw;
-                    float *d = dst + kx * c;
-                    if (ix < 0 || ix >= g->w)
-                        for (int64_t q = 0; q < c; q++)
-                            d[q] = 0.0f;
-                    else
-                        for (int64_t q = 0; q < c; q++)
-                            d[q] = src[ix * c + q];
-                }
+        const int64_t b = r / g.oh, oy = r % g.oh;
+        const float *img = in + b * g.h * g.w * c;
+        float *out = col + r * g.ow * k;
+        for (int64_t ky = 0; ky < g.kh; ky++) {
+            const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+            float *d = out + ky * span;
+            if (iy < 0 || iy >= g.h) {
+                for (int64_t ox = 0; ox < g.ow; ox++)
+                    zero_floats(d + ox * k, span);
+                continue;
             }
+            const float *src = img + iy * g.w * c;
+            /* the inner columns: one run of kw*c values each */
+            copy_runs(d + lo * k, k, src + (lo * g.sw - g.pl) * c, g.sw * c, span, hi - lo);
+            for (int64_t ox = next_edge(0, lo, hi); ox < g.ow; ox = next_edge(ox + 1, lo, hi))
+                for (int64_t kx = 0; kx < g.kw; kx++) {
+                    const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+                    float *dk = d + ox * k + kx * c;
+                    if (ix < 0 || ix >= g.w)
+                        zero_floats(dk, c);
+                    else
+                        copy_floats(dk, src + ix * c, c);
+                }
         }
     }
 }
@@ -69,30 +145,32 @@ void nnm_im2col(const NnmWindow *g, int64_t batch, const float *x, float *col)
 static void col2im_images(void *p, int64_t b0, int64_t b1)
 {
     const WinJob *j = p;
-    const NnmWindow *g = j->g;
-    const int64_t k = g->kh * g->kw * g->c, isz = g->h * g->w * g->c;
-    memset(j->out + b0 * isz, 0, (size_t)((b1 - b0) * isz) * sizeof(float));
-    for (int64_t b = b0; b < b1; b++) {
-        float *img = j->out + b * isz;
-        for (int64_t oy = 0; oy < g->oh; oy++)
-            for (int64_t ox = 0; ox < g->ow; ox++) {
-                const float *row = j->in + ((b * g->oh + oy) * g->ow + ox) * k;
-                for (int64_t ky = 0; ky < g->kh; ky++) {
-                    int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                    if (iy < 0 || iy >= g->h)
-                        continue;
-                    for (int64_t kx = 0; kx < g->kw; kx++) {
-                        int64_t ix = ox * g->sw - g->pl + kx * g->dw;
-                        if (ix < 0 || ix >= g->w)
-                            continue;
-                        const float *src = row + (ky * g->kw + kx) * g->c;
-                        float *dst = img + (iy * g->w + ix) * g->c;
-                        for (int64_t c = 0; c < g->c; c++)
-                            dst[c] += src[c];
+    const NnmWindow g = *j->g;
+    const float *const col = j->in;
+    float *const dx = j->out;
+    const int64_t c = g.c, k = g.kh * g.kw * c, span = g.kw * c, isz = g.h * g.w * c;
+    int64_t lo, hi;
+    inner_columns(&g, &lo, &hi);
+    memset(dx + b0 * isz, 0, (size_t)((b1 - b0) * isz) * sizeof(float));
+    for (int64_t b = b0; b < b1; b++)
+        for (int64_t oy = 0; oy < g.oh; oy++) {
+            const float *in = col + (b * g.oh + oy) * g.ow * k;
+            for (int64_t ky = 0; ky < g.kh; ky++) {
+                const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+                if (iy < 0 || iy >= g.h)
+                    continue;
+                const float *s = in + ky * span;
+                float *dst = dx + b * isz + iy * g.w * c;
+                for (int64_t ox = lo; ox < hi; ox++)
+                    add_floats(dst + (ox * g.sw - g.pl) * c, s + ox * k, span);
+                for (int64_t ox = next_edge(0, lo, hi); ox < g.ow; ox = next_edge(ox + 1, lo, hi))
+                    for (int64_t kx = 0; kx < g.kw; kx++) {
+                        const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+                        if (ix >= 0 && ix < g.w)
+                            add_floats(dst + ix * c, s + ox * k + kx * c, c);
                     }
-                }
             }
-    }
+        }
 }
 
 void nnm_col2im(const NnmWindow *g, int64_t batch, const float *col, float *dx)
@@ -101,44 +179,56 @@ void nnm_col2im(const NnmWindow *g, int64_t batch, const float *col, float *dx)
     nnm_par_for(batch, 1, 2, col2im_images, &j);
 }
 
+/* the kernel rows [*a, *b) of output row o that fall inside the input */
+static inline void clip_window(int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64_t size,
+                               int64_t *a, int64_t *b)
+{
+    int64_t i0 = o * stride - pad;
+    *a = i0 < 0 ? -i0 : 0;
+    *b = i0 + kernel > size ? size - i0 : kernel;
+}
+
+/* The first cell of the window initialises y and arg; later ones replace
+ * them where strictly greater (ties keep the first).  restrict and no
+ * branches: the channel loop vectorises. */
+static inline void max_cell(float *restrict y, int32_t *restrict arg, const float *restrict x, int32_t at,
+                            int64_t c, int first)
+{
+    if (first) {
+        for (int64_t q = 0; q < c; q++) {
+            y[q] = x[q];
+            arg[q] = at + (int32_t)q;
+        }
+        return;
+    }
+    for (int64_t q = 0; q < c; q++) {
+        const float v = x[q], m = y[q];
+        const int32_t keep = -(int32_t)!(v > m); /* all ones where y stays */
+        y[q] = v > m ? v : m;
+        arg[q] = (arg[q] & keep) | ((at + (int32_t)q) & ~keep);
+    }
+}
+
 static void maxpool_rows(void *p, int64_t r0, int64_t r1)
 {
     const WinJob *j = p;
-    const NnmWindow *g = j->g;
-    const int64_t C = g->c;
+    const NnmWindow g = *j->g;
+    const int64_t C = g.c;
     for (int64_t r = r0; r < r1; r++) {
-        int64_t b = r / g->oh, oy = r % g->oh;
-        const int64_t base = b * g->h * g->w * C;
-        for (int64_t ox = 0; ox < g->ow; ox++) {
-            float *restrict y = j->out + (r * g->ow + ox) * C;
-            int32_t *restrict arg = j->arg + (r * g->ow + ox) * C;
-            int first = 1;
-            for (int64_t ky = 0; ky < g->kh; ky++) {
-                int64_t iy = oy * g->sh - g->pt + ky;
-                if (iy < 0 || iy >= g->h)
-                    continue;
-                for (int64_t kx = 0; kx < g->kw; kx++) {
-                    int64_t ix = ox * g->sw - g->pl + kx;
-                    if (ix < 0 || ix >= g->w)
-                        continue;
-                    const int32_t at = (int32_t)((iy * g->w + ix) * C);
-                    const float *restrict x = j->in + base + at;
-                    if (first) {
-                        for (int64_t c = 0; c < C; c++) {
-                            y[c] = x[c];
-                            arg[c] = at + (int32_t)c;
-                        }
-                        first = 0;
-                        continue;
-                    }
-                    /* branch-free, so the loop vectorises; ties keep the first cell */
-                    for (int64_t c = 0; c < C; c++) {
-                        int better = x[c] > y[c];
-                        y[c] = better ? x[c] : y[c];
-                        arg[c] = better ? at + (int32_t)c : arg[c];
-                    }
+        const int64_t b = r / g.oh, oy = r % g.oh;
+        const float *img = j->in + b * g.h * g.w * C;
+        int64_t ky0, ky1;
+        clip_window(oy, g.sh, g.pt, g.kh, g.h, &ky0, &ky1);
+        for (int64_t ox = 0; ox < g.ow; ox++) {
+            float *y = j->out + (r * g.ow + ox) * C;
+            int32_t *arg = j->arg + (r * g.ow + ox) * C;
+            int64_t kx0, kx1;
+            clip_window(ox, g.sw, g.pl, g.kw, g.w, &kx0, &kx1);
+            for (int64_t ky = ky0; ky < ky1; ky++)
+                for (int64_t kx = kx0; kx < kx1; kx++) {
+                    const int32_t at = (int32_t)(((oy * g.sh - g.pt + ky) * g.w + ox * g.sw - g.pl + kx) * C);
+                    max_cell(y, arg, img + at, at, C, ky == ky0 && kx == kx0);
                 }
-            }
         }
     }
 }

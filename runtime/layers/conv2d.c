@@ -4,13 +4,13 @@
  *
  *   in  x [B, H, W, C]        weights  kernel [KH, KW, C, F] (Keras layout), bias [F]
  *   out y [B, OH, OW, F]      sizes and padding by TensorFlow's rules
- *   scratch per sample: col [OH*OW, KH*KW*C], then z [OH*OW, F] when the
- *   activation is not linear
+ *   scratch per sample: z [OH*OW, F] when the activation is not linear, and
+ *   room for the partial weight gradients; workspace per thread: one
+ *   image's columns col [OH*OW, KH*KW*C]
  *
- * Forward lowers the batch to columns (im2col) and makes one GEMM with the
+ * Forward lowers each image to columns (im2col) and makes one GEMM with the
  * kernel seen as a (KH*KW*C, F) matrix: z = col W + b.  Backward:
- *   dz = dy * act'(z);  dW = colᵀ dz;  db = Σ dz;  dcol = dz Wᵀ;  dx = col2im(dcol)
- * and reuses col's memory for dcol once dW is done. */
+ *   dz = dy * act'(z);  dW = colᵀ dz;  db = Σ dz;  dcol = dz Wᵀ;  dx = col2im(dcol) */
 #include <stddef.h>
 #include <stdio.h>
 #include "blas.h"
@@ -120,10 +120,29 @@ static int64_t partial_size(const NnmLayer *l)
     return g.kh * g.kw * g.c * l->units + l->units;
 }
 
+/* per sample: z (the pre-activation, first, as net_loss expects), then a
+ * partial gradient */
 static int64_t conv2d_scratch(const NnmLayer *l)
 {
-    return conv2d_col_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out)) + partial_size(l);
+    return (l->act == ACT_LINEAR ? 0 : shape_size(&l->out)) + partial_size(l);
 }
+
+/* Images are lowered to columns a few at a time: as many as fit in 256 KiB
+ * (so that they stay in a core's cache while multiplied), at least one, at
+ * most a gradient group, and a power of two so that chunks tile the groups.
+ * Chunks start at multiples of their size, whatever the number of threads. */
+static int64_t chunk_images(const NnmLayer *l)
+{
+    int64_t n = 1, col = conv2d_col_size(l);
+    while (2 * n <= GRAD_GROUP && 2 * n * col <= 160 * 1024)
+        n *= 2;
+    return n;
+}
+
+/* per thread: one chunk's columns, rebuilt from x whenever needed (in the
+ * backward pass too) rather than kept for the whole batch: rebuilding is
+ * cheaper than fetching a batch's worth of columns back from memory */
+static int64_t conv2d_workspace(const NnmLayer *l) { return chunk_images(l) * conv2d_col_size(l); }
 
 static int conv2d_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
@@ -142,84 +161,106 @@ static void conv2d_init(const NnmLayer *l, float *w, NnmRng *rng)
         nnm_init_fill(l->binit, w + k * f, f, f, f, rng);
 }
 
-/* One image at a time, the images shared between the threads: the columns
- * of an image are multiplied while they are still in cache, and each GEMM
- * runs on one thread (no splitting of small products). */
+/* Image by image, the images shared between the threads: each image's
+ * columns are built in the thread's workspace and multiplied while they are
+ * still in cache, and each GEMM runs on one thread (no splitting of small
+ * products). */
 typedef struct {
     const LayerRun *r;
     NnmWindow g;
-    int64_t pix, k, f;      /* output pixels per image, K*K*C, filters */
-    float *z;
+    int64_t pix, k, f, isz; /* output pixels per image, K*K*C, filters, input floats per image */
+    int64_t chunk;          /* images per im2col (chunk_images) */
+    float *z;               /* pre-activations [batch, pix, f] (y when linear) */
+    float *parts;           /* backward: one partial dWᵀ and db per group */
 } ConvJob;
 
+static ConvJob conv_job(const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    ConvJob j = {r, layer_window(l), 0, 0, l->units, 0, chunk_images(l), NULL, NULL};
+    j.pix = j.g.oh * j.g.ow;
+    j.k = j.g.kh * j.g.kw * j.g.c;
+    j.isz = j.g.h * j.g.w * j.g.c;
+    j.z = l->act == ACT_LINEAR ? r->y : r->scratch;
+    j.parts = r->scratch + (l->act == ACT_LINEAR ? 0 : r->batch * shape_size(&l->out));
+    return j;
+}
+
+/* images [b0, b1), b0 a multiple of the chunk size */
 static void forward_images(void *p, int64_t b0, int64_t b1)
 {
     const ConvJob *j = p;
     const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
-    const int64_t isz = j->g.h * j->g.w * j->g.c;
-    for (int64_t b = b0; b < b1; b++) {
-        float *col = r->scratch + b * j->pix * j->k, *z = j->z + b * j->pix * j->f;
-        nnm_im2col(&j->g, 1, r->x + b * isz, col);
-        nnm_sgemm(0, 0, j->pix, j->f, j->k, 1.0f, col, j->k, r->w, j->f, 0.0f, z, j->f);
+    float *col = layer_work(r, j->chunk * j->pix * j->k);
+    for (int64_t b = b0; b < b1; b += j->chunk) {
+        int64_t rows = NNM_MIN(j->chunk, b1 - b) * j->pix;
+        float *z = j->z + b * j->pix * j->f;
+        nnm_im2col(&j->g, NNM_MIN(j->chunk, b1 - b), r->x + b * j->isz, col);
+        nnm_sgemm(0, 0, rows, j->f, j->k, 1.0f, col, j->k, r->w, j->f, 0.0f, z, j->f);
         if (l->use_bias)
-            nnm_add_bias(j->pix, j->f, r->w + j->k * j->f, z);
+            nnm_add_bias(rows, j->f, r->w + j->k * j->f, z);
         if (l->act != ACT_LINEAR)
-            nnm_act_forward(l->act, (float)l->alpha, j->pix, j->f, z, r->y + b * j->pix * j->f);
+            nnm_act_forward(l->act, (float)l->alpha, rows, j->f, z, r->y + b * j->pix * j->f);
     }
 }
 
 static void conv2d_forward(const LayerRun *r)
 {
+    ConvJob j = conv_job(r);
+    nnm_par_for(r->batch, j.chunk, 2, forward_images, &j);
+}
+
+/* Groups [g0, g1): for each chunk of a group, dz = dy * act'(z), its columns again, its share
+ * of the group's partial dW (kept transposed, (F, K*K*C): dzᵀ col packs the
+ * long columns matrix without transposing it, which OpenBLAS does faster
+ * than colᵀ dz), then, reusing the columns' memory, dcol = dz Wᵀ and
+ * dx = col2im(dcol).  The chunks of a group add up in order. */
+static void backward_groups(void *p, int64_t g0, int64_t g1)
+{
+    const ConvJob *j = p;
+    const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
-    ConvJob j = {r, layer_window(l), 0, 0, l->units, NULL};
-    j.pix = j.g.oh * j.g.ow;
-    j.k = j.g.kh * j.g.kw * j.g.c;
-    j.z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * conv2d_col_size(l);
-    nnm_par_for(r->batch, 1, 2, forward_images, &j);
-}
-
-/* the input gradient, image by image: dcol = dz Wᵀ over the image's columns, then col2im */
-static void input_grad_images(void *p, int64_t b0, int64_t b1)
-{
-    const ConvJob *j = p;
-    const LayerRun *r = j->r;
-    const int64_t isz = j->g.h * j->g.w * j->g.c;
-    for (int64_t b = b0; b < b1; b++) {
-        float *col = r->scratch + b * j->pix * j->k;
-        nnm_sgemm(0, 1, j->pix, j->k, j->f, 1.0f, r->dy + b * j->pix * j->f, j->f, r->w, j->f, 0.0f, col, j->k);
-        nnm_col2im(&j->g, 1, col, r->dx + b * isz);
-    }
-}
-
-/* partial dW and db of the images [g*GRAD_GROUP, ...) for groups [g0, g1) */
-static void weight_grad_groups(void *p, int64_t g0, int64_t g1)
-{
-    const ConvJob *j = p;
-    const LayerRun *r = j->r;
     const int64_t psz = j->k * j->f + j->f;
+    float *col = layer_work(r, j->chunk * j->pix * j->k);
     for (int64_t grp = g0; grp < g1; grp++) {
-        int64_t b0 = grp * GRAD_GROUP, nb = NNM_MIN(GRAD_GROUP, r->batch - b0), rows = nb * j->pix;
-        float *part = j->z + grp * psz;
-        const float *col = r->scratch + b0 * j->pix * j->k, *dz = r->dy + b0 * j->pix * j->f;
-        nnm_sgemm(1, 0, j->k, j->f, rows, 1.0f, col, j->k, dz, j->f, 0.0f, part, j->f);
-        nnm_col_sums(rows, j->f, dz, part + j->k * j->f);
+        int64_t first = grp * GRAD_GROUP, last = NNM_MIN(first + GRAD_GROUP, r->batch);
+        float *part = j->parts + grp * psz;
+        for (int64_t b = first; b < last; b += j->chunk) {
+            int64_t nb = NNM_MIN(j->chunk, last - b), rows = nb * j->pix;
+            float *dz = r->dy + b * j->pix * j->f;
+            if (!r->fused && l->act != ACT_LINEAR) /* here, while dz is about to be used */
+                nnm_act_backward(l->act, (float)l->alpha, rows, j->f, j->z + b * j->pix * j->f,
+                                 r->y + b * j->pix * j->f, dz);
+            nnm_im2col(&j->g, nb, r->x + b * j->isz, col);
+            nnm_sgemm(1, 0, j->f, j->k, rows, 1.0f, dz, j->f, col, j->k, b == first ? 0.0f : 1.0f, part,
+                      j->k);
+            if (r->dx) {
+                nnm_sgemm(0, 1, rows, j->k, j->f, 1.0f, dz, j->f, r->w, j->f, 0.0f, col, j->k);
+                nnm_col2im(&j->g, nb, col, r->dx + b * j->isz);
+            }
+        }
+        nnm_col_sums((last - first) * j->pix, j->f, r->dy + first * j->pix * j->f, part + j->k * j->f);
     }
 }
 
 typedef struct {
     const float *parts;
     float *out;
-    int64_t n, size; /* groups, floats per partial */
+    int64_t n, k, f; /* groups; the partials' dW is (f, k), out's is (k, f) */
 } SumJob;
 
+/* out[i] for i in [i0, i1): the groups' partials added in group order,
+ * dW transposed back to Keras's (K*K*C, F), then db */
 static void sum_partials(void *p, int64_t i0, int64_t i1)
 {
     const SumJob *j = p;
+    const int64_t size = j->k * j->f + j->f;
     for (int64_t i = i0; i < i1; i++) {
-        float acc = j->parts[i];
+        int64_t at = i < j->k * j->f ? i % j->f * j->k + i / j->f : i;
+        float acc = j->parts[at];
         for (int64_t grp = 1; grp < j->n; grp++)
-            acc += j->parts[grp * j->size + i];
+            acc += j->parts[grp * size + at];
         j->out[i] = acc;
     }
 }
@@ -227,33 +268,21 @@ static void sum_partials(void *p, int64_t i0, int64_t i1)
 static void conv2d_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    ConvJob j = {r, layer_window(l), 0, 0, l->units, NULL};
-    j.pix = j.g.oh * j.g.ow;
-    j.k = j.g.kh * j.g.kw * j.g.c;
-    int64_t m = r->batch * j.pix;
-    float *dz = r->dy, *zbuf = r->scratch + r->batch * conv2d_col_size(l);
-    if (!r->fused && l->act != ACT_LINEAR)
-        nnm_act_backward(l->act, (float)l->alpha, m, j.f, zbuf, r->y, dz);
-    /* partials live after col and z in scratch */
-    j.z = zbuf + (l->act == ACT_LINEAR ? 0 : r->batch * shape_size(&l->out));
-    int64_t groups = (r->batch + GRAD_GROUP - 1) / GRAD_GROUP, psz = j.k * j.f + j.f;
-    nnm_par_for(groups, 1, 2, weight_grad_groups, &j);
-    SumJob sj = {j.z, r->dw, groups, psz};
-    if (!l->use_bias)
-        sj.size = psz, sj.out = r->dw;
-    nnm_par_for(l->use_bias ? psz : j.k * j.f, 16, 4096, sum_partials, &sj);
-    if (r->dx)
-        nnm_par_for(r->batch, 1, 2, input_grad_images, &j);
+    ConvJob j = conv_job(r);
+    int64_t groups = (r->batch + GRAD_GROUP - 1) / GRAD_GROUP;
+    nnm_par_for(groups, 1, 2, backward_groups, &j);
+    SumJob sj = {j.parts, r->dw, groups, j.k, j.f};
+    nnm_par_for(j.k * j.f + (l->use_bias ? j.f : 0), 16, 4096, sum_partials, &sj);
 }
 
 const LayerKind layer_conv2d = {
     .name = "Conv2D", .snake = "conv2d", .args = conv2d_args, .defaults = layer_conv_defaults, .infer = conv2d_infer,
-    .scratch = conv2d_scratch, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
+    .scratch = conv2d_scratch, .workspace = conv2d_workspace, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
     .backward = conv2d_backward, .has_act = 1,
 };
 
 const LayerKind layer_conv1d = {
     .name = "Conv1D", .snake = "conv1d", .args = conv2d_args1d, .defaults = layer_conv_defaults, .infer = infer1d,
-    .scratch = conv2d_scratch, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
+    .scratch = conv2d_scratch, .workspace = conv2d_workspace, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
     .backward = conv2d_backward, .has_act = 1,
 };

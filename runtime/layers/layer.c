@@ -1,5 +1,6 @@
 /* runtime/layers/layer.c — the registry, and helpers shared by kinds. */
 #include "layer.h"
+#include "parallel.h"
 #include "util.h"
 
 #include <math.h>
@@ -67,6 +68,16 @@ void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng)
 }
 
 int64_t layer_scratch_input(const NnmLayer *l) { return shape_size(&l->in); }
+
+int64_t layer_work_stride(int64_t size) { return (size + 15) / 16 * 16; }
+
+float *layer_work(const LayerRun *r, int64_t size) { return r->work + nnm_par_self() * layer_work_stride(size); }
+
+int64_t layer_workspace(const NnmLayer *l)
+{
+    const LayerKind *k = layer_kinds[l->kind];
+    return k->workspace ? k->workspace(l) : 0;
+}
 
 int64_t conv_out_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int padding, int64_t *pad_before)
 {

@@ -47,7 +47,9 @@ typedef struct {
     int64_t batch;
     const float *x;      /* [batch, in]  */
     float *y;            /* [batch, out] */
-    float *scratch;      /* [batch, scratch()] */
+    float *scratch;      /* [batch, scratch()]: kept from forward to backward */
+    float *work;         /* [threads, workspace()]: each thread's own buffer for
+                          * the length of one call (see layer_work) */
     float *w;            /* weights in save order, or NULL (BatchNormalization
                           * updates its moving statistics here while training) */
     float *dw;           /* their gradient, overwritten by backward */
@@ -73,6 +75,9 @@ typedef struct LayerKind {
     /* sets l->out and l->nparams from l->in; 0, or -1 with a message in err */
     int (*infer)(NnmLayer *l, char *err, size_t errsize);
     int64_t (*scratch)(const NnmLayer *l); /* floats per sample */
+    /* floats per thread, or NULL for none: a buffer small enough to stay in
+     * cache, e.g. one image's im2col columns, rewritten on every call */
+    int64_t (*workspace)(const NnmLayer *l);
     int (*weights)(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS]); /* count */
     void (*init)(const NnmLayer *l, float *w, NnmRng *rng);
     void (*forward)(const LayerRun *r);
@@ -124,6 +129,13 @@ void layer_pool_defaults(NnmLayer *l);
 NnmWindow layer_window(const NnmLayer *l); /* of Conv2D and the pooling kinds */
 /* 0 when the input is an image (None, H, W, C); else -1 with a message. */
 int layer_need_images(const NnmLayer *l, char *err, size_t n);
+/* The calling thread's workspace of `size` floats (the kind's workspace()),
+ * from inside a range of nnm_par_for or from the caller. */
+float *layer_work(const LayerRun *r, int64_t size);
+int64_t layer_workspace(const NnmLayer *l); /* 0 for kinds without one */
+/* the distance between two threads' workspaces of `size` floats: whole
+ * cache lines, so that threads never share one */
+int64_t layer_work_stride(int64_t size);
 /* out = in, copied: Flatten, Reshape */
 void layer_copy_forward(const LayerRun *r);
 void layer_copy_backward(const LayerRun *r);

@@ -19,6 +19,7 @@
 #include "layer.h"
 #include "net.h"
 #include "npz.h"
+#include "parallel.h"
 #include "util.h"
 
 static int n_ok, n_fail;
@@ -296,11 +297,12 @@ static void forward_check(int kind, int64_t b, int64_t h, int64_t w, int64_t c, 
     float *x = nnm_alloc_floats(b * h * w * c), *wt = nnm_alloc_floats(l.nparams + 1);
     float *y = nnm_alloc_floats(b * oh * ow * oc), *want = nnm_alloc_floats(b * oh * ow * oc);
     float *scr = nnm_alloc_floats(b * layer_kinds[kind]->scratch(&l) + 1);
+    float *work = nnm_alloc_floats(nnm_par_threads() * layer_work_stride(layer_workspace(&l)) + 1);
     for (int64_t i = 0; i < b * h * w * c; i++)
         x[i] = nnm_rng_uniform(&rng) * 2 - 1;
     for (int64_t i = 0; i < l.nparams; i++)
         wt[i] = nnm_rng_uniform(&rng) - 0.5f;
-    LayerRun r = {.l = &l, .batch = b, .x = x, .y = y, .scratch = scr, .w = wt, .training = 1};
+    LayerRun r = {.l = &l, .batch = b, .x = x, .y = y, .scratch = scr, .work = work, .w = wt, .training = 1};
     layer_kinds[kind]->forward(&r);
     for (int64_t n = 0; n < b; n++)
         for (int64_t oy = 0; oy < oh; oy++)
@@ -336,6 +338,7 @@ static void forward_check(int kind, int64_t b, int64_t h, int64_t w, int64_t c, 
     nnm_free_aligned(y);
     nnm_free_aligned(want);
     nnm_free_aligned(scr);
+    nnm_free_aligned(work);
 }
 
 /* BatchNormalization against the formulas: batch statistics while
