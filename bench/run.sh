@@ -2,8 +2,9 @@
 # bench/run.sh [MODEL...] — images/s of one training epoch (60,000 MNIST
 # images, batch 128) with nnmc, and of the same model in PyTorch (when
 # /usr/bin/python3 has torch) at each thread setting, one after the other;
-# prints both, the ratio, the fraction of the 195 GFLOP/s that OpenBLAS
-# sgemm reaches on the 2 cores, and the peak memory (max RSS) of each.
+# prints both, the ratio, the fraction of what OpenBLAS sgemm reaches on
+# this machine's cores (measured first, bench/sgemm_peak.c), and the peak
+# memory (max RSS) of each.
 # MODEL: mlp (784-1000-300-10, RMSprop), lenet (RMSprop), mnist_cnn
 # (Adadelta); default all three.  Run it on a quiet machine: `make bench`.
 set -euo pipefail
@@ -22,6 +23,11 @@ flops_of() {
     esac
 }
 
+mkdir -p build
+${CC:-cc} -O2 -std=c11 -o build/sgemm_peak bench/sgemm_peak.c -lopenblas
+peak=$(OPENBLAS_NUM_THREADS=$(nproc) build/sgemm_peak)
+echo "OpenBLAS sgemm on $(nproc) cores: $peak GFLOP/s (2048^3, best of 8)"
+
 for m in $models; do
     echo "== $m"
     best=0
@@ -35,7 +41,7 @@ for m in $models; do
     done
     flops=$(flops_of "$m")
     gf=$(awk -v i="$best" -v f="$flops" 'BEGIN { printf "%.1f", i * f / 1e9 }')
-    echo "nnmc $m: $best images/s = $gf GFLOP/s ($(awk -v g="$gf" 'BEGIN { printf "%.0f", 100 * g / 195 }')% of 195 GFLOP/s), max RSS $rss MiB"
+    echo "nnmc $m: $best images/s = $gf GFLOP/s ($(awk -v g="$gf" -v p="$peak" 'BEGIN { printf "%.0f", 100 * g / p }')% of sgemm's $peak GFLOP/s), max RSS $rss MiB"
     if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
         tbest=0
         cfg=
