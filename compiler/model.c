@@ -408,13 +408,19 @@ int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y
 
 /* Refuses a fit whose buffers cannot fit in this machine's memory:
  * weights, gradients and up to 3 optimizer slots, plus per-sample
- * activations, gradients and scratch for every layer. */
+ * activations, gradients and scratch for every layer, plus a workspace per
+ * core. */
 int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at)
 {
     double floats = 5.0 * (double)model_params(m) + (double)batch * (double)shape_size(&m->input);
-    for (int i = 0; i < m->n; i++)
+    double work = 0;
+    for (int i = 0; i < m->n; i++) {
         floats += (double)batch * (3.0 * (double)shape_size(&m->layers[i]->d.out) +
                                   (double)layer_kinds[m->layers[i]->d.kind]->scratch(&m->layers[i]->d));
+        work = NNM_MAX(work, (double)layer_workspace(&m->layers[i]->d));
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    floats += work * (double)(cores > 0 ? cores : 1);
     double bytes = 4 * floats;
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     double phys = pages > 0 && psize > 0 ? (double)pages * (double)psize : 64.0 * (1 << 30);

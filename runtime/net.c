@@ -156,8 +156,10 @@ double net_loss(Net *n, int64_t batch, double *correct)
     const NnmLayer *ll = &m->layers[last];
     const LayerKind *lk = layer_kinds[ll->kind];
     int last_act = lk->has_act ? ll->act : ACT_LINEAR;
-    /* kinds with an activation keep its input (the pre-activation) in scratch */
-    const float *z = last_act != ACT_LINEAR ? n->scratch[last] : n->y[last];
+    /* the pre-activation matters only where the loss fuses with the
+     * activation (softmax, sigmoid), and kinds with an activation other than
+     * linear or ReLU keep it at the start of their scratch */
+    const float *z = nnm_loss_fuses(m->loss, last_act) ? n->scratch[last] : n->y[last];
     double loss = nnm_loss(m->loss, last_act, batch, n->out_size, z, n->y[last], n->t,
                            n->dy[last], &n->fused);
     *correct = nnm_accuracy(nnm_acc_kind(m->loss, n->out_size), batch, n->out_size, n->y[last], n->t);

@@ -1,7 +1,8 @@
 /* runtime/parallel.c — see parallel.h.
  *
  * One job at a time: the caller publishes (fn, arg, n), bumps `gen`, runs
- * range 0 itself and waits for the helpers' `done` count.  Helpers spin for
+ * its own share (range 0, or claimed blocks) and waits for the helpers'
+ * `done` count.  Helpers spin for
  * a short while on `gen` (batches come back to back, so waking is usually
  * immediate) and then sleep on a condition variable. */
 #include "parallel.h"
@@ -19,6 +20,8 @@ static struct {
     NnmRangeFn fn;
     void *arg;
     int64_t total, align;
+    int dynamic;          /* nnm_par_each: blocks handed out one at a time */
+    atomic_llong next;    /* the next block to hand out */
     atomic_uint gen;
     unsigned born; /* gen when the helpers were started: jobs before it are not theirs */
     atomic_int done;
@@ -39,6 +42,27 @@ static void range_of(int part, int parts, int64_t total, int64_t align, int64_t 
     int64_t cb = chunks * part / parts, ce = chunks * (part + 1) / parts;
     *b = NNM_MIN(cb * align, total);
     *e = NNM_MIN(ce * align, total);
+}
+
+/* The calling thread's share of the current job: its fixed range, or
+ * blocks claimed until none are left. */
+static void run_share(int id)
+{
+    in_range = 1;
+    if (P.dynamic) {
+        for (;;) {
+            int64_t b = (int64_t)atomic_fetch_add(&P.next, 1) * P.align;
+            if (b >= P.total)
+                break;
+            P.fn(P.arg, b, NNM_MIN(b + P.align, P.total));
+        }
+    } else {
+        int64_t b, e;
+        range_of(id, P.n, P.total, P.align, &b, &e);
+        if (b < e)
+            P.fn(P.arg, b, e);
+    }
+    in_range = 0;
 }
 
 static void *helper(void *p)
@@ -64,13 +88,7 @@ static void *helper(void *p)
         if (atomic_load(&P.stop))
             return NULL;
         seen = g;
-        int64_t b, e;
-        range_of(id, P.n, P.total, P.align, &b, &e);
-        if (b < e) {
-            in_range = 1;
-            P.fn(P.arg, b, e);
-            in_range = 0;
-        }
+        run_share(id);
         atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
     }
 }
@@ -111,6 +129,26 @@ int nnm_par_threads(void) { return P.n; }
 
 int nnm_par_self(void) { return self_id; }
 
+static void run_job(int64_t n, int64_t align, int dynamic, NnmRangeFn fn, void *arg)
+{
+    P.fn = fn;
+    P.arg = arg;
+    P.total = n;
+    P.align = align > 0 ? align : 1;
+    P.dynamic = dynamic;
+    atomic_store_explicit(&P.next, 0, memory_order_relaxed);
+    atomic_store_explicit(&P.done, 0, memory_order_relaxed);
+    atomic_fetch_add(&P.gen, 1); /* seq_cst: pairs with the sleepers check */
+    if (atomic_load(&P.sleepers)) {
+        pthread_mutex_lock(&P.mu);
+        pthread_cond_broadcast(&P.cv);
+        pthread_mutex_unlock(&P.mu);
+    }
+    run_share(0);
+    while (atomic_load_explicit(&P.done, memory_order_acquire) < P.n - 1)
+        sched_yield();
+}
+
 void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg)
 {
     if (n <= 0)
@@ -119,24 +157,16 @@ void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, voi
         fn(arg, 0, n);
         return;
     }
-    P.fn = fn;
-    P.arg = arg;
-    P.total = n;
-    P.align = align > 0 ? align : 1;
-    atomic_store_explicit(&P.done, 0, memory_order_relaxed);
-    atomic_fetch_add(&P.gen, 1); /* seq_cst: pairs with the sleepers check */
-    if (atomic_load(&P.sleepers)) {
-        pthread_mutex_lock(&P.mu);
-        pthread_cond_broadcast(&P.cv);
-        pthread_mutex_unlock(&P.mu);
+    run_job(n, align, 0, fn, arg);
+}
+
+void nnm_par_each(int64_t n, int64_t block, NnmRangeFn fn, void *arg)
+{
+    if (n <= 0)
+        return;
+    if (P.n <= 1 || n <= block || in_range) {
+        fn(arg, 0, n);
+        return;
     }
-    int64_t b, e;
-    range_of(0, P.n, n, P.align, &b, &e);
-    if (b < e) {
-        in_range = 1;
-        fn(arg, b, e);
-        in_range = 0;
-    }
-    while (atomic_load_explicit(&P.done, memory_order_acquire) < P.n - 1)
-        sched_yield();
+    run_job(n, block, 1, fn, arg);
 }

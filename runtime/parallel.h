@@ -4,9 +4,10 @@
  * GEMMs and the elementwise passes between them (activations, optimizer
  * updates) share the same threads and never oversubscribe the cores:
  * threads = --threads, and OpenBLAS adds none.  Work is split into
- * contiguous ranges whose bounds do not depend on timing, and no range's
- * result depends on another's, so figures are the same for any number of
- * threads. */
+ * contiguous ranges whose bounds do not depend on timing (nnm_par_for), or
+ * into fixed blocks handed to whichever thread is free (nnm_par_each); no
+ * range's or block's result depends on another's or on the thread that
+ * computes it, so figures are the same for any number of threads. */
 #ifndef NNM_PARALLEL_H
 #define NNM_PARALLEL_H
 #include <stdint.h>
@@ -34,8 +35,16 @@ static inline void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmR
     if (n > 0)
         fn(arg, 0, n);
 }
+#define nnm_par_each(n, block, fn, arg) nnm_par_for(n, block, 0, fn, arg)
 #else
 int nnm_par_self(void);
 void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg);
+/* Calls fn over [0, n) in blocks of `block` (the last may be shorter),
+ * handed to whichever thread is free: for work whose items take uneven
+ * time, or threads that get uneven shares of the CPU.  Which thread runs
+ * a block varies from run to run, so fn's result for a block must not
+ * depend on it (nor on the other blocks); inline when nested, or when n <=
+ * block. */
+void nnm_par_each(int64_t n, int64_t block, NnmRangeFn fn, void *arg);
 #endif
 #endif

@@ -4,7 +4,7 @@
  *
  *   in  x [B, H, W, C]        weights  kernel [KH, KW, C, F] (Keras layout), bias [F]
  *   out y [B, OH, OW, F]      sizes and padding by TensorFlow's rules
- *   scratch per sample: z [OH*OW, F] when the activation is not linear, and
+ *   scratch per sample: z [OH*OW, F] unless the activation is linear or ReLU, and
  *   room for the partial weight gradients; workspace per thread: one
  *   image's columns col [OH*OW, KH*KW*C]
  *
@@ -120,11 +120,16 @@ static int64_t partial_size(const NnmLayer *l)
     return g.kh * g.kw * g.c * l->units + l->units;
 }
 
-/* per sample: z (the pre-activation, first, as net_loss expects), then a
+/* ReLU's derivative reads as well from y as from z (y > 0 exactly where
+ * z > 0), so with ReLU the pre-activation is not kept: z is y, activated in
+ * place, and a batch's worth of memory traffic is saved. */
+static int keeps_z(const NnmLayer *l) { return l->act != ACT_LINEAR && l->act != ACT_RELU; }
+
+/* per sample: z when kept (first, where net_loss expects it), then a
  * partial gradient */
 static int64_t conv2d_scratch(const NnmLayer *l)
 {
-    return (l->act == ACT_LINEAR ? 0 : shape_size(&l->out)) + partial_size(l);
+    return (keeps_z(l) ? shape_size(&l->out) : 0) + partial_size(l);
 }
 
 /* Images are lowered to columns a few at a time: as many as fit in 256 KiB
@@ -170,7 +175,7 @@ typedef struct {
     NnmWindow g;
     int64_t pix, k, f, isz; /* output pixels per image, K*K*C, filters, input floats per image */
     int64_t chunk;          /* images per im2col (chunk_images) */
-    float *z;               /* pre-activations [batch, pix, f] (y when linear) */
+    float *z;               /* pre-activations [batch, pix, f] (y when not kept) */
     float *parts;           /* backward: one partial dWᵀ and db per group */
 } ConvJob;
 
@@ -181,8 +186,8 @@ static ConvJob conv_job(const LayerRun *r)
     j.pix = j.g.oh * j.g.ow;
     j.k = j.g.kh * j.g.kw * j.g.c;
     j.isz = j.g.h * j.g.w * j.g.c;
-    j.z = l->act == ACT_LINEAR ? r->y : r->scratch;
-    j.parts = r->scratch + (l->act == ACT_LINEAR ? 0 : r->batch * shape_size(&l->out));
+    j.z = keeps_z(l) ? r->scratch : r->y;
+    j.parts = r->scratch + (keeps_z(l) ? r->batch * shape_size(&l->out) : 0);
     return j;
 }
 
@@ -208,7 +213,7 @@ static void forward_images(void *p, int64_t b0, int64_t b1)
 static void conv2d_forward(const LayerRun *r)
 {
     ConvJob j = conv_job(r);
-    nnm_par_for(r->batch, j.chunk, 2, forward_images, &j);
+    nnm_par_each(r->batch, j.chunk, forward_images, &j);
 }
 
 /* Groups [g0, g1): for each chunk of a group, dz = dy * act'(z), its columns again, its share
@@ -270,7 +275,7 @@ static void conv2d_backward(const LayerRun *r)
     const NnmLayer *l = r->l;
     ConvJob j = conv_job(r);
     int64_t groups = (r->batch + GRAD_GROUP - 1) / GRAD_GROUP;
-    nnm_par_for(groups, 1, 2, backward_groups, &j);
+    nnm_par_each(groups, 1, backward_groups, &j);
     SumJob sj = {j.parts, r->dw, groups, j.k, j.f};
     nnm_par_for(j.k * j.f + (l->use_bias ? j.f : 0), 16, 4096, sum_partials, &sj);
 }

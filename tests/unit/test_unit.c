@@ -838,6 +838,41 @@ static void test_pyfloat(void)
     }
 }
 
+/* nnm_par_each: every item once, in blocks that start at multiples of the
+ * block size, each run by a thread whose index is in range */
+typedef struct {
+    int64_t n, block;
+    int *seen; /* per item: how many calls covered it, +1000 for a bad call */
+} EachJob;
+
+static void each_block(void *p, int64_t b, int64_t e)
+{
+    EachJob *j = p;
+    for (int64_t i = b; i < e; i++)
+        j->seen[i]++;
+    if (b % j->block != 0 || (e - b != j->block && e != j->n) || nnm_par_self() >= nnm_par_threads())
+        j->seen[b] += 1000;
+}
+
+static void test_par_each(void)
+{
+    for (int t = 1; t <= 4; t *= 2) {
+        nnm_par_init(t);
+        for (int64_t n = 1; n <= 97; n += 16)
+            for (int64_t block = 1; block <= 8; block *= 2) {
+                EachJob j = {n, block, calloc((size_t)n, sizeof(int))};
+                nnm_par_each(n, block, each_block, &j);
+                int once = 1;
+                for (int64_t i = 0; i < n; i++)
+                    once &= j.seen[i] == 1;
+                CHECK(once, "nnm_par_each(%lld, %lld) on %d threads: items missed, repeated or misaligned",
+                      (long long)n, (long long)block, t);
+                free(j.seen);
+            }
+    }
+    nnm_par_init(1);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/nnm_unit_XXXXXX";
@@ -852,6 +887,7 @@ int main(void)
     test_optimizers();
     test_sgemm();
     test_sgemm_threads();
+    test_par_each();
     test_idx(dir);
     test_cifar(dir);
     test_npz(dir);
