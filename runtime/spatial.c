@@ -17,6 +17,7 @@ typedef struct {
     float *out;
     int32_t *arg;
     const int32_t *carg;
+    float *clear;      /* col2im: the columns, to be left all zero (or NULL) */
 } WinJob;
 
 /* The output columns [lo, hi) whose whole kernel row falls inside the image
@@ -94,6 +95,15 @@ static inline void add_floats(float *restrict d, const float *restrict s, int64_
         d[i] += s[i];
 }
 
+/* add_floats, then s's values zeroed; s == NULL: nothing */
+static inline void add_clear(float *restrict d, float *restrict s, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        d[i] += s[i];
+        s[i] = 0.0f;
+    }
+}
+
 /* rows of col for output rows [r0, r1) of the batch (r = b*oh + oy),
  * kernel row by kernel row so that the source row is read in order.  The
  * geometry is copied to locals: the copies' stores could otherwise alias it,
@@ -137,37 +147,51 @@ static void im2col_rows(void *p, int64_t r0, int64_t r1)
 
 void nnm_im2col(const NnmWindow *g, int64_t batch, const float *x, float *col)
 {
-    WinJob j = {g, x, col, NULL, NULL};
+    WinJob j = {g, x, col, NULL, NULL, NULL};
     nnm_par_for(batch * g->oh, 1, 2, im2col_rows, &j);
 }
 
-/* images [b0, b1): each thread owns whole images, so sums never race */
+/* images [b0, b1): each thread owns whole images, so sums never race.
+ * With j->clear (the same memory as j->in), every value of the columns is
+ * zeroed once it has been used, those that fall in the padding too. */
 static void col2im_images(void *p, int64_t b0, int64_t b1)
 {
     const WinJob *j = p;
     const NnmWindow g = *j->g;
     const float *const col = j->in;
-    float *const dx = j->out;
+    float *const dx = j->out, *const clear = j->clear;
     const int64_t c = g.c, k = g.kh * g.kw * c, span = g.kw * c, isz = g.h * g.w * c;
     int64_t lo, hi;
     inner_columns(&g, &lo, &hi);
     memset(dx + b0 * isz, 0, (size_t)((b1 - b0) * isz) * sizeof(float));
     for (int64_t b = b0; b < b1; b++)
         for (int64_t oy = 0; oy < g.oh; oy++) {
-            const float *in = col + (b * g.oh + oy) * g.ow * k;
+            const int64_t row = (b * g.oh + oy) * g.ow * k;
             for (int64_t ky = 0; ky < g.kh; ky++) {
-                const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-                if (iy < 0 || iy >= g.h)
+                const int64_t iy = oy * g.sh - g.pt + ky * g.dh, at = row + ky * span;
+                if (iy < 0 || iy >= g.h) {
+                    if (clear)
+                        for (int64_t ox = 0; ox < g.ow; ox++)
+                            zero_floats(clear + at + ox * k, span);
                     continue;
-                const float *s = in + ky * span;
+                }
                 float *dst = dx + b * isz + iy * g.w * c;
-                for (int64_t ox = lo; ox < hi; ox++)
-                    add_floats(dst + (ox * g.sw - g.pl) * c, s + ox * k, span);
+                for (int64_t ox = lo; ox < hi; ox++) {
+                    float *d = dst + (ox * g.sw - g.pl) * c;
+                    if (clear)
+                        add_clear(d, clear + at + ox * k, span);
+                    else
+                        add_floats(d, col + at + ox * k, span);
+                }
                 for (int64_t ox = next_edge(0, lo, hi); ox < g.ow; ox = next_edge(ox + 1, lo, hi))
                     for (int64_t kx = 0; kx < g.kw; kx++) {
-                        const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
-                        if (ix >= 0 && ix < g.w)
-                            add_floats(dst + ix * c, s + ox * k + kx * c, c);
+                        const int64_t ix = ox * g.sw - g.pl + kx * g.dw, from = at + ox * k + kx * c;
+                        if (ix >= 0 && ix < g.w && clear)
+                            add_clear(dst + ix * c, clear + from, c);
+                        else if (ix >= 0 && ix < g.w)
+                            add_floats(dst + ix * c, col + from, c);
+                        else if (clear)
+                            zero_floats(clear + from, c);
                     }
             }
         }
@@ -175,7 +199,13 @@ static void col2im_images(void *p, int64_t b0, int64_t b1)
 
 void nnm_col2im(const NnmWindow *g, int64_t batch, const float *col, float *dx)
 {
-    WinJob j = {g, col, dx, NULL, NULL};
+    WinJob j = {g, col, dx, NULL, NULL, NULL};
+    nnm_par_for(batch, 1, 2, col2im_images, &j);
+}
+
+void nnm_col2im_clear(const NnmWindow *g, int64_t batch, float *col, float *dx)
+{
+    WinJob j = {g, col, dx, NULL, NULL, col};
     nnm_par_for(batch, 1, 2, col2im_images, &j);
 }
 
@@ -235,7 +265,7 @@ static void maxpool_rows(void *p, int64_t r0, int64_t r1)
 
 void nnm_maxpool(const NnmWindow *g, int64_t batch, const float *x, float *y, int32_t *arg)
 {
-    WinJob j = {g, x, y, arg, NULL};
+    WinJob j = {g, x, y, arg, NULL, NULL};
     nnm_par_for(batch * g->oh, 1, 2, maxpool_rows, &j);
 }
 
@@ -252,7 +282,7 @@ static void maxpool_back_images(void *p, int64_t b0, int64_t b1)
 
 void nnm_maxpool_back(const NnmWindow *g, int64_t batch, const float *dy, const int32_t *arg, float *dx)
 {
-    WinJob j = {g, dy, dx, NULL, arg};
+    WinJob j = {g, dy, dx, NULL, arg, NULL};
     nnm_par_for(batch, 1, 2, maxpool_back_images, &j);
 }
 
@@ -293,7 +323,7 @@ static void avgpool_rows(void *p, int64_t r0, int64_t r1)
 
 void nnm_avgpool(const NnmWindow *g, int64_t batch, const float *x, float *y)
 {
-    WinJob j = {g, x, y, NULL, NULL};
+    WinJob j = {g, x, y, NULL, NULL, NULL};
     nnm_par_for(batch * g->oh, 1, 2, avgpool_rows, &j);
 }
 
@@ -322,7 +352,7 @@ static void avgpool_back_images(void *p, int64_t b0, int64_t b1)
 
 void nnm_avgpool_back(const NnmWindow *g, int64_t batch, const float *dy, float *dx)
 {
-    WinJob j = {g, dy, dx, NULL, NULL};
+    WinJob j = {g, dy, dx, NULL, NULL, NULL};
     nnm_par_for(batch, 1, 2, avgpool_back_images, &j);
 }
 

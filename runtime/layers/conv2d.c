@@ -13,6 +13,7 @@
  *   dz = dy * act'(z);  dW = colᵀ dz;  db = Σ dz;  dcol = dz Wᵀ;  dx = col2im(dcol) */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include "blas.h"
 #include "kernels.h"
 #include "layer.h"
@@ -146,8 +147,9 @@ static int64_t chunk_images(const NnmLayer *l)
 
 /* per thread: one chunk's columns, rebuilt from x whenever needed (in the
  * backward pass too) rather than kept for the whole batch: rebuilding is
- * cheaper than fetching a batch's worth of columns back from memory */
-static int64_t conv2d_workspace(const NnmLayer *l) { return chunk_images(l) * conv2d_col_size(l); }
+ * cheaper than fetching a batch's worth of columns back from memory; and
+ * room as large for their gradient dcol */
+static int64_t conv2d_workspace(const NnmLayer *l) { return 2 * chunk_images(l) * conv2d_col_size(l); }
 
 static int conv2d_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
@@ -197,7 +199,7 @@ static void forward_images(void *p, int64_t b0, int64_t b1)
     const ConvJob *j = p;
     const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
-    float *col = layer_work(r, j->chunk * j->pix * j->k);
+    float *col = layer_work(r, 2 * j->chunk * j->pix * j->k);
     for (int64_t b = b0; b < b1; b += j->chunk) {
         int64_t rows = NNM_MIN(j->chunk, b1 - b) * j->pix;
         float *z = j->z + b * j->pix * j->f;
@@ -219,15 +221,18 @@ static void conv2d_forward(const LayerRun *r)
 /* Groups [g0, g1): for each chunk of a group, dz = dy * act'(z), its columns again, its share
  * of the group's partial dW (kept transposed, (F, K*K*C): dzᵀ col packs the
  * long columns matrix without transposing it, which OpenBLAS does faster
- * than colᵀ dz), then, reusing the columns' memory, dcol = dz Wᵀ and
- * dx = col2im(dcol).  The chunks of a group add up in order. */
+ * than colᵀ dz), then dcol = dz Wᵀ, added to zeros (faster than written
+ * over) and dx = col2im(dcol), which zeroes dcol again.  The chunks of a group add up in order. */
 static void backward_groups(void *p, int64_t g0, int64_t g1)
 {
     const ConvJob *j = p;
     const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
     const int64_t psz = j->k * j->f + j->f;
-    float *col = layer_work(r, j->chunk * j->pix * j->k);
+    const int64_t csz = j->chunk * j->pix * j->k;
+    float *col = layer_work(r, 2 * csz), *dcol = col + csz;
+    if (r->dx) /* kept all zero between chunks by col2im */
+        memset(dcol, 0, (size_t)csz * sizeof *dcol);
     for (int64_t grp = g0; grp < g1; grp++) {
         int64_t first = grp * GRAD_GROUP, last = NNM_MIN(first + GRAD_GROUP, r->batch);
         float *part = j->parts + grp * psz;
@@ -241,8 +246,8 @@ static void backward_groups(void *p, int64_t g0, int64_t g1)
             nnm_sgemm(1, 0, j->f, j->k, rows, 1.0f, dz, j->f, col, j->k, b == first ? 0.0f : 1.0f, part,
                       j->k);
             if (r->dx) {
-                nnm_sgemm(0, 1, rows, j->k, j->f, 1.0f, dz, j->f, r->w, j->f, 0.0f, col, j->k);
-                nnm_col2im(&j->g, nb, col, r->dx + b * j->isz);
+                nnm_sgemm(0, 1, rows, j->k, j->f, 1.0f, dz, j->f, r->w, j->f, 1.0f, dcol, j->k);
+                nnm_col2im_clear(&j->g, nb, dcol, r->dx + b * j->isz);
             }
         }
         nnm_col_sums((last - first) * j->pix, j->f, r->dy + first * j->pix * j->f, part + j->k * j->f);
@@ -255,18 +260,27 @@ typedef struct {
     int64_t n, k, f; /* groups; the partials' dW is (f, k), out's is (k, f) */
 } SumJob;
 
-/* out[i] for i in [i0, i1): the groups' partials added in group order,
- * dW transposed back to Keras's (K*K*C, F), then db */
-static void sum_partials(void *p, int64_t i0, int64_t i1)
+/* Entries [a0, a1) of the partials' layout: the groups' partials added in
+ * group order, dW transposed back to Keras's (K*K*C, F) as it is written,
+ * then db.  Walking the partials in their own order reads each as one
+ * stream; only the writes, into a dW that stays in cache, jump. */
+static void sum_partials(void *p, int64_t a0, int64_t a1)
 {
     const SumJob *j = p;
-    const int64_t size = j->k * j->f + j->f;
-    for (int64_t i = i0; i < i1; i++) {
-        int64_t at = i < j->k * j->f ? i % j->f * j->k + i / j->f : i;
-        float acc = j->parts[at];
-        for (int64_t grp = 1; grp < j->n; grp++)
-            acc += j->parts[grp * size + at];
-        j->out[i] = acc;
+    const int64_t size = j->k * j->f + j->f, kf = j->k * j->f;
+    float acc[256];
+    for (int64_t b = a0; b < a1; b += 256) {
+        const int64_t n = NNM_MIN(256, a1 - b);
+        memcpy(acc, j->parts + b, (size_t)n * sizeof *acc);
+        for (int64_t grp = 1; grp < j->n; grp++) {
+            const float *part = j->parts + grp * size + b;
+            for (int64_t t = 0; t < n; t++)
+                acc[t] += part[t];
+        }
+        for (int64_t t = 0; t < n; t++) {
+            const int64_t at = b + t;
+            j->out[at < kf ? at % j->k * j->f + at / j->k : at] = acc[t];
+        }
     }
 }
 
