@@ -76,7 +76,8 @@ typedef struct LayerKind {
     int (*infer)(NnmLayer *l, char *err, size_t errsize);
     int64_t (*scratch)(const NnmLayer *l); /* floats per sample */
     /* floats per thread, or NULL for none: a buffer small enough to stay in
-     * cache, e.g. one image's im2col columns, rewritten on every call */
+     * cache (Conv2D: a few images' im2col columns and their gradient), whose
+     * contents do not outlive a forward or backward call */
     int64_t (*workspace)(const NnmLayer *l);
     int (*weights)(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS]); /* count */
     void (*init)(const NnmLayer *l, float *w, NnmRng *rng);
@@ -130,7 +131,7 @@ NnmWindow layer_window(const NnmLayer *l); /* of Conv2D and the pooling kinds */
 /* 0 when the input is an image (None, H, W, C); else -1 with a message. */
 int layer_need_images(const NnmLayer *l, char *err, size_t n);
 /* The calling thread's workspace of `size` floats (the kind's workspace()),
- * from inside a range of nnm_par_for or from the caller. */
+ * from inside a range of nnm_par_for or nnm_par_each, or from the caller. */
 float *layer_work(const LayerRun *r, int64_t size);
 int64_t layer_workspace(const NnmLayer *l); /* 0 for kinds without one */
 /* the distance between two threads' workspaces of `size` floats: whole
