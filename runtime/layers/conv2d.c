@@ -5,8 +5,8 @@
  *   in  x [B, H, W, C]        weights  kernel [KH, KW, C, F] (Keras layout), bias [F]
  *   out y [B, OH, OW, F]      sizes and padding by TensorFlow's rules
  *   scratch per sample: z [OH*OW, F] unless the activation is linear or ReLU, and
- *   room for the partial weight gradients; workspace per thread: one
- *   image's columns col [OH*OW, KH*KW*C]
+ *   room for the partial weight gradients; workspace per thread: the columns
+ *   col [OH*OW, KH*KW*C] of a chunk of images, and as much for their gradient
  *
  * Forward lowers each image to columns (im2col) and makes one GEMM with the
  * kernel seen as a (KH*KW*C, F) matrix: z = col W + b.  Backward:
@@ -133,14 +133,17 @@ static int64_t conv2d_scratch(const NnmLayer *l)
     return (keeps_z(l) ? shape_size(&l->out) : 0) + partial_size(l);
 }
 
-/* Images are lowered to columns a few at a time: as many as fit in 256 KiB
- * (so that they stay in a core's cache while multiplied), at least one, at
- * most a gradient group, and a power of two so that chunks tile the groups.
- * Chunks start at multiples of their size, whatever the number of threads. */
+/* Images are lowered to columns a few at a time: as many as fit in
+ * CHUNK_FLOATS (so that they stay in a core's cache while multiplied), at
+ * least one, at most a gradient group, and a power of two so that chunks
+ * tile the groups.  Chunks start at multiples of their size, whatever the
+ * number of threads. */
+#define CHUNK_FLOATS (160 * 1024) /* 640 KiB */
+
 static int64_t chunk_images(const NnmLayer *l)
 {
     int64_t n = 1, col = conv2d_col_size(l);
-    while (2 * n <= GRAD_GROUP && 2 * n * col <= 160 * 1024)
+    while (2 * n <= GRAD_GROUP && 2 * n * col <= CHUNK_FLOATS)
         n *= 2;
     return n;
 }
@@ -168,7 +171,7 @@ static void conv2d_init(const NnmLayer *l, float *w, NnmRng *rng)
         nnm_init_fill(l->binit, w + k * f, f, f, f, rng);
 }
 
-/* Image by image, the images shared between the threads: each image's
+/* Chunk by chunk, the chunks shared between the threads: a chunk's
  * columns are built in the thread's workspace and multiplied while they are
  * still in cache, and each GEMM runs on one thread (no splitting of small
  * products). */
@@ -176,7 +179,7 @@ typedef struct {
     const LayerRun *r;
     NnmWindow g;
     int64_t pix, k, f, isz; /* output pixels per image, K*K*C, filters, input floats per image */
-    int64_t chunk;          /* images per im2col (chunk_images) */
+    int64_t chunk, cols;    /* images per im2col (chunk_images), floats of their columns */
     float *z;               /* pre-activations [batch, pix, f] (y when not kept) */
     float *parts;           /* backward: one partial dWᵀ and db per group */
 } ConvJob;
@@ -184,10 +187,11 @@ typedef struct {
 static ConvJob conv_job(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    ConvJob j = {r, layer_window(l), 0, 0, l->units, 0, chunk_images(l), NULL, NULL};
+    ConvJob j = {r, layer_window(l), 0, 0, l->units, 0, chunk_images(l), 0, NULL, NULL};
     j.pix = j.g.oh * j.g.ow;
     j.k = j.g.kh * j.g.kw * j.g.c;
     j.isz = j.g.h * j.g.w * j.g.c;
+    j.cols = j.chunk * j.pix * j.k;
     j.z = keeps_z(l) ? r->scratch : r->y;
     j.parts = r->scratch + (keeps_z(l) ? r->batch * shape_size(&l->out) : 0);
     return j;
@@ -199,11 +203,11 @@ static void forward_images(void *p, int64_t b0, int64_t b1)
     const ConvJob *j = p;
     const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
-    float *col = layer_work(r, 2 * j->chunk * j->pix * j->k);
+    float *col = layer_work(r, 2 * j->cols);
     for (int64_t b = b0; b < b1; b += j->chunk) {
-        int64_t rows = NNM_MIN(j->chunk, b1 - b) * j->pix;
+        int64_t nb = NNM_MIN(j->chunk, b1 - b), rows = nb * j->pix;
         float *z = j->z + b * j->pix * j->f;
-        nnm_im2col(&j->g, NNM_MIN(j->chunk, b1 - b), r->x + b * j->isz, col);
+        nnm_im2col(&j->g, nb, r->x + b * j->isz, col);
         nnm_sgemm(0, 0, rows, j->f, j->k, 1.0f, col, j->k, r->w, j->f, 0.0f, z, j->f);
         if (l->use_bias)
             nnm_add_bias(rows, j->f, r->w + j->k * j->f, z);
@@ -218,21 +222,21 @@ static void conv2d_forward(const LayerRun *r)
     nnm_par_each(r->batch, j.chunk, forward_images, &j);
 }
 
-/* Groups [g0, g1): for each chunk of a group, dz = dy * act'(z), its columns again, its share
- * of the group's partial dW (kept transposed, (F, K*K*C): dzᵀ col packs the
- * long columns matrix without transposing it, which OpenBLAS does faster
- * than colᵀ dz), then dcol = dz Wᵀ, added to zeros (faster than written
- * over) and dx = col2im(dcol), which zeroes dcol again.  The chunks of a group add up in order. */
+/* Groups [g0, g1): for each chunk of a group, dz = dy * act'(z), its
+ * columns again, its share of the group's partial dW (kept transposed,
+ * (F, K*K*C): dzᵀ col packs the long columns matrix without transposing it,
+ * which OpenBLAS does faster than colᵀ dz), then dcol = dz Wᵀ, added to
+ * zeros (faster than written over), and dx = col2im(dcol), which zeroes dcol
+ * again.  The chunks of a group add up in order. */
 static void backward_groups(void *p, int64_t g0, int64_t g1)
 {
     const ConvJob *j = p;
     const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
     const int64_t psz = j->k * j->f + j->f;
-    const int64_t csz = j->chunk * j->pix * j->k;
-    float *col = layer_work(r, 2 * csz), *dcol = col + csz;
+    float *col = layer_work(r, 2 * j->cols), *dcol = col + j->cols;
     if (r->dx) /* kept all zero between chunks by col2im */
-        memset(dcol, 0, (size_t)csz * sizeof *dcol);
+        memset(dcol, 0, (size_t)j->cols * sizeof *dcol);
     for (int64_t grp = g0; grp < g1; grp++) {
         int64_t first = grp * GRAD_GROUP, last = NNM_MIN(first + GRAD_GROUP, r->batch);
         float *part = j->parts + grp * psz;
