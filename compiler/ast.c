@@ -128,6 +128,15 @@ static void dump(const Ast *n, FILE *out)
         return;
     case AST_ATTR: fputs("(. ", out); dump(n->a, out); fprintf(out, " %s)", n->str); return;
     case AST_INDEX: fputs("(index ", out); dump(n->a, out); fputc(' ', out); dump(n->b, out); fputc(')', out); return;
+    case AST_DICT:
+        fputs("(dict", out);
+        for (const Ast *k = n->kids; k; k = k->next) {
+            fputc(' ', out);
+            dump(k, out);
+        }
+        fputc(')', out);
+        return;
+    case AST_PAIR: fputs("(: ", out); dump(n->a, out); fputc(' ', out); dump(n->b, out); fputc(')', out); return;
     case AST_SLICE: fputs("(slice ", out); dump(n->a, out); fputc(' ', out); dump(n->b, out); fputc(')', out); return;
     case AST_KWARG: fprintf(out, "(kw %s ", n->str); dump(n->a, out); fputc(')', out); return;
     case AST_UNARY: fprintf(out, "(%c ", n->op); dump(n->a, out); fputc(')', out); return;

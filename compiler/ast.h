@@ -22,6 +22,8 @@ typedef enum {
     AST_NONE,
     AST_TUPLE,  /* kids */
     AST_LIST,   /* kids */
+    AST_DICT,   /* kids, each an AST_PAIR */
+    AST_PAIR,   /* a : b, inside a dict */
     AST_ATTR,   /* a . str */
     AST_INDEX,  /* a [ b ] */
     AST_SLICE,  /* a : b, either may be NULL */

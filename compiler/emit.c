@@ -27,9 +27,11 @@
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
 _Static_assert(sizeof(NnmLayer) == 424, "NnmLayer changed: update emit_layer() in emit.c");
-_Static_assert(sizeof(NnmStep) == 248, "NnmStep changed: update put_step() in emit.c");
-_Static_assert(sizeof(NnmOptim) == 80, "NnmOptim changed: update put_optim() in emit.c");
-_Static_assert(sizeof(NnmModel) == 216, "NnmModel changed: update the models in emit.c");
+_Static_assert(sizeof(NnmStep) == 280, "NnmStep changed: update put_step() in emit.c");
+_Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
+_Static_assert(sizeof(NnmModel) == 560, "NnmModel changed: update the models in emit.c");
+_Static_assert(sizeof(NnmCallback) == 512, "NnmCallback changed: update put_callback() in emit.c");
+_Static_assert(sizeof(NnmSchedule) == 344, "NnmSchedule changed: update put_schedule() in emit.c");
 _Static_assert(sizeof(NnmDataset) == 52, "NnmDataset changed: update the data sets in emit.c");
 #endif
 
@@ -49,6 +51,8 @@ static const char *const act_ids[] = {NNM_ACTIVATIONS(ID)};
 static const char *const init_ids[] = {NNM_INITIALIZERS(ID)};
 static const char *const loss_ids[] = {NNM_LOSSES(ID)};
 static const char *const optim_ids[] = {NNM_OPTIMIZERS(ID)};
+static const char *const sched_ids[] = {NNM_SCHEDULES(ID)};
+static const char *const callback_ids[] = {NNM_CALLBACKS(ID)};
 #undef ID
 static const char *const step_ids[] = {"STEP_PRINT", "STEP_FIT",  "STEP_EVALUATE",
                                        "STEP_PREDICT", "STEP_SAVE", "STEP_LOAD"};
@@ -244,6 +248,56 @@ void emit_layer(Emitter *e, const NnmLayer *l)
             l->center, l->scale, l->nparams, l->nfrozen, l->line);
 }
 
+static void put_doubles(FILE *o, const double *v, int n)
+{
+    fputc('{', o);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", o);
+        put_double(o, v[i]);
+    }
+    fputc('}', o);
+}
+
+static void put_schedule(FILE *o, const NnmSchedule *sc)
+{
+    static const DoubleField fields[] = {
+        {"initial", offsetof(NnmSchedule, initial)}, {"steps", offsetof(NnmSchedule, steps)},
+        {"rate", offsetof(NnmSchedule, rate)},       {"alpha", offsetof(NnmSchedule, alpha)},
+        {"power", offsetof(NnmSchedule, power)},     {"warmup_target", offsetof(NnmSchedule, warmup_target)},
+        {"warmup_steps", offsetof(NnmSchedule, warmup_steps)}, {NULL, 0}};
+    fprintf(o, "{.kind = SCHED_%s", sched_ids[sc->kind]);
+    if (sc->kind != SCHED_NONE) {
+        put_double_fields(o, sc, fields);
+        fprintf(o, ", .staircase = %d, .cycle = %d, .npieces = %d, .boundaries = ", sc->staircase, sc->cycle,
+                sc->npieces);
+        put_doubles(o, sc->boundaries, sc->npieces ? sc->npieces : 1);
+        fputs(", .values = ", o);
+        put_doubles(o, sc->values, sc->npieces + 1);
+    }
+    fputc('}', o);
+}
+
+static void put_callback(FILE *o, const NnmCallback *cb)
+{
+    static const DoubleField fields[] = {
+        {"min_delta", offsetof(NnmCallback, min_delta)}, {"baseline", offsetof(NnmCallback, baseline)},
+        {"factor", offsetof(NnmCallback, factor)},       {"min_lr", offsetof(NnmCallback, min_lr)},
+        {NULL, 0}};
+    fprintf(o, "    {.kind = CB_%s, .line = %d, .monitor = ", callback_ids[cb->kind], cb->line);
+    nnm_emit_cstr(o, cb->monitor);
+    fprintf(o, ", .mode = %d, .has_baseline = %d", cb->mode, cb->has_baseline);
+    put_double_fields(o, cb, fields);
+    fprintf(o, ",\n     .patience = %d, .verbose = %d, .restore_best = %d, .cooldown = %d, .save_best_only = %d,"
+               " .save_weights_only = %d, .period = %d, .append = %d, .separator = %d, .path = ",
+            cb->patience, cb->verbose, cb->restore_best, cb->cooldown, cb->save_best_only, cb->save_weights_only,
+            cb->period, cb->append, cb->separator);
+    nnm_emit_cstr(o, cb->path);
+    fputs(",\n     .schedule = ", o);
+    put_schedule(o, &cb->schedule);
+    fputs("},\n", o);
+}
+
 static void put_optim(FILE *o, const NnmOptim *op)
 {
     static const DoubleField fields[] = {
@@ -254,7 +308,9 @@ static void put_optim(FILE *o, const NnmOptim *op)
         {NULL, 0}};
     fprintf(o, "{.kind = OPT_%s", optim_ids[op->kind]);
     put_double_fields(o, op, fields);
-    fprintf(o, ",\n               .nesterov = %d, .amsgrad = %d}", op->nesterov, op->amsgrad);
+    fprintf(o, ",\n               .nesterov = %d, .amsgrad = %d, .schedule = ", op->nesterov, op->amsgrad);
+    put_schedule(o, &op->schedule);
+    fputc('}', o);
 }
 
 static void put_ref(FILE *o, const char *field, const NnmArrayRef *r)
@@ -274,8 +330,19 @@ static void put_step(Emitter *e, int i, const NnmStep *st)
     put_ref(o, "vy", &st->vy);
     fprintf(o, ",\n     .has_val_data = %d, .val_split = ", st->has_val_data);
     put_double(o, st->val_split);
-    fprintf(o, ", .batch_size = %" PRId64 ", .epochs = %d, .verbose = %d, .shuffle = %d, .path = ",
-            st->batch_size, st->epochs, st->verbose, st->shuffle);
+    fprintf(o, ", .batch_size = %" PRId64 ", .epochs = %d, .verbose = %d, .shuffle = %d,\n"
+               "     .initial_epoch = %d, .ncallbacks = %d, .callbacks = ",
+            st->batch_size, st->epochs, st->verbose, st->shuffle, st->initial_epoch, st->ncallbacks);
+    if (st->ncallbacks)
+        fprintf(o, "callbacks_%d", i);
+    else
+        fputs("NULL", o);
+    fprintf(o, ", .nclass_weights = %d, .class_weight = ", st->nclass_weights);
+    if (st->nclass_weights)
+        fprintf(o, "class_weight_%d", i);
+    else
+        fputs("NULL", o);
+    fputs(", .path = ", o);
     nnm_emit_cstr(o, st->path);
     fprintf(o, ",\n     .result = %d, .nitems = %d, .items = ", st->result, st->nitems);
     if (st->nitems)
@@ -338,6 +405,20 @@ static void put_program(Emitter *e)
             fprintf(o, ", %d, %d},\n", st->items[k].result, st->items[k].index);
         }
         fputs("};\n", o);
+    }
+    for (int i = 0; i < p->nsteps; i++) {
+        const NnmStep *st = &p->steps[i];
+        if (st->ncallbacks) {
+            fprintf(o, "static const NnmCallback callbacks_%d[%d] = {\n", i, st->ncallbacks);
+            for (int k = 0; k < st->ncallbacks; k++)
+                put_callback(o, &st->callbacks[k]);
+            fputs("};\n", o);
+        }
+        if (st->nclass_weights) {
+            fprintf(o, "static const double class_weight_%d[%d] = ", i, st->nclass_weights);
+            put_doubles(o, st->class_weight, st->nclass_weights);
+            fputs(";\n", o);
+        }
     }
     fprintf(o, "static const NnmStep steps[%d] = {\n", p->nsteps ? p->nsteps : 1);
     for (int i = 0; i < p->nsteps; i++)

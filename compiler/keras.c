@@ -2,6 +2,7 @@
  * keras.layers.Dense, mnist, ...), the layer and optimizer constructors
  * with their argument checks, and the dispatch of every call and attribute
  * to model.c, arrays.c and print.c. */
+#include "callbacks.h"
 #include "sema_int.h"
 
 #include <math.h>
@@ -10,14 +11,17 @@
 #include <unistd.h>
 
 enum { M_KERAS, M_LAYERS, M_OPTIMIZERS, M_MODELS, M_UTILS, M_NP_UTILS, M_DATASETS, M_MNIST,
-       M_FASHION, M_CIFAR10, M_TF, M_NP, M_LOSSES, M_NP_RANDOM, M_TF_RANDOM, M_COUNT };
+       M_FASHION, M_CIFAR10, M_TF, M_NP, M_LOSSES, M_NP_RANDOM, M_TF_RANDOM, M_CALLBACKS, M_SCHEDULES,
+       M_COUNT };
 static const char *const module_names[M_COUNT] = {
     "keras", "keras.layers", "keras.optimizers", "keras.models", "keras.utils",
     "keras.utils.np_utils", "keras.datasets", "keras.datasets.mnist",
     "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy",
-    "keras.losses", "numpy.random", "tensorflow.random"};
+    "keras.losses", "numpy.random", "tensorflow.random", "keras.callbacks",
+    "keras.optimizers.schedules"};
 
-enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE };
+enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE,
+       F_CALLBACK, F_SCHEDULE };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
        MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, AM_RESHAPE, AM_ASTYPE };
 
@@ -79,6 +83,8 @@ static const Entry entries[] = {
     {M_TF_RANDOM, "set_seed", V_FUNC, F_SEED, 0},
     {M_TF, "set_random_seed", V_FUNC, F_SEED, 0},
     ALLM("losses", V_MODULE, M_LOSSES, 0),
+    ALLM("callbacks", V_MODULE, M_CALLBACKS, 0),
+    {M_OPTIMIZERS, "schedules", V_MODULE, M_SCHEDULES, 0},
     /* keras.losses.categorical_crossentropy etc. stand for their names */
     {M_LOSSES, "categorical_crossentropy", V_STR, 0, 0},
     {M_LOSSES, "sparse_categorical_crossentropy", V_STR, 0, 0},
@@ -137,6 +143,20 @@ static Value *class_value(Sema *s, int module, const char *name)
                 return v;
             }
     }
+    static const struct {
+        int module, fn, count;
+        const char *const *names;
+    } classes[] = {{M_CALLBACKS, F_CALLBACK, CB_COUNT, nnm_callback_names},
+                   {M_SCHEDULES, F_SCHEDULE, SCHED_COUNT, nnm_schedule_names}};
+    for (size_t c = 0; c < NNM_COUNTOF(classes); c++)
+        for (int k = 0; k < classes[c].count && (module == -1 || module == classes[c].module); k++)
+            if (classes[c].names[k][0] && strcmp(classes[c].names[k], name) == 0) {
+                Value *v = val_new(s, V_FUNC);
+                v->i = classes[c].fn;
+                v->sub = k;
+                v->s = classes[c].names[k];
+                return v;
+            }
     if (module == -1 || module == M_OPTIMIZERS) {
         for (int k = 0; k < OPT_COUNT; k++) {
             char lower[32];
@@ -177,6 +197,12 @@ static int names_in(int module, const char **out, int max)
     if (module == -1 || module == M_OPTIMIZERS)
         for (int i = 0; i < OPT_COUNT && k < max; i++)
             out[k++] = nnm_optim_names[i];
+    if (module == -1 || module == M_CALLBACKS)
+        for (int i = 0; i < CB_COUNT && k < max; i++)
+            out[k++] = nnm_callback_names[i];
+    if (module == -1 || module == M_SCHEDULES)
+        for (int i = 1; i < SCHED_COUNT && k < max; i++)
+            out[k++] = nnm_schedule_names[i];
     return k;
 }
 
@@ -688,6 +714,11 @@ Value *make_optim(Sema *s, int kind, const Args *a)
         }
         if (strcmp(n, "epsilon") == 0 && val[i]->k == V_NONE)
             continue; /* None means K.epsilon() = 1e-7 */
+        if (i == 0 && val[i]->k == V_SCHEDULE) {
+            v->opt->schedule = *val[i]->sched;
+            v->opt->lr = val[i]->sched->initial;
+            continue;
+        }
         double d;
         if (want_num(s, val[i], where[i], what, &d)) {
             ok = 0;
@@ -777,8 +808,7 @@ Value *keras_attr(Sema *s, const Ast *n, Value *o)
     if (o->k == V_HISTORY && strcmp(name, "history") == 0) {
         Value *d = val_new(s, V_HISTDICT);
         d->slot = o->slot;
-        d->i = o->i;
-        d->sub = o->sub;
+        d->index = o->index;
         d->n = o->n;
         return d;
     }
@@ -792,14 +822,18 @@ Value *keras_history_key(Sema *s, Value *d, const Ast *key)
     const char *str;
     if (want_str(s, k, key, "a history key", &str))
         return val_err(s);
-    static const char *const keys[] = {"loss", "acc", "val_loss", "val_acc", NULL};
-    int idx = -1;
-    for (int i = 0; keys[i]; i++)
-        if (strcmp(keys[i], str) == 0 || (strcmp(str, "accuracy") == 0 && i == 1) ||
-            (strcmp(str, "val_accuracy") == 0 && i == 3))
-            idx = i;
-    if (idx < 0 || ((idx & 1) && !d->i) || (idx >= 2 && !d->sub)) {
+    const NnmStep *st = &s->prog->steps[d->index];
+    const char *keys[NNM_MAX_KEYS];
+    int nk = nnm_fit_keys(&s->prog->models[st->model], st, keys);
+    int idx = nnm_key_index(keys, nk, str);
+    if (idx < 0) {
         diag_error(s->diag, key->loc, "history has no key '%s'", str);
+        const char *cands[NNM_MAX_KEYS + 1];
+        memcpy(cands, keys, sizeof *keys * (size_t)nk);
+        cands[nk] = NULL;
+        const char *m = diag_suggest(str, cands);
+        if (m)
+            diag_note(s->diag, key->loc, "did you mean '%s'?", m);
         return val_err(s);
     }
     Value *r = val_new(s, V_RESULT);
@@ -816,6 +850,8 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         case F_LAYER: return make_layer(s, f->sub, a, f->sym);
         case F_INPUT: return make_input(s, a);
         case F_OPTIM: return make_optim(s, f->sub, a);
+        case F_CALLBACK: return make_callback(s, f->sub, a);
+        case F_SCHEDULE: return make_schedule(s, f->sub, a);
         case F_SEQUENTIAL: return make_sequential(s, a);
         case F_LOAD_DATA: return load_data(s, f->sub, a);
         case F_TO_CATEGORICAL: return to_categorical(s, a);

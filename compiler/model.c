@@ -1,6 +1,7 @@
 /* compiler/model.c — Sequential models at compile time: add() with shape
  * inference, summary(), compile(), and the fit/evaluate/predict/
  * save_weights/load_weights calls that become runtime steps of the IR. */
+#include "callbacks.h"
 #include "sema_int.h"
 
 #include <math.h>
@@ -469,13 +470,21 @@ static int new_results(Sema *s, int n)
     return r;
 }
 
+/* the classes the labels y can take (class_weight= gives each a weight) */
+static int label_classes(const Value *y)
+{
+    return y && y->k == V_ARRAY ? (y->arr->onehot ? y->arr->onehot : y->arr->nclasses) : 0;
+}
+
 Value *model_fit(Sema *s, ModelV *m, const Args *a)
 {
     static const Param params[] = {{"x", 1, 1}, {"y", 1, 1}, {"batch_size", 1, 0}, {"epochs", 1, 0},
         {"verbose", 1, 0}, {"callbacks", 1, 0}, {"validation_split", 1, 0}, {"validation_data", 1, 0},
-        {"shuffle", 1, 0}, {"nb_epoch", 0, 0}, {NULL, 0, 0}};
-    Value *val[10];
-    const Ast *where[10];
+        {"shuffle", 1, 0}, {"class_weight", 1, 0}, {"sample_weight", 1, 0}, {"initial_epoch", 1, 0},
+        {"nb_epoch", 0, 0}, {NULL, 0, 0}};
+    enum { CLASS_WEIGHT = 9, SAMPLE_WEIGHT, INITIAL_EPOCH, NB_EPOCH };
+    Value *val[NB_EPOCH + 1];
+    const Ast *where[NB_EPOCH + 1];
     if (bind_args(s, a, "fit", params, val, where))
         return val_err(s);
     NnmStep st;
@@ -483,9 +492,9 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a)
     int ok = 1;
     st.batch_size = opt_batch(s, val[2], where[2]);
     int64_t ep = 1;
-    if (val[9] && !val[3]) {
-        val[3] = val[9];
-        where[3] = where[9];
+    if (val[NB_EPOCH] && !val[3]) {
+        val[3] = val[NB_EPOCH];
+        where[3] = where[NB_EPOCH];
     }
     if (val[3] && want_int(s, val[3], where[3], "epochs", 0, &ep))
         ok = 0;
@@ -495,10 +504,14 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a)
     }
     st.epochs = (int)ep;
     st.verbose = opt_verbose(s, val[4], where[4], 1);
-    if (val[5] && val[5]->k != V_NONE && !(val[5]->k == V_LIST && val[5]->n == 0)) {
-        diag_error(s->diag, where[5]->loc, "callbacks are not supported yet");
+    if (val[SAMPLE_WEIGHT] && val[SAMPLE_WEIGHT]->k != V_NONE) {
+        diag_error(s->diag, where[SAMPLE_WEIGHT]->loc, "nnmc does not support sample_weight; class_weight= weighs classes");
         ok = 0;
     }
+    int64_t ie = 0;
+    if (val[INITIAL_EPOCH] && want_int(s, val[INITIAL_EPOCH], where[INITIAL_EPOCH], "initial_epoch", 0, &ie))
+        ok = 0;
+    st.initial_epoch = ie > 1000000 ? 1000000 : (int)ie;
     if (val[6]) {
         if (want_num(s, val[6], where[6], "validation_split", &st.val_split))
             ok = 0;
@@ -526,6 +539,12 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a)
         ok = 0;
     if (ok && st.batch_size > 0 && memory_check(s, m, st.batch_size, a->call))
         ok = 0;
+    /* the IR model exists once compiled; callbacks check monitors against its keys */
+    NnmModel im = {.metric_acc = m->metric_acc, .optim = m->optim};
+    if (val[5] && fit_callbacks(s, &im, &st, val[5], where[5]))
+        ok = 0;
+    if (ok && val[CLASS_WEIGHT] && fit_class_weight(s, &st, label_classes(val[1]), val[CLASS_WEIGHT], where[CLASS_WEIGHT]))
+        ok = 0;
     if (!ok || st.batch_size < 0 || st.verbose < 0)
         return val_err(s);
     NnmStep *p = add_step(s, STEP_FIT, a->call);
@@ -534,11 +553,11 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a)
     p->kind = STEP_FIT;
     p->line = line;
     p->model = m->id;
-    p->result = new_results(s, 4);
+    const char *keys[NNM_MAX_KEYS];
+    p->result = new_results(s, nnm_fit_keys(&im, p, keys));
     Value *h = val_new(s, V_HISTORY);
     h->slot = p->result;
-    h->i = m->metric_acc;
-    h->sub = st.has_val_data || st.val_split > 0;
+    h->index = (int)(p - s->prog->steps);
     h->n = st.epochs;
     return h;
 }

@@ -158,6 +158,17 @@ atom
   | '[' ']'                         { $$ = ast_list(ctx, AST_LIST, @$, NULL); }
   | '[' seq ']'                     { $$ = ast_list(ctx, AST_LIST, @$, rev($2)); }
   | '[' seq ',' ']'                 { $$ = ast_list(ctx, AST_LIST, @$, rev($2)); }
+  | '{' '}'                         { $$ = ast_list(ctx, AST_DICT, @$, NULL); }
+  | '{' pairs '}'                   { $$ = ast_list(ctx, AST_DICT, @$, rev($2)); }
+  | '{' pairs ',' '}'               { $$ = ast_list(ctx, AST_DICT, @$, rev($2)); }
+  ;
+/* {key: value, ...}: class_weight= */
+pairs
+  : pair
+  | pairs ',' pair                  { $$ = push($1, $3); }
+  ;
+pair
+  : expr ':' expr                   { $$ = ast_op(ctx, AST_PAIR, @$, 0, $1, $3); }
   ;
 strings
   : STRING
@@ -269,10 +280,6 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
             return 0;
         }
         ls->depth = 0;
-    }
-    if (len == 1 && text[0] == '{') {
-        diag_error(d, at, "dictionaries and sets are not supported in .nnm files");
-        return 0;
     }
     yysymbol_kind_t exp[6];
     int n = yypcontext_expected_tokens(yyctx, exp, 6);

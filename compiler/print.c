@@ -1,6 +1,7 @@
 /* compiler/print.c — print(): renders what is known at compile time into
  * text now, and leaves references to results (scores, histories) for the
  * runtime to fill in. */
+#include "callbacks.h"
 #include "sema_int.h"
 
 #include <math.h>
@@ -90,9 +91,32 @@ static int pb_value(Sema *s, PrintBuf *b, const Value *v, int repr, const Ast *a
     case V_METHOD:
     case V_INPUT:
     case V_ARRAY:
+    case V_HISTDICT: {
+        /* Keras 2.2's History gets the validation figures first, then the
+         * training ones (BaseLogger adds them), then lr */
+        const NnmStep *st = &s->prog->steps[v->index];
+        const char *keys[NNM_MAX_KEYS];
+        int nk = nnm_fit_keys(&s->prog->models[st->model], st, keys), order[NNM_MAX_KEYS], no = 0;
+        for (int pass = 0; pass < 3; pass++)
+            for (int k = 0; k < nk; k++)
+                if ((pass == 0) == !strncmp(keys[k], "val_", 4) && (pass == 2) == !strcmp(keys[k], "lr"))
+                    order[no++] = k;
+        pb_text(s, b, "{", 1);
+        for (int i = 0; i < no; i++) {
+            snprintf(tmp, sizeof tmp, "%s'%s': ", i ? ", " : "", keys[order[i]]);
+            pb_text(s, b, tmp, strlen(tmp));
+            pb_flush(s, b);
+            if (b->n < 256)
+                b->items[b->n++] = (NnmPrintItem){NULL, v->slot + order[i], -1};
+        }
+        pb_text(s, b, "}", 1);
+        return 0;
+    }
     case V_HISTORY:
-    case V_HISTDICT:
     case V_PRED:
+    case V_DICT:
+    case V_CALLBACK:
+    case V_SCHEDULE:
         diag_error(s->diag, at->loc, "nnmc cannot print %s", val_kind_name(v));
         return -1;
     }

@@ -49,6 +49,9 @@ const char *val_kind_name(const Value *v)
     case V_RESULT: return "a result";
     case V_HISTORY: return "a History";
     case V_HISTDICT: return "a dict";
+    case V_DICT: return "a dict";
+    case V_CALLBACK: return "a callback";
+    case V_SCHEDULE: return "a learning-rate schedule";
     case V_PRED: return "predictions";
     }
     NNM_UNREACHABLE();
@@ -416,6 +419,17 @@ Value *sema_eval(Sema *s, const Ast *n)
             v->v[i++] = sema_eval(s, k);
         return v;
     }
+    case AST_DICT: {
+        Value *v = val_new(s, V_DICT);
+        v->n = ast_count(n->kids);
+        v->v = arena_alloc(s->arena, sizeof(Value *) * (size_t)(2 * v->n + 1));
+        int i = 0;
+        for (const Ast *k = n->kids; k; k = k->next) {
+            v->v[i++] = sema_eval(s, k->a);
+            v->v[i++] = sema_eval(s, k->b);
+        }
+        return v;
+    }
     case AST_ATTR: {
         Value *o = sema_eval(s, n->a);
         if (o->k == V_ERR)
@@ -452,6 +466,7 @@ Value *sema_eval(Sema *s, const Ast *n)
     case AST_SLICE:
         diag_error(s->diag, n->loc, "a slice is only allowed inside [ ]");
         return val_err(s);
+    case AST_PAIR:
     case AST_KWARG:
     case AST_ASSIGN:
     case AST_AUGASSIGN:

@@ -90,6 +90,12 @@ Value *make_layer(Sema *s, int kind, const Args *a, int keras1);
 Value *make_input(Sema *s, const Args *a);
 Value *make_optim(Sema *s, int kind, const Args *a);
 
+/* callbacks.c */
+Value *make_callback(Sema *s, int kind, const Args *a);
+Value *make_schedule(Sema *s, int kind, const Args *a);
+int fit_callbacks(Sema *s, const NnmModel *m, NnmStep *st, Value *list, const Ast *at);
+int fit_class_weight(Sema *s, NnmStep *st, int nclasses, Value *d, const Ast *at);
+
 /* model.c */
 void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at);
 Value *make_sequential(Sema *s, const Args *a);

@@ -21,6 +21,9 @@ typedef enum {
     V_HISTORY,  /* fit()'s return value: slot = first of 4 */
     V_HISTDICT, /* history.history */
     V_PRED,     /* predict()'s return value */
+    V_DICT,     /* {k: v}: n pairs, keys in v[2i], values in v[2i + 1] */
+    V_CALLBACK, /* a keras.callbacks object: cb */
+    V_SCHEDULE, /* a learning-rate schedule: sched */
 } VKind;
 
 typedef struct LayerV LayerV;
@@ -41,6 +44,8 @@ struct Value {
     Value *self;        /* METHOD */
     LayerV *layer;
     NnmOptim *opt;
+    NnmCallback *cb;
+    NnmSchedule *sched;
     ModelV *model;
     ArrayV *arr;
     int slot, index;    /* RESULT, HISTORY */

@@ -235,7 +235,7 @@ int nnm_loss_fuses(int loss, int last_act)
 }
 
 double nnm_loss(int loss, int last_act, int64_t rows, int64_t cols, const float *z, const float *y,
-                const float *t, float *g, int *fused)
+                const float *t, const float *rw, float *g, int *fused)
 {
     double total = 0;
     const float inv_b = 1.0f / (float)rows, inv_bc = 1.0f / (float)(rows * cols);
@@ -311,6 +311,11 @@ double nnm_loss(int loss, int last_act, int64_t rows, int64_t cols, const float 
         case LOSS_COUNT:
             NNM_UNREACHABLE();
         }
+        if (rw) {
+            l *= rw[r];
+            for (int64_t c = 0; c < cols; c++)
+                gr[c] *= rw[r];
+        }
         total += l;
     }
     return total;
@@ -354,6 +359,7 @@ void nnm_optim_init(NnmOptState *st, const NnmOptim *o, int64_t n)
     memset(st, 0, sizeof *st);
     st->n = n;
     st->m_schedule = 1.0;
+    st->lr = (float)o->lr;
     int nstate = 0;
     switch ((NnmOptKind)o->kind) {
     case OPT_SGD: nstate = o->momentum != 0 ? 1 : 0; break;
@@ -493,7 +499,7 @@ static void optim_range(void *p, int64_t lo, int64_t hi)
 
 void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g)
 {
-    double lr = o->lr;
+    double lr = o->schedule.kind != SCHED_NONE ? nnm_schedule_lr(&o->schedule, (double)st->iterations) : st->lr;
     if (o->decay > 0 && o->kind != OPT_NADAM)
         lr *= 1.0 / (1.0 + o->decay * (double)st->iterations);
     const double t = (double)(st->iterations + 1);
@@ -520,4 +526,49 @@ void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g
     }
     nnm_par_for(st->n, 16, 1 << 15, optim_range, &s);
     st->iterations++;
+}
+
+double nnm_schedule_lr(const NnmSchedule *s, double step)
+{
+    double p = s->steps > 0 ? step / s->steps : 0;
+    if (s->staircase)
+        p = floor(p);
+    switch ((NnmSchedKind)s->kind) {
+    case SCHED_NONE:
+        return s->initial;
+    case SCHED_EXPONENTIAL:
+        return s->initial * pow(s->rate, p);
+    case SCHED_INVERSE_TIME:
+        return s->initial / (1.0 + s->rate * p);
+    case SCHED_STEP:
+        return s->initial * pow(s->rate, floor(step / s->steps));
+    case SCHED_PIECEWISE: {
+        int i = 0;
+        while (i < s->npieces && step > s->boundaries[i])
+            i++;
+        return s->values[i];
+    }
+    case SCHED_POLYNOMIAL: {
+        /* Keras: decay_steps grows to the next multiple past step with cycle */
+        double steps = s->steps, t = step;
+        if (s->cycle)
+            steps *= t > 0 ? ceil(t / steps) : 1.0;
+        else
+            t = t < steps ? t : steps;
+        return (s->initial - s->alpha) * pow(1.0 - t / steps, s->power) + s->alpha;
+    }
+    case SCHED_COSINE: {
+        double t = step;
+        if (s->warmup_steps > 0 && t < s->warmup_steps)
+            return s->initial + (s->warmup_target - s->initial) * (t / s->warmup_steps);
+        double from = s->warmup_steps > 0 ? s->warmup_target : s->initial;
+        t -= s->warmup_steps;
+        t = t < s->steps ? t : s->steps;
+        double c = 0.5 * (1.0 + cos(3.14159265358979323846 * t / s->steps));
+        return from * ((1.0 - s->alpha) * c + s->alpha);
+    }
+    case SCHED_COUNT:
+        break;
+    }
+    NNM_UNREACHABLE();
 }

@@ -62,9 +62,10 @@ void nnm_upsample(int64_t batch, int64_t h, int64_t w, int64_t c, int64_t fy, in
  * per-sample loss (Keras's mean is this / B).  Writes into g the gradient
  * of the MEAN loss: with respect to the pre-activation z when *fused is
  * set on return (softmax + categorical cross-entropy, sigmoid + binary
- * cross-entropy), otherwise with respect to the output y. */
+ * cross-entropy), otherwise with respect to the output y.  rw, when not
+ * NULL, weighs each row's loss and gradient (class_weight=). */
 double nnm_loss(int loss, int last_act, int64_t rows, int64_t cols, const float *z, const float *y,
-                const float *t, float *g, int *fused);
+                const float *t, const float *rw, float *g, int *fused);
 /* Whether nnm_loss fuses this loss with this output activation. */
 int nnm_loss_fuses(int loss, int last_act);
 
@@ -79,10 +80,14 @@ double nnm_accuracy(int kind, int64_t rows, int64_t cols, const float *y, const 
 typedef struct {
     int64_t n;
     int64_t iterations;      /* updates done so far */
+    double lr;               /* the learning rate, as callbacks set it (a float32 value, as
+                                Keras keeps it); starts at the optimizer's lr */
     double m_schedule;       /* Nadam */
     float *s1, *s2, *s3;     /* per-parameter accumulators (kind-specific) */
 } NnmOptState;
 void nnm_optim_init(NnmOptState *st, const NnmOptim *o, int64_t n);
 void nnm_optim_free(NnmOptState *st);
 void nnm_optim_step(const NnmOptim *o, NnmOptState *st, float *w, const float *g);
+/* The learning rate a schedule gives at a step (see NnmSchedule). */
+double nnm_schedule_lr(const NnmSchedule *s, double step);
 #endif

@@ -21,3 +21,13 @@ const char *const nnm_optim_names[OPT_COUNT] = {
     NNM_OPTIMIZERS(X)
 #undef X
 };
+const char *const nnm_schedule_names[SCHED_COUNT] = {
+#define X(id, name) name,
+    NNM_SCHEDULES(X)
+#undef X
+};
+const char *const nnm_callback_names[CB_COUNT] = {
+#define X(id, name) name,
+    NNM_CALLBACKS(X)
+#undef X
+};

@@ -44,6 +44,7 @@ static void unplan(Net *n)
     free(n->dy);
     nnm_free_aligned(n->in);
     nnm_free_aligned(n->t);
+    nnm_free_aligned(n->rw);
     n->cap = 0;
 }
 
@@ -80,6 +81,7 @@ void net_plan(Net *n, int64_t batch)
         n->scratch[i] = nnm_alloc_floats(batch * layer_kinds[l->kind]->scratch(l));
     }
     n->t = nnm_alloc_floats(batch * n->out_size);
+    n->rw = nnm_alloc_floats(batch);
     if (!n->opt_ready && m->compiled) {
         nnm_optim_init(&n->opt, &m->optim, n->nparams);
         n->opt_ready = 1;
@@ -161,7 +163,7 @@ double net_loss(Net *n, int64_t batch, double *correct)
      * linear or ReLU keep it at the start of their scratch */
     const float *z = nnm_loss_fuses(m->loss, last_act) ? n->scratch[last] : n->y[last];
     double loss = nnm_loss(m->loss, last_act, batch, n->out_size, z, n->y[last], n->t,
-                           n->dy[last], &n->fused);
+                           n->use_rw ? n->rw : NULL, n->dy[last], &n->fused);
     *correct = nnm_accuracy(nnm_acc_kind(m->loss, n->out_size), batch, n->out_size, n->y[last], n->t);
     return loss;
 }

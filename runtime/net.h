@@ -31,6 +31,8 @@ struct Net {
     float *work;             /* [work_threads, largest workspace()], shared by the layers */
     int work_threads;
     float *t;                /* [cap, outputs] targets */
+    float *rw;               /* [cap] weights of the samples' losses (class_weight=) */
+    int use_rw;              /* net_loss applies rw */
     int64_t out_size;
     NnmOptState opt;
     int opt_ready;

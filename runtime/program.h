@@ -106,11 +106,41 @@ typedef struct {
 
 enum { PAD_VALID, PAD_SAME, PAD_CAUSAL /* Conv1D: all padding before */ };
 
+/* Learning-rate schedules: keras.optimizers.schedules and nnmc's StepDecay.
+ * As an optimizer's learning_rate the step is the number of updates done;
+ * inside LearningRateScheduler it is the epoch (0-based). */
+#define NNM_SCHEDULES(X)                                                                          \
+    X(NONE, "") X(EXPONENTIAL, "ExponentialDecay") X(INVERSE_TIME, "InverseTimeDecay")            \
+    X(PIECEWISE, "PiecewiseConstantDecay") X(POLYNOMIAL, "PolynomialDecay")                       \
+    X(COSINE, "CosineDecay") X(STEP, "StepDecay")
+typedef enum {
+#define X(id, name) SCHED_##id,
+    NNM_SCHEDULES(X)
+#undef X
+    SCHED_COUNT
+} NnmSchedKind;
+extern const char *const nnm_schedule_names[SCHED_COUNT];
+#define NNM_MAX_PIECES 16
+
+typedef struct {
+    int kind;                 /* NnmSchedKind; SCHED_NONE: a constant learning rate */
+    double initial;           /* initial_learning_rate */
+    double steps;             /* decay_steps (StepDecay: epochs_drop) */
+    double rate;              /* decay_rate (StepDecay: drop) */
+    double alpha;             /* CosineDecay: floor as a fraction; PolynomialDecay: end rate */
+    double power;             /* PolynomialDecay */
+    double warmup_target, warmup_steps; /* CosineDecay: linear warm-up first (target 0: none) */
+    int staircase, cycle;
+    int npieces;              /* PiecewiseConstantDecay: boundaries[npieces], values[npieces + 1] */
+    double boundaries[NNM_MAX_PIECES], values[NNM_MAX_PIECES + 1];
+} NnmSchedule;
+
 /* Keras 2.2 optimizer hyper-parameters; unused fields are 0. */
 typedef struct {
     int kind;                 /* NnmOptKind */
     double lr, momentum, rho, epsilon, beta_1, beta_2, decay, schedule_decay;
     int nesterov, amsgrad;
+    NnmSchedule schedule;     /* learning_rate=ExponentialDecay(...) and the like */
 } NnmOptim;
 
 typedef struct {
@@ -141,6 +171,39 @@ typedef struct {
     int line;                 /* where the array was last shaped, for messages */
 } NnmArrayRef;
 
+/* keras.callbacks: X(ID, class name). */
+#define NNM_CALLBACKS(X)                                                                          \
+    X(EARLY_STOPPING, "EarlyStopping") X(MODEL_CHECKPOINT, "ModelCheckpoint")                     \
+    X(REDUCE_LR, "ReduceLROnPlateau") X(LR_SCHEDULER, "LearningRateScheduler")                    \
+    X(CSV_LOGGER, "CSVLogger") X(TERMINATE_ON_NAN, "TerminateOnNaN")
+typedef enum {
+#define X(id, name) CB_##id,
+    NNM_CALLBACKS(X)
+#undef X
+    CB_COUNT
+} NnmCallbackKind;
+extern const char *const nnm_callback_names[CB_COUNT];
+
+/* One callback of a fit(), with Keras 2.2's arguments; unused fields are 0. */
+typedef struct {
+    int kind;                 /* NnmCallbackKind */
+    int line;                 /* of the constructor call */
+    char monitor[NNM_NAME_MAX]; /* a log key as the file spells it (val_acc, val_accuracy, ...) */
+    int mode;                 /* +1: larger is better, -1: smaller is better */
+    double min_delta;         /* >= 0 */
+    int has_baseline;
+    double baseline;          /* EarlyStopping */
+    int patience, verbose;
+    int restore_best;         /* EarlyStopping(restore_best_weights=) */
+    double factor, min_lr;    /* ReduceLROnPlateau */
+    int cooldown;
+    int save_best_only, save_weights_only, period; /* ModelCheckpoint */
+    const char *path;         /* ModelCheckpoint's filepath (may hold {epoch:02d}), CSVLogger's filename */
+    char separator;           /* CSVLogger */
+    int append;
+    NnmSchedule schedule;     /* LearningRateScheduler */
+} NnmCallback;
+
 typedef enum { STEP_PRINT, STEP_FIT, STEP_EVALUATE, STEP_PREDICT, STEP_SAVE, STEP_LOAD } NnmStepKind;
 
 typedef struct {
@@ -157,8 +220,13 @@ typedef struct {
     double val_split;
     int64_t batch_size;
     int epochs, verbose, shuffle;
+    int initial_epoch;
+    int ncallbacks;
+    const NnmCallback *callbacks;
+    int nclass_weights;       /* 0, or one weight per class (class_weight=) */
+    const double *class_weight;
     const char *path;         /* save/load */
-    int result;               /* first result slot written (fit: loss, acc, val_loss, val_acc) */
+    int result;               /* first result slot written (fit: one per history key, nnm_fit_keys) */
     int nitems;               /* print */
     const NnmPrintItem *items;
     int chatter;              /* print: output of summary(), silenced by -q */

@@ -3,6 +3,7 @@
  * Data sets are read when a step first needs them and are kept. */
 #include "session.h"
 #include "blas.h"
+#include "callbacks.h"
 #include "npz.h"
 #include "progbar.h"
 #include "util.h"
@@ -73,6 +74,7 @@ static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, doubl
     int nm = n->m->metric_acc ? 2 : 1;
     int64_t *idx = nnm_xmalloc((size_t)(bs > 0 ? bs : 1) * sizeof *idx);
     double lsum = 0, csum = 0;
+    n->use_rw = 0; /* class weights weigh training only */
     for (int64_t s = 0; s < v->n; s += bs) {
         int64_t b = NNM_MIN(bs, v->n - s);
         for (int64_t i = 0; i < b; i++)
@@ -105,9 +107,27 @@ static void set_result(NnmSession *e, int slot, int list, int i, double val)
     r->list = list;
 }
 
+/* class_weight=: each sample's loss is weighed by its class's weight, and
+ * the batch's by 1 / (the fraction of samples with a non-zero weight), as
+ * Keras 2.2 does (training_utils.weighted_masked_objective). */
+static void class_weights(Net *n, const View *v, const int64_t *idx, int64_t b, const NnmStep *st)
+{
+    n->use_rw = st->nclass_weights > 0;
+    if (!n->use_rw)
+        return;
+    int64_t nonzero = 0;
+    for (int64_t i = 0; i < b; i++) {
+        int lab = v->s->label[v->begin + idx[i]];
+        n->rw[i] = lab < st->nclass_weights ? (float)st->class_weight[lab] : 1.0f;
+        nonzero += n->rw[i] != 0;
+    }
+    if (nonzero)
+        for (int64_t i = 0; i < b; i++)
+            n->rw[i] *= (float)b / (float)nonzero;
+}
+
 int nnm_step_fit(NnmSession *e, const NnmStep *st)
 {
-    const NnmModel *m = &e->p->models[st->model];
     Net *n = get_net(e, st->model);
     View x, vx = {0};
     if (get_view(e, &st->x, &x))
@@ -129,20 +149,28 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     int epochs = e->o->epochs > 0 ? e->o->epochs : st->epochs;
     int64_t bs = st->batch_size;
     net_plan(n, bs);
+    NnmFit f;
+    if (nnm_fit_begin(&f, e->p->file, st, n, !e->o->quiet))
+        return -1;
     if (verbose && has_val)
         printf("Train on %lld samples, validate on %lld samples\n", (long long)x.n, (long long)vx.n);
     int64_t *idx = nnm_xmalloc((size_t)(x.n ? x.n : 1) * sizeof *idx);
     for (int64_t i = 0; i < x.n; i++)
         idx[i] = i;
     double t_start = nnm_now(), t_train = 0;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < f.nkeys; k++)
         e->res[st->result + k].list = 1; /* history lists print as [] even when empty */
-    const char *names[4] = {"loss", "acc", "val_loss", "val_acc"};
-    int nm = m->metric_acc ? 2 : 1;
-    for (int ep = 0; ep < epochs; ep++) {
+    /* the progress line shows the figures before lr; without validation
+     * the training ones alone */
+    int nshow = f.nkeys - (nnm_key_index(f.keys, f.nkeys, "lr") >= 0);
+    int ntrain = nnm_key_index(f.keys, f.nkeys, "val_loss");
+    ntrain = ntrain < 0 ? nshow : ntrain;
+    int rc = 0;
+    for (int ep = st->initial_epoch; ep < epochs && !f.stop && rc == 0; ep++) {
         if (verbose)
             printf("Epoch %d/%d\n", ep + 1, epochs);
         fflush(stdout);
+        nnm_fit_epoch_begin(&f, ep);
         if (st->shuffle)
             for (int64_t i = x.n - 1; i > 0; i--) {
                 int64_t j = (int64_t)nnm_rng_below(&e->shuffle_rng, (uint64_t)i + 1), t = idx[i];
@@ -151,47 +179,60 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
             }
         Progbar pb;
         progbar_start(&pb, stdout, x.n, verbose);
-        double lsum = 0, csum = 0, vals[4], t_epoch = nnm_now();
+        double lsum = 0, csum = 0, vals[NNM_MAX_KEYS] = {0}, t_epoch = nnm_now();
+        int64_t seen = 0;
+        int halted = 0, acc = n->m->metric_acc;
         for (int64_t s = 0; s < x.n; s += bs) {
             int64_t b = NNM_MIN(bs, x.n - s);
             load_batch(n, &x, idx + s, b);
+            class_weights(n, &x, idx + s, b, st);
             net_forward(n, b, 1);
-            double c;
-            lsum += net_loss(n, b, &c);
+            double c, l = net_loss(n, b, &c);
+            seen = s + b;
+            lsum += l;
+            csum += c;
+            vals[0] = lsum / (double)seen;
+            vals[1] = csum / (double)seen; /* shown only with metrics=['accuracy'] */
+            if ((halted = nnm_fit_batch_end(&f, s / bs, l / (double)b)))
+                break;
+            if (!isfinite(l)) {
+                /* nnmc's own guard (Keras would go on with NaN weights) */
+                if (pb.width)
+                    fputc('\n', stdout); /* end the bar a terminal shows */
+                fflush(stdout);
+                fprintf(stderr, "nnmc: error: %s:%d: the loss became %s in epoch %d, batch %lld; training stopped "
+                        "(add TerminateOnNaN() to the callbacks to go on with the rest of the file)\n",
+                        e->p->file, st->line, isnan(l) ? "nan" : "inf", ep + 1, (long long)(s / bs + 1));
+                rc = -1;
+                break;
+            }
             net_backward(n, b);
             net_update(n);
-            csum += c;
-            vals[0] = lsum / (double)(s + b);
-            vals[1] = csum / (double)(s + b);
-            if (s + b < x.n)
-                progbar_update(&pb, s + b, nm, names, vals, 0);
+            if (seen < x.n)
+                progbar_update(&pb, seen, ntrain, f.keys, vals, 0);
         }
+        if (rc)
+            break;
         t_train += nnm_now() - t_epoch;
-        vals[0] = x.n ? lsum / (double)x.n : 0;
-        vals[1] = x.n ? csum / (double)x.n : 0;
-        if (!isfinite(vals[0]) && verbose)
-            fflush(stdout);
-        int nv = nm;
-        if (has_val) {
+        vals[0] = seen ? lsum / (double)seen : 0;
+        if (acc)
+            vals[1] = seen ? csum / (double)seen : 0;
+        if (has_val && !halted) {
             double vl, va;
             evaluate_view(n, &vx, bs, &vl, &va, NULL, NULL);
-            vals[nm] = vl;
-            vals[nm + 1] = va;
-            nv = 2 * nm;
+            vals[ntrain] = vl;
+            if (acc)
+                vals[ntrain + 1] = va;
         }
-        const char *shown[4] = {names[0], names[1], names[2], names[3]};
-        if (nm == 1)
-            shown[1] = "val_loss";
-        progbar_update(&pb, x.n, nv, shown, vals, 1);
-        set_result(e, st->result, 1, ep, vals[0]);
-        if (nm == 2)
-            set_result(e, st->result + 1, 1, ep, vals[1]);
-        if (has_val) {
-            set_result(e, st->result + 2, 1, ep, vals[nm]);
-            if (nm == 2)
-                set_result(e, st->result + 3, 1, ep, vals[nm + 1]);
-        }
+        progbar_update(&pb, seen, halted ? ntrain : nshow, f.keys, vals, 1);
+        rc = nnm_fit_epoch_end(&f, ep, vals);
+        /* an epoch cut short has no validation figures (Keras's logs lack them) */
+        for (int k = 0; k < f.nkeys; k++)
+            if (!halted || k < ntrain || k >= nshow)
+                set_result(e, st->result + k, 1, ep - st->initial_epoch, vals[k]);
     }
+    if (nnm_fit_end(&f))
+        rc = -1;
     free(idx);
     /* NNM_TIMING=1: training throughput for bench/ (validation excluded) */
     const char *timing = getenv("NNM_TIMING");
@@ -199,7 +240,7 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         fprintf(stderr, "nnmc: fit: %lld samples x %d epochs in %.3f s of training, %.3f s in all (%.0f samples/s)\n",
                 (long long)x.n, epochs, t_train, nnm_now() - t_start,
                 t_train > 0 ? (double)x.n * epochs / t_train : 0.0);
-    return 0;
+    return rc;
 }
 
 /* evaluate() and predict(): one pass over x without training.  predict

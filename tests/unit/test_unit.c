@@ -15,6 +15,7 @@
 
 #include "blas.h"
 #include "data.h"
+#include "callbacks.h"
 #include "kernels.h"
 #include "layer.h"
 #include "net.h"
@@ -532,9 +533,9 @@ static void test_fused_loss(void)
     float z[6] = {1.0f, -2.0f, 0.5f, 3.0f, 0.0f, -1.0f}, y[6], t[6] = {0, 0, 1, 1, 0, 0}, g1[6], g2[6];
     nnm_act_forward(ACT_SOFTMAX, 0, 2, 3, z, y);
     int fused;
-    double a = nnm_loss(LOSS_CCE, ACT_SOFTMAX, 2, 3, z, y, t, g1, &fused);
+    double a = nnm_loss(LOSS_CCE, ACT_SOFTMAX, 2, 3, z, y, t, NULL, g1, &fused);
     CHECK(fused == 1, "softmax + CCE must fuse");
-    double b = nnm_loss(LOSS_CCE, ACT_LINEAR, 2, 3, y, y, t, g2, &fused);
+    double b = nnm_loss(LOSS_CCE, ACT_LINEAR, 2, 3, y, y, t, NULL, g2, &fused);
     CHECK(fused == 0, "linear + CCE must not fuse");
     CHECK(fabs(a - b) < 1e-5, "fused %g vs plain %g", a, b);
     double want = -log(y[2]) - log(y[3]);
@@ -542,7 +543,7 @@ static void test_fused_loss(void)
     /* sigmoid + BCE at a large logit stays finite */
     float zl[1] = {100.0f}, yl[1], tl[1] = {0.0f}, gl[1];
     nnm_act_forward(ACT_SIGMOID, 0, 1, 1, zl, yl);
-    double l = nnm_loss(LOSS_BCE, ACT_SIGMOID, 1, 1, zl, yl, tl, gl, &fused);
+    double l = nnm_loss(LOSS_BCE, ACT_SIGMOID, 1, 1, zl, yl, tl, NULL, gl, &fused);
     CHECK(fabs(l - 100.0) < 1e-3 && isfinite(gl[0]), "stable BCE: %g", l);
 }
 
@@ -873,6 +874,91 @@ static void test_par_each(void)
     nnm_par_init(1);
 }
 
+/* Learning-rate schedules against values worked out by hand from Keras's
+ * formulas (keras/optimizers/schedules). */
+static void test_schedules(void)
+{
+    static const struct {
+        NnmSchedule s;
+        double step, want;
+    } cases[] = {
+        {{.kind = SCHED_EXPONENTIAL, .initial = 0.1, .steps = 10, .rate = 0.5}, 5, 0.07071067811865475},
+        {{.kind = SCHED_EXPONENTIAL, .initial = 0.1, .steps = 10, .rate = 0.5, .staircase = 1}, 5, 0.1},
+        {{.kind = SCHED_EXPONENTIAL, .initial = 0.1, .steps = 10, .rate = 0.5, .staircase = 1}, 20, 0.025},
+        {{.kind = SCHED_INVERSE_TIME, .initial = 0.1, .steps = 10, .rate = 1.0}, 20, 0.1 / 3},
+        {{.kind = SCHED_INVERSE_TIME, .initial = 0.1, .steps = 10, .rate = 1.0, .staircase = 1}, 19, 0.05},
+        {{.kind = SCHED_PIECEWISE, .npieces = 2, .boundaries = {10, 20}, .values = {1, 0.5, 0.1}}, 10, 1.0},
+        {{.kind = SCHED_PIECEWISE, .npieces = 2, .boundaries = {10, 20}, .values = {1, 0.5, 0.1}}, 11, 0.5},
+        {{.kind = SCHED_PIECEWISE, .npieces = 2, .boundaries = {10, 20}, .values = {1, 0.5, 0.1}}, 21, 0.1},
+        {{.kind = SCHED_POLYNOMIAL, .initial = 0.1, .steps = 10, .alpha = 0.01, .power = 1}, 5, 0.055},
+        {{.kind = SCHED_POLYNOMIAL, .initial = 0.1, .steps = 10, .alpha = 0.01, .power = 1}, 20, 0.01},
+        {{.kind = SCHED_POLYNOMIAL, .initial = 0.1, .steps = 10, .alpha = 0.01, .power = 1, .cycle = 1}, 15, 0.0325},
+        {{.kind = SCHED_POLYNOMIAL, .initial = 0.1, .steps = 10, .alpha = 0.0, .power = 2}, 5, 0.025},
+        {{.kind = SCHED_COSINE, .initial = 0.1, .steps = 10}, 5, 0.05},
+        {{.kind = SCHED_COSINE, .initial = 0.1, .steps = 10, .alpha = 0.1}, 30, 0.01},
+        {{.kind = SCHED_COSINE, .initial = 0.0, .steps = 10, .warmup_target = 0.1, .warmup_steps = 10}, 5, 0.05},
+        {{.kind = SCHED_COSINE, .initial = 0.0, .steps = 10, .warmup_target = 0.1, .warmup_steps = 10}, 15, 0.05},
+        {{.kind = SCHED_STEP, .initial = 0.1, .steps = 10, .rate = 0.5}, 9, 0.1},
+        {{.kind = SCHED_STEP, .initial = 0.1, .steps = 10, .rate = 0.5}, 10, 0.05},
+        {{.kind = SCHED_STEP, .initial = 0.1, .steps = 10, .rate = 0.5}, 25, 0.025},
+    };
+    for (size_t i = 0; i < NNM_COUNTOF(cases); i++) {
+        double got = nnm_schedule_lr(&cases[i].s, cases[i].step);
+        CHECK(fabs(got - cases[i].want) < 1e-12, "%s at step %g: %.17g, want %.17g",
+              nnm_schedule_names[cases[i].s.kind], cases[i].step, got, cases[i].want);
+    }
+}
+
+/* ModelCheckpoint's file names: Python's str.format on the logs. */
+static void test_format_path(void)
+{
+    const char *keys[] = {"loss", "acc", "val_loss", "val_acc"};
+    const double vals[] = {0.5, 0.25, 0.12345, 0.987};
+    static const struct {
+        const char *fmt, *want; /* want NULL: an error */
+    } cases[] = {
+        {"w_{epoch:02d}-{val_loss:.2f}.npz", "w_03-0.12.npz"},
+        {"{epoch}", "3"},
+        {"{epoch:3d}|{epoch:<}", NULL},
+        {"{epoch:3d}", "  3"},
+        {"{{x}}{loss}", "{x}0.5"},
+        {"{val_acc:.1%}", "98.7%"},
+        {"{val_accuracy:.3f}", "0.987"},
+        {"{loss:+.1e}", "+5.0e-01"},
+        {"{acc:08.3f}", "0000.250"},
+        {"{nope}", NULL},
+        {"{loss:d}", NULL},
+        {"a}", NULL},
+        {"{epoch", NULL},
+        {"{}", NULL},
+    };
+    for (size_t i = 0; i < NNM_COUNTOF(cases); i++) {
+        char out[256], err[200] = "";
+        int rc = nnm_format_path(out, sizeof out, cases[i].fmt, 3, keys, vals, 4, err, sizeof err);
+        if (cases[i].want)
+            CHECK(rc == 0 && strcmp(out, cases[i].want) == 0, "format '%s': rc %d '%s' (%s), want '%s'",
+                  cases[i].fmt, rc, rc ? "" : out, err, cases[i].want);
+        else
+            CHECK(rc == -1 && err[0], "format '%s' must fail with a reason", cases[i].fmt);
+    }
+    char small[8], err[200];
+    CHECK(nnm_format_path(small, sizeof small, "longer than eight", 1, keys, vals, 4, err, sizeof err) == -1,
+          "a name longer than the buffer must fail");
+}
+
+/* class_weight=: a row's weight scales its loss and its gradient. */
+static void test_row_weights(void)
+{
+    const float y[4] = {0.2f, 0.8f, 0.6f, 0.4f}, t[4] = {0, 1, 1, 0}, rw[2] = {2.0f, 0.0f};
+    float g1[4], g2[4];
+    int fused;
+    double plain = nnm_loss(LOSS_MSE, ACT_LINEAR, 2, 2, y, y, t, NULL, g1, &fused);
+    double weighted = nnm_loss(LOSS_MSE, ACT_LINEAR, 2, 2, y, y, t, rw, g2, &fused);
+    double row0 = (0.04 + 0.04) / 2;
+    CHECK(fabs(weighted - 2 * row0) < 1e-6 && plain > weighted - 1e-6, "weighted MSE %g, want %g", weighted, 2 * row0);
+    CHECK(g2[0] == 2 * g1[0] && g2[1] == 2 * g1[1] && g2[2] == 0 && g2[3] == 0, "weighted gradient");
+}
+
 int main(void)
 {
     char dir[] = "/tmp/nnm_unit_XXXXXX";
@@ -892,6 +978,9 @@ int main(void)
     test_cifar(dir);
     test_npz(dir);
     test_pyfloat();
+    test_schedules();
+    test_format_path();
+    test_row_weights();
     rmdir(dir);
     printf("unit: %d checks passed, %d failed\n", n_ok, n_fail);
     return n_fail != 0;
