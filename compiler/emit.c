@@ -26,7 +26,7 @@
 /* A new field in these structs must be emitted below: the sizes (on 64-bit
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
-_Static_assert(sizeof(NnmLayer) == 424, "NnmLayer changed: update emit_layer() in emit.c");
+_Static_assert(sizeof(NnmLayer) == 472, "NnmLayer changed: update emit_layer() in emit.c");
 _Static_assert(sizeof(NnmStep) == 280, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
 _Static_assert(sizeof(NnmModel) == 560, "NnmModel changed: update the models in emit.c");
@@ -145,6 +145,17 @@ static void put_double_fields(FILE *o, const void *obj, const DoubleField *f)
     }
 }
 
+static void put_doubles(FILE *o, const double *v, int n)
+{
+    fputc('{', o);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", o);
+        put_double(o, v[i]);
+    }
+    fputc('}', o);
+}
+
 static void put_i64s(FILE *out, const int64_t *v, int n)
 {
     fputc('{', out);
@@ -243,20 +254,15 @@ void emit_layer(Emitter *e, const NnmLayer *l)
         {"stddev", offsetof(NnmLayer, stddev)},       {"momentum", offsetof(NnmLayer, momentum)},
         {"epsilon", offsetof(NnmLayer, epsilon)},     {NULL, 0}};
     put_double_fields(o, l, fields);
+    fputs(",\n     .reg = {", o);
+    for (int r = 0; r < 3; r++) {
+        fputs(r ? ", " : "", o);
+        put_doubles(o, l->reg[r], 2);
+    }
+    fputc('}', o);
     fprintf(o, ",\n     .center = %d, .scale = %d, .nparams = %" PRId64 ", .nfrozen = %" PRId64
                ", .line = %d},\n",
             l->center, l->scale, l->nparams, l->nfrozen, l->line);
-}
-
-static void put_doubles(FILE *o, const double *v, int n)
-{
-    fputc('{', o);
-    for (int i = 0; i < n; i++) {
-        if (i)
-            fputs(", ", o);
-        put_double(o, v[i]);
-    }
-    fputc('}', o);
 }
 
 static void put_schedule(FILE *o, const NnmSchedule *sc)

@@ -12,16 +12,16 @@
 
 enum { M_KERAS, M_LAYERS, M_OPTIMIZERS, M_MODELS, M_UTILS, M_NP_UTILS, M_DATASETS, M_MNIST,
        M_FASHION, M_CIFAR10, M_TF, M_NP, M_LOSSES, M_NP_RANDOM, M_TF_RANDOM, M_CALLBACKS, M_SCHEDULES,
-       M_COUNT };
+       M_REGULARIZERS, M_COUNT };
 static const char *const module_names[M_COUNT] = {
     "keras", "keras.layers", "keras.optimizers", "keras.models", "keras.utils",
     "keras.utils.np_utils", "keras.datasets", "keras.datasets.mnist",
     "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy",
     "keras.losses", "numpy.random", "tensorflow.random", "keras.callbacks",
-    "keras.optimizers.schedules"};
+    "keras.optimizers.schedules", "keras.regularizers"};
 
 enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE,
-       F_CALLBACK, F_SCHEDULE };
+       F_CALLBACK, F_SCHEDULE, F_REGULARIZER };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
        MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, AM_RESHAPE, AM_ASTYPE };
 
@@ -84,6 +84,14 @@ static const Entry entries[] = {
     {M_TF, "set_random_seed", V_FUNC, F_SEED, 0},
     ALLM("losses", V_MODULE, M_LOSSES, 0),
     ALLM("callbacks", V_MODULE, M_CALLBACKS, 0),
+    ALLM("regularizers", V_MODULE, M_REGULARIZERS, 0),
+    /* Keras 2.2's functions l1(0.01), l2(0.01), l1_l2(l1=0.01, l2=0.01); Keras 3's classes */
+    {-1, "l1", V_FUNC, F_REGULARIZER, 0}, {M_REGULARIZERS, "l1", V_FUNC, F_REGULARIZER, 0},
+    {-1, "l2", V_FUNC, F_REGULARIZER, 1}, {M_REGULARIZERS, "l2", V_FUNC, F_REGULARIZER, 1},
+    {-1, "l1_l2", V_FUNC, F_REGULARIZER, 2}, {M_REGULARIZERS, "l1_l2", V_FUNC, F_REGULARIZER, 2},
+    {-1, "L1", V_FUNC, F_REGULARIZER, 0}, {M_REGULARIZERS, "L1", V_FUNC, F_REGULARIZER, 0},
+    {-1, "L2", V_FUNC, F_REGULARIZER, 1}, {M_REGULARIZERS, "L2", V_FUNC, F_REGULARIZER, 1},
+    {-1, "L1L2", V_FUNC, F_REGULARIZER, 3}, {M_REGULARIZERS, "L1L2", V_FUNC, F_REGULARIZER, 3},
     {M_OPTIMIZERS, "schedules", V_MODULE, M_SCHEDULES, 0},
     /* keras.losses.categorical_crossentropy etc. stand for their names */
     {M_LOSSES, "categorical_crossentropy", V_STR, 0, 0},
@@ -437,6 +445,71 @@ static void keras1_args(Sema *s, Args *a, int conv_positional)
     }
 }
 
+/* ---- regularizers ----------------------------------------------------------------- */
+
+/* which: 0 l1 (L1), 1 l2 (L2), 2 l1_l2 (both 0.01 by default), 3 L1L2 (both 0). */
+Value *make_regularizer(Sema *s, int which, const char *fname, const Args *a)
+{
+    static const Param one[3][3] = {{{"l1", 1, 0}, {"l", 0, 0}, {NULL, 0, 0}},
+                                    {{"l2", 1, 0}, {"l", 0, 0}, {NULL, 0, 0}},
+                                    {{"l1", 1, 0}, {"l2", 1, 0}, {NULL, 0, 0}}};
+    const Param *params = one[which == 3 ? 2 : which];
+    Value *val[2];
+    const Ast *where[2];
+    if (bind_args(s, a, fname, params, val, where))
+        return val_err(s);
+    if (which < 2 && val[0] && val[1]) {
+        diag_error(s->diag, where[1]->loc, "%s got its factor twice", fname);
+        return val_err(s);
+    }
+    Value *v = val_new(s, V_REGULARIZER);
+    double def = which == 3 ? 0.0 : 0.01;
+    v->reg[0] = which == 1 ? 0 : def;
+    v->reg[1] = which == 0 ? 0 : def;
+    for (int i = 0; i < 2; i++) {
+        if (!val[i])
+            continue;
+        double d;
+        char what[64];
+        snprintf(what, sizeof what, "the factor of %s", fname);
+        if (want_num(s, val[i], where[i], what, &d))
+            return val_err(s);
+        if (d < 0 || !isfinite(d)) {
+            diag_error(s->diag, where[i]->loc, "%s must be at least 0, got %g", what, d);
+            return val_err(s);
+        }
+        int slot = which >= 2 ? i : which;
+        v->reg[slot] = d;
+    }
+    return v;
+}
+
+/* A layer's *_regularizer argument: None, a name ('l1', 'l2', 'l1_l2':
+ * factors 0.01) or a regularizer value. */
+static int want_regularizer(Sema *s, const Value *v, const Ast *at, const char *what, double reg[2])
+{
+    if (v->k == V_NONE) {
+        reg[0] = reg[1] = 0;
+        return 0;
+    }
+    if (v->k == V_REGULARIZER) {
+        reg[0] = v->reg[0];
+        reg[1] = v->reg[1];
+        return 0;
+    }
+    if (v->k == V_STR) {
+        static const char *const names[] = {"l1", "l2", "l1_l2"};
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(v->s, names[i])) {
+                reg[0] = i != 1 ? 0.01 : 0;
+                reg[1] = i != 0 ? 0.01 : 0;
+                return 0;
+            }
+    }
+    diag_error(s->diag, at->loc, "%s must be None, 'l1', 'l2', 'l1_l2' or a regularizer such as l2(0.01)", what);
+    return -1;
+}
+
 Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
 {
     const LayerKind *lk = layer_kinds[kind];
@@ -545,6 +618,10 @@ Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
                 diag_error(s->diag, where[i]->loc, "%s is not supported yet (only None)", what);
                 ok = 0;
             }
+            break;
+        case ARG_REGULARIZER:
+            if (want_regularizer(s, val[i], where[i], what, (double *)field))
+                ok = 0;
             break;
         case ARG_EDGES:
             if (want_edges(s, val[i], where[i], what, (int64_t *)field))
@@ -852,6 +929,7 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         case F_OPTIM: return make_optim(s, f->sub, a);
         case F_CALLBACK: return make_callback(s, f->sub, a);
         case F_SCHEDULE: return make_schedule(s, f->sub, a);
+        case F_REGULARIZER: return make_regularizer(s, f->sub, f->s, a);
         case F_SEQUENTIAL: return make_sequential(s, a);
         case F_LOAD_DATA: return load_data(s, f->sub, a);
         case F_TO_CATEGORICAL: return to_categorical(s, a);

@@ -339,6 +339,17 @@ void model_compile(Sema *s, ModelV *m, const Args *a)
         m->broken = 1;
         return;
     }
+    if (m->n > 0) {
+        const NnmLayer *ll = &m->layers[m->n - 1]->d;
+        int act = layer_kinds[ll->kind]->has_act ? ll->act : ACT_LINEAR;
+        if ((ll->reg[REG_ACTIVITY][0] > 0 || ll->reg[REG_ACTIVITY][1] > 0) && nnm_loss_fuses(loss, act)) {
+            diag_error(s->diag, m->layers[m->n - 1]->loc,
+                       "nnmc does not support an activity_regularizer on a %s output trained with '%s'",
+                       nnm_act_names[act], nnm_loss_names[loss]);
+            m->broken = 1;
+            return;
+        }
+    }
     m->compiled = 1;
     m->loss = loss;
     m->optim = opt;

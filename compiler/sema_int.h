@@ -89,6 +89,7 @@ void optim_defaults(NnmOptim *o, int kind);
 Value *make_layer(Sema *s, int kind, const Args *a, int keras1);
 Value *make_input(Sema *s, const Args *a);
 Value *make_optim(Sema *s, int kind, const Args *a);
+Value *make_regularizer(Sema *s, int which, const char *fname, const Args *a);
 
 /* callbacks.c */
 Value *make_callback(Sema *s, int kind, const Args *a);

@@ -24,6 +24,7 @@ typedef enum {
     V_DICT,     /* {k: v}: n pairs, keys in v[2i], values in v[2i + 1] */
     V_CALLBACK, /* a keras.callbacks object: cb */
     V_SCHEDULE, /* a learning-rate schedule: sched */
+    V_REGULARIZER, /* l2(0.01) and the like: reg = {l1, l2} */
 } VKind;
 
 typedef struct LayerV LayerV;
@@ -46,6 +47,7 @@ struct Value {
     NnmOptim *opt;
     NnmCallback *cb;
     NnmSchedule *sched;
+    double reg[2];
     ModelV *model;
     ArrayV *arr;
     int slot, index;    /* RESULT, HISTORY */

@@ -4,6 +4,7 @@
 #include "parallel.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include <stdlib.h>
@@ -24,6 +25,20 @@ void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed)
     for (int i = 0; i < m->nlayers; i++)
         layer_kinds[m->layers[i].kind]->init(&m->layers[i], n->w + n->woff[i], init_rng);
     n->out_size = m->nlayers ? shape_size(&m->layers[m->nlayers - 1].out) : shape_size(&m->input);
+    n->regs = nnm_xcalloc((size_t)(2 * m->nlayers + 1), sizeof *n->regs);
+    for (int i = 0; i < m->nlayers; i++) {
+        const NnmLayer *l = &m->layers[i];
+        WeightInfo wi[LAYER_MAX_WEIGHTS];
+        int k = layer_kinds[l->kind]->weights(l, wi);
+        int64_t off = n->woff[i];
+        for (int j = 0; j < k; j++) {
+            int which = j == 0 ? REG_KERNEL : !strcmp(wi[j].suffix, "bias") ? REG_BIAS : -1;
+            int64_t len = shape_size(&wi[j].shape);
+            if (which >= 0 && (l->reg[which][0] > 0 || l->reg[which][1] > 0))
+                n->regs[n->nregs++] = (struct NetReg){off, len, l->reg[which][0], l->reg[which][1]};
+            off += len;
+        }
+    }
     const char *prof = getenv("NNM_PROFILE");
     if (prof && *prof == '1')
         n->prof = nnm_xcalloc((size_t)(2 * m->nlayers + 2), sizeof *n->prof);
@@ -97,6 +112,7 @@ void net_free(Net *n)
     nnm_free_aligned(n->w);
     nnm_free_aligned(n->dw);
     free(n->woff);
+    free(n->regs);
     free(n->prof);
     memset(n, 0, sizeof *n);
 }
@@ -127,6 +143,18 @@ LayerRun net_layer_back(Net *n, int i, int64_t batch)
     r.fused = i == n->m->nlayers - 1 && n->fused;
     if (i == 0)
         r.dx = NULL; /* nobody needs the gradient of the input */
+    const double *act = n->m->layers[i].reg[REG_ACTIVITY];
+    if (act[0] > 0 || act[1] > 0) {
+        /* d/dy of l1·Σ|y| + l2·Σy² over the batch (Keras 2.2 does not divide
+         * it by the batch size); the compiler keeps it off a fused output */
+        NNM_ASSERT(!r.fused);
+        const float l1 = (float)act[0], l2x2 = (float)(2 * act[1]);
+        int64_t len = batch * shape_size(&n->m->layers[i].out);
+        for (int64_t k = 0; k < len; k++) {
+            float y = r.y[k];
+            r.dy[k] += l1 * (float)((y > 0) - (y < 0)) + l2x2 * y;
+        }
+    }
     return r;
 }
 
@@ -164,6 +192,29 @@ double net_loss(Net *n, int64_t batch, double *correct)
     const float *z = nnm_loss_fuses(m->loss, last_act) ? n->scratch[last] : n->y[last];
     double loss = nnm_loss(m->loss, last_act, batch, n->out_size, z, n->y[last], n->t,
                            n->use_rw ? n->rw : NULL, n->dy[last], &n->fused);
+    double penalty = 0;
+    for (int r = 0; r < n->nregs; r++) {
+        const float *w = n->w + n->regs[r].off;
+        double s1 = 0, s2 = 0;
+        for (int64_t k = 0; k < n->regs[r].len; k++) {
+            s1 += fabsf(w[k]);
+            s2 += (double)w[k] * w[k];
+        }
+        penalty += n->regs[r].l1 * s1 + n->regs[r].l2 * s2;
+    }
+    for (int i = 0; i < m->nlayers; i++) {
+        const double *act = m->layers[i].reg[REG_ACTIVITY];
+        if (act[0] <= 0 && act[1] <= 0)
+            continue;
+        const float *y = n->y[i];
+        double s1 = 0, s2 = 0;
+        for (int64_t k = 0, len = batch * shape_size(&m->layers[i].out); k < len; k++) {
+            s1 += fabsf(y[k]);
+            s2 += (double)y[k] * y[k];
+        }
+        penalty += act[0] * s1 + act[1] * s2;
+    }
+    loss += (double)batch * penalty;
     *correct = nnm_accuracy(nnm_acc_kind(m->loss, n->out_size), batch, n->out_size, n->y[last], n->t);
     return loss;
 }
@@ -173,14 +224,22 @@ void net_backward(Net *n, int64_t batch)
     const NnmModel *m = n->m;
     if (n->backward_fn) {
         n->backward_fn(n, batch);
-        return;
+    } else {
+        for (int i = m->nlayers - 1; i >= 0; i--) {
+            LayerRun r = net_layer_back(n, i, batch);
+            double t = n->prof ? nnm_now() : 0;
+            layer_kinds[m->layers[i].kind]->backward(&r);
+            if (n->prof)
+                n->prof[2 * i + 1] += nnm_now() - t;
+        }
     }
-    for (int i = m->nlayers - 1; i >= 0; i--) {
-        LayerRun r = net_layer_back(n, i, batch);
-        double t = n->prof ? nnm_now() : 0;
-        layer_kinds[m->layers[i].kind]->backward(&r);
-        if (n->prof)
-            n->prof[2 * i + 1] += nnm_now() - t;
+    for (int r = 0; r < n->nregs; r++) {
+        /* d/dw of l1·Σ|w| + l2·Σw²: Keras's penalty has no ½ */
+        const float *w = n->w + n->regs[r].off;
+        float *dw = n->dw + n->regs[r].off;
+        const float l1 = (float)n->regs[r].l1, l2x2 = (float)(2 * n->regs[r].l2);
+        for (int64_t k = 0; k < n->regs[r].len; k++)
+            dw[k] += l1 * (float)((w[k] > 0) - (w[k] < 0)) + l2x2 * w[k];
     }
 }
 

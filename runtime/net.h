@@ -40,6 +40,11 @@ struct Net {
     int fused;               /* the last net_loss fused loss and activation */
     double *prof;            /* NNM_PROFILE=1: seconds per layer, forward then backward */
     NetForwardFn forward_fn; /* NULL: the generic loop over the layers */
+    int nregs;               /* weight arrays with a kernel_ or bias_regularizer */
+    struct NetReg {
+        int64_t off, len;    /* in w and dw */
+        double l1, l2;
+    } *regs;
     NetBackwardFn backward_fn;
 };
 
@@ -49,16 +54,21 @@ void net_free(Net *n);
 void net_forward(Net *n, int64_t batch, int training);
 /* What layer i works on in the forward pass, and in the backward pass
  * (where the last layer learns whether the loss fused with its activation,
- * and the first computes no input gradient). */
+ * and the first computes no input gradient).  net_layer_back also adds the
+ * gradient of the layer's activity_regularizer to its dy, so a specialised
+ * backward pass gets it too. */
 LayerRun net_layer_run(Net *n, int i, int64_t batch, int training);
 LayerRun net_layer_back(Net *n, int i, int64_t batch);
 const float *net_output(const Net *n);
 /* After net_forward: the loss of the batch against n->t, summed over the
- * samples (Keras's figure is this / batch); leaves dL/d(output) of the
- * mean loss in the last layer's gradient buffer.  *correct gets the number
- * of correct predictions for the accuracy metric. */
+ * samples (Keras's figure is this / batch), plus batch x the regularizers'
+ * penalties (Keras 2.2 adds them to the reported loss, in training and in
+ * evaluate); leaves dL/d(output) of the mean data loss in the last layer's
+ * gradient buffer.  *correct gets the number of correct predictions for the
+ * accuracy metric. */
 double net_loss(Net *n, int64_t batch, double *correct);
-/* After net_loss: gradients of every weight into n->dw. */
+/* After net_loss: gradients of every weight into n->dw, with those of the
+ * kernel and bias regularizers' penalties. */
 void net_backward(Net *n, int64_t batch);
 /* One optimizer step with n->dw. */
 void net_update(Net *n);

@@ -99,12 +99,15 @@ typedef struct {
     double stddev;            /* GaussianNoise */
     double momentum, epsilon; /* BatchNormalization */
     int center, scale;        /* BatchNormalization: beta, gamma present */
+    double reg[3][2];         /* regularizers of the kernel, the bias and the output (activity):
+                                 {l1, l2}, Keras's penalty l1·Σ|x| + l2·Σx² (REG_*) */
     int64_t nparams;          /* floats of weights, in save order */
     int64_t nfrozen;          /* of which not trainable (BatchNormalization's moving statistics) */
     int line;                 /* source line of the constructor call, for emitted comments */
 } NnmLayer;
 
 enum { PAD_VALID, PAD_SAME, PAD_CAUSAL /* Conv1D: all padding before */ };
+enum { REG_KERNEL, REG_BIAS, REG_ACTIVITY };
 
 /* Learning-rate schedules: keras.optimizers.schedules and nnmc's StepDecay.
  * As an optimizer's learning_rate the step is the number of updates done;

@@ -24,7 +24,8 @@ typedef enum {
     ARG_PAIR,      /* an int or a 2-tuple of ints >= min: int64_t[2] */
     ARG_PADDING,   /* 'valid' or 'same' */
     ARG_FORMAT,    /* data_format: None or 'channels_last' (nothing stored) */
-    ARG_NONE_ONLY, /* accepted only as None (regularizers, constraints: later) */
+    ARG_NONE_ONLY, /* accepted only as None (constraints: later) */
+    ARG_REGULARIZER, /* None, 'l1', 'l2', 'l1_l2' or l2(0.01) and the like: double[2] {l1, l2} */
     ARG_EDGES,     /* n, (h, w) or ((top, bottom), (left, right)): int64_t[4] */
     ARG_SHAPE,     /* a tuple of sizes, one of them may be -1: NnmShape */
     ARG_CHOICE,    /* one of the strings in choices: int index */
@@ -100,9 +101,12 @@ const LayerKind *layer_kind_find(const char *name); /* NULL if unknown */
     {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},  \
     {.name = K "_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1}, \
     {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1}, \
-    {.name = K "_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                            \
-    {.name = "bias_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                          \
-    {.name = "activity_regularizer", .type = ARG_NONE_ONLY, .positional = 1},                      \
+    {.name = K "_regularizer", .type = ARG_REGULARIZER, .off = offsetof(NnmLayer, reg[REG_KERNEL]),  \
+     .positional = 1},                                                                             \
+    {.name = "bias_regularizer", .type = ARG_REGULARIZER, .off = offsetof(NnmLayer, reg[REG_BIAS]), \
+     .positional = 1},                                                                             \
+    {.name = "activity_regularizer", .type = ARG_REGULARIZER,                                      \
+     .off = offsetof(NnmLayer, reg[REG_ACTIVITY]), .positional = 1},                               \
     {.name = K "_constraint", .type = ARG_NONE_ONLY, .positional = 1},                             \
     {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1}
 /* Their defaults: linear, with bias, glorot_uniform kernel, zero bias,

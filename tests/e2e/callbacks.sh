@@ -18,7 +18,9 @@ absent() { # name pattern file
 cat >early.nnm <<'X'
 from keras.callbacks import EarlyStopping, ModelCheckpoint, CSVLogger
 (x_train, y_train), (x_test, y_test) = mnist.load_data()
-model = Sequential([Dense(16, activation='relu', input_shape=(784,)), Dense(10, activation='softmax')])
+model = Sequential([Dense(16, activation='relu', input_shape=(784,), kernel_regularizer=regularizers.l2(0.001),
+                          bias_regularizer='l1', activity_regularizer=L1L2(l1=1e-4, l2=1e-4)),
+                    Dense(10, activation='softmax')])
 model.compile(loss='sparse_categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
 stop = EarlyStopping(monitor='loss', min_delta=10, patience=2, verbose=1, restore_best_weights=True)
 save = ModelCheckpoint('ep{epoch:02d}-{val_loss:.2f}.npz', verbose=1)
@@ -151,3 +153,18 @@ rc=$?
 expect terminate-on-nan-message "^Batch [0-9]*: Invalid loss, terminating training$" out
 expect terminate-on-nan-goes-on "^after fit$" out
 absent terminate-on-nan-one-epoch "^Epoch 2/2" out
+
+# regularizers add their penalty to the reported loss: the same model and
+# weights, with and without l2 on the kernel
+cat >reg.nnm <<'X'
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+a = Sequential([Dense(10, activation='softmax', input_shape=(784,))])
+a.compile(loss='sparse_categorical_crossentropy', optimizer='sgd')
+a.save_weights('w.npz')
+b = Sequential([Dense(10, activation='softmax', input_shape=(784,), kernel_regularizer=l2(0.5))])
+b.compile(loss='sparse_categorical_crossentropy', optimizer='sgd')
+b.load_weights('w.npz')
+print(a.evaluate(x_test[:100], y_test[:100], verbose=0), b.evaluate(x_test[:100], y_test[:100], verbose=0))
+X
+run reg.nnm
+if awk 'NF == 2 { exit !($2 > $1 + 1) }' out; then echo "ok regularizer-in-loss"; else echo "FAIL regularizer-in-loss"; cat out err; fi

@@ -874,6 +874,69 @@ static void test_par_each(void)
     nnm_par_init(1);
 }
 
+/* Regularizers: each one alone and all together, on Dense and Conv2D, the
+ * penalty in the loss and its gradient (finite differences); and the
+ * penalty's value by hand (Keras: l1·Σ|w| + l2·Σw², no ½). */
+static void test_regularizer_grads(void)
+{
+    NnmRng rng;
+    nnm_rng_seed(&rng, 43, 9);
+    NnmOptim sgd = {.kind = OPT_SGD, .lr = 0.01};
+    static const double regs[][3][2] = {
+        {{0.05, 0}, {0, 0}, {0, 0}},   {{0, 0.05}, {0, 0}, {0, 0}},  {{0, 0}, {0.05, 0.1}, {0, 0}},
+        {{0, 0}, {0, 0}, {0.02, 0}},   {{0, 0}, {0, 0}, {0, 0.03}},  {{0.01, 0.02}, {0.03, 0.04}, {0.01, 0.02}},
+    };
+    for (size_t c = 0; c < NNM_COUNTOF(regs); c++)
+        for (int conv = 0; conv < 2; conv++) {
+            /* input (4, 4, 2) -> Conv2D(3, 2x2, tanh) or Flatten+Dense(5, tanh), regularized -> Flatten -> Dense(3, softmax) */
+            NnmLayer L[3];
+            NnmShape s = {3, {4, 4, 2, 0}};
+            L[0] = mk_layer(conv ? LK_CONV2D : LK_FLATTEN, &s);
+            if (conv) {
+                L[0].units = 3;
+                L[0].kernel[0] = L[0].kernel[1] = 2;
+                L[0].act = ACT_TANH;
+                memcpy(L[0].reg, regs[c], sizeof L[0].reg);
+            }
+            finish_layer(&L[0]);
+            L[1] = mk_layer(conv ? LK_FLATTEN : LK_DENSE, &L[0].out);
+            if (!conv) {
+                L[1].units = 5;
+                L[1].act = ACT_TANH;
+                memcpy(L[1].reg, regs[c], sizeof L[1].reg);
+            }
+            finish_layer(&L[1]);
+            L[2] = mk_layer(LK_DENSE, &L[1].out);
+            L[2].units = 3;
+            L[2].act = ACT_SOFTMAX;
+            finish_layer(&L[2]);
+            NnmModel m = {.nlayers = 3, .layers = L, .input = s, .compiled = 1, .loss = LOSS_CCE, .optim = sgd};
+            char what[96];
+            snprintf(what, sizeof what, "regularizers case %zu on %s", c, conv ? "Conv2D" : "Dense");
+            grad_check(what, &m, &rng, 1);
+        }
+    /* the penalty by hand: Dense(1) on 2 inputs, weights set, input zero */
+    NnmShape s = {1, {2, 0, 0, 0}};
+    NnmLayer d = mk_layer(LK_DENSE, &s);
+    d.units = 1;
+    d.reg[REG_KERNEL][0] = 0.1;
+    d.reg[REG_KERNEL][1] = 0.2;
+    d.reg[REG_BIAS][1] = 0.5;
+    finish_layer(&d);
+    NnmModel m = {.nlayers = 1, .layers = &d, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+    Net n;
+    net_init(&n, &m, &rng, 1);
+    net_plan(&n, 2);
+    n.w[0] = 1.0f, n.w[1] = -2.0f, n.w[2] = 3.0f; /* kernel (1, -2), bias 3 */
+    memset(n.in, 0, 4 * sizeof(float));
+    n.t[0] = n.t[1] = 3.0f; /* outputs are the bias: data loss 0 */
+    net_forward(&n, 2, 1);
+    double c, loss = net_loss(&n, 2, &c) / 2;
+    double want = 0.1 * 3 + 0.2 * 5 + 0.5 * 9;
+    CHECK(fabs(loss - want) < 1e-6, "penalty %g, want %g", loss, want);
+    net_free(&n);
+}
+
 /* Learning-rate schedules against values worked out by hand from Keras's
  * formulas (keras/optimizers/schedules). */
 static void test_schedules(void)
@@ -979,6 +1042,7 @@ int main(void)
     test_npz(dir);
     test_pyfloat();
     test_schedules();
+    test_regularizer_grads();
     test_format_path();
     test_row_weights();
     rmdir(dir);
