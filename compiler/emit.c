@@ -29,7 +29,8 @@
 _Static_assert(sizeof(NnmLayer) == 472, "NnmLayer changed: update emit_layer() in emit.c");
 _Static_assert(sizeof(NnmStep) == 280, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
-_Static_assert(sizeof(NnmModel) == 560, "NnmModel changed: update the models in emit.c");
+_Static_assert(sizeof(NnmModel) == 704, "NnmModel changed: update the models in emit.c");
+_Static_assert(sizeof(NnmMetric) == 24, "NnmMetric changed: update the models in emit.c");
 _Static_assert(sizeof(NnmCallback) == 512, "NnmCallback changed: update put_callback() in emit.c");
 _Static_assert(sizeof(NnmSchedule) == 344, "NnmSchedule changed: update put_schedule() in emit.c");
 _Static_assert(sizeof(NnmDataset) == 52, "NnmDataset changed: update the data sets in emit.c");
@@ -53,6 +54,7 @@ static const char *const loss_ids[] = {NNM_LOSSES(ID)};
 static const char *const optim_ids[] = {NNM_OPTIMIZERS(ID)};
 static const char *const sched_ids[] = {NNM_SCHEDULES(ID)};
 static const char *const callback_ids[] = {NNM_CALLBACKS(ID)};
+static const char *const metric_ids[] = {NNM_METRICS(ID)};
 #undef ID
 static const char *const step_ids[] = {"STEP_PRINT", "STEP_FIT",  "STEP_EVALUATE",
                                        "STEP_PREDICT", "STEP_SAVE", "STEP_LOAD"};
@@ -384,8 +386,15 @@ static void put_program(Emitter *e)
             fputs("NULL", o);
         fputs(", .input = ", o);
         put_shape(o, &md->input);
-        fprintf(o, ",\n     .compiled = %d, .loss = LOSS_%s, .metric_acc = %d,\n     .optim = ", md->compiled,
-                loss_ids[md->loss], md->metric_acc);
+        fprintf(o, ",\n     .compiled = %d, .loss = LOSS_%s, .nmetrics = %d, .metrics = {", md->compiled,
+                loss_ids[md->loss], md->nmetrics);
+        for (int k = 0; k < md->nmetrics; k++) {
+            const NnmMetric *mt = &md->metrics[k];
+            fprintf(o, "%s{MET_%s, %d, %d, ", k ? ", " : "", metric_ids[mt->kind], mt->k, mt->average);
+            put_double(o, mt->threshold);
+            fputc('}', o);
+        }
+        fputs("},\n     .optim = ", o);
         put_optim(o, &md->optim);
         fputs("},\n", o);
     }

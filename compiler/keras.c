@@ -12,16 +12,16 @@
 
 enum { M_KERAS, M_LAYERS, M_OPTIMIZERS, M_MODELS, M_UTILS, M_NP_UTILS, M_DATASETS, M_MNIST,
        M_FASHION, M_CIFAR10, M_TF, M_NP, M_LOSSES, M_NP_RANDOM, M_TF_RANDOM, M_CALLBACKS, M_SCHEDULES,
-       M_REGULARIZERS, M_COUNT };
+       M_REGULARIZERS, M_METRICS, M_COUNT };
 static const char *const module_names[M_COUNT] = {
     "keras", "keras.layers", "keras.optimizers", "keras.models", "keras.utils",
     "keras.utils.np_utils", "keras.datasets", "keras.datasets.mnist",
     "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy",
     "keras.losses", "numpy.random", "tensorflow.random", "keras.callbacks",
-    "keras.optimizers.schedules", "keras.regularizers"};
+    "keras.optimizers.schedules", "keras.regularizers", "keras.metrics"};
 
 enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE,
-       F_CALLBACK, F_SCHEDULE, F_REGULARIZER };
+       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
        MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, AM_RESHAPE, AM_ASTYPE };
 
@@ -85,6 +85,22 @@ static const Entry entries[] = {
     ALLM("losses", V_MODULE, M_LOSSES, 0),
     ALLM("callbacks", V_MODULE, M_CALLBACKS, 0),
     ALLM("regularizers", V_MODULE, M_REGULARIZERS, 0),
+    ALLM("metrics", V_MODULE, M_METRICS, 0),
+    /* metric functions stand for their names; metric classes are objects */
+    {M_METRICS, "top_k_categorical_accuracy", V_STR, 0, 0},
+    {M_METRICS, "sparse_top_k_categorical_accuracy", V_STR, 0, 0},
+    {M_METRICS, "mean_squared_error", V_STR, 0, 0},
+    {M_METRICS, "mean_absolute_error", V_STR, 0, 0},
+    {M_METRICS, "mse", V_STR, 0, 0},
+    {M_METRICS, "mae", V_STR, 0, 0},
+    {-1, "Precision", V_FUNC, F_METRIC, MET_PRECISION}, {M_METRICS, "Precision", V_FUNC, F_METRIC, MET_PRECISION},
+    {-1, "Recall", V_FUNC, F_METRIC, MET_RECALL}, {M_METRICS, "Recall", V_FUNC, F_METRIC, MET_RECALL},
+    {-1, "AUC", V_FUNC, F_METRIC, MET_AUC}, {M_METRICS, "AUC", V_FUNC, F_METRIC, MET_AUC},
+    {-1, "F1Score", V_FUNC, F_METRIC, MET_F1}, {M_METRICS, "F1Score", V_FUNC, F_METRIC, MET_F1},
+    {-1, "TopKCategoricalAccuracy", V_FUNC, F_METRIC, MET_TOP_K},
+    {M_METRICS, "TopKCategoricalAccuracy", V_FUNC, F_METRIC, MET_TOP_K},
+    {-1, "SparseTopKCategoricalAccuracy", V_FUNC, F_METRIC, MET_SPARSE_TOP_K},
+    {M_METRICS, "SparseTopKCategoricalAccuracy", V_FUNC, F_METRIC, MET_SPARSE_TOP_K},
     /* Keras 2.2's functions l1(0.01), l2(0.01), l1_l2(l1=0.01, l2=0.01); Keras 3's classes */
     {-1, "l1", V_FUNC, F_REGULARIZER, 0}, {M_REGULARIZERS, "l1", V_FUNC, F_REGULARIZER, 0},
     {-1, "l2", V_FUNC, F_REGULARIZER, 1}, {M_REGULARIZERS, "l2", V_FUNC, F_REGULARIZER, 1},
@@ -930,6 +946,7 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         case F_CALLBACK: return make_callback(s, f->sub, a);
         case F_SCHEDULE: return make_schedule(s, f->sub, a);
         case F_REGULARIZER: return make_regularizer(s, f->sub, f->s, a);
+        case F_METRIC: return make_metric(s, f->sub, f->s, a);
         case F_SEQUENTIAL: return make_sequential(s, a);
         case F_LOAD_DATA: return load_data(s, f->sub, a);
         case F_TO_CATEGORICAL: return to_categorical(s, a);

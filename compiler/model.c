@@ -2,6 +2,7 @@
  * inference, summary(), compile(), and the fit/evaluate/predict/
  * save_weights/load_weights calls that become runtime steps of the IR. */
 #include "callbacks.h"
+#include "metrics.h"
 #include "sema_int.h"
 
 #include <math.h>
@@ -265,6 +266,131 @@ static const char *const loss_alias_to[] = {"mean_squared_error", "mean_squared_
     "sparse_categorical_crossentropy", "binary_crossentropy", "mean_squared_error",
     "mean_absolute_error", "binary_crossentropy", NULL};
 
+/* keras.metrics classes, with the arguments nnmc implements. */
+Value *make_metric(Sema *s, int kind, const char *fname, const Args *a)
+{
+    static const Param topk[] = {{"k", 1, 0}, {"name", 1, 0}, {"dtype", 1, 0}, {NULL, 0, 0}};
+    static const Param pr[] = {{"thresholds", 1, 0}, {"top_k", 1, 0}, {"class_id", 1, 0}, {"name", 1, 0},
+                               {"dtype", 1, 0}, {NULL, 0, 0}};
+    static const Param auc[] = {{"num_thresholds", 1, 0}, {"curve", 1, 0}, {"summation_method", 1, 0},
+                                {"name", 1, 0}, {NULL, 0, 0}};
+    static const Param f1[] = {{"average", 1, 0}, {"threshold", 1, 0}, {"name", 1, 0}, {NULL, 0, 0}};
+    const Param *params = kind == MET_TOP_K || kind == MET_SPARSE_TOP_K ? topk
+                        : kind == MET_AUC                                ? auc
+                        : kind == MET_F1                                 ? f1
+                                                                         : pr;
+    Value *val[6];
+    const Ast *where[6];
+    if (bind_args(s, a, fname, params, val, where))
+        return val_err(s);
+    NnmMetric *mt = NEW(s->arena, NnmMetric);
+    memset(mt, 0, sizeof *mt);
+    mt->kind = kind;
+    mt->k = 5;
+    mt->threshold = 0.5;
+    int ok = 1;
+    for (int i = 0; params[i].name; i++) {
+        Value *v = val[i];
+        const char *pn = params[i].name;
+        if (!v || v->k == V_NONE || !strcmp(pn, "name") || !strcmp(pn, "dtype"))
+            continue;
+        char what[96];
+        snprintf(what, sizeof what, "argument '%s' of %s", pn, fname);
+        int64_t k;
+        const char *str;
+        if (!strcmp(pn, "k")) {
+            if (want_int(s, v, where[i], what, 1, &k))
+                ok = 0;
+            else
+                mt->k = k > 1000000 ? 1000000 : (int)k;
+        } else if (!strcmp(pn, "thresholds")) {
+            if (want_num(s, v, where[i], what, &mt->threshold))
+                ok = 0;
+            else if (mt->threshold < 0 || mt->threshold > 1) {
+                diag_error(s->diag, where[i]->loc, "%s must be in [0, 1], got %g", what, mt->threshold);
+                ok = 0;
+            }
+        } else if (!strcmp(pn, "average")) {
+            static const char *const avg[] = {"macro", "micro", "weighted"};
+            if (want_str(s, v, where[i], what, &str)) {
+                ok = 0;
+                continue;
+            }
+            mt->average = -1;
+            for (int j = 0; j < 3; j++)
+                if (!strcmp(str, avg[j]))
+                    mt->average = j;
+            if (mt->average < 0) {
+                diag_error(s->diag, where[i]->loc, "%s must be 'macro', 'micro' or 'weighted', got '%s'", what, str);
+                ok = 0;
+            }
+        } else if (!strcmp(pn, "num_thresholds") || !strcmp(pn, "curve") || !strcmp(pn, "summation_method")) {
+            int good = !strcmp(pn, "num_thresholds") ? v->k == V_INT && v->i == NNM_AUC_THRESHOLDS
+                     : !strcmp(pn, "curve")          ? v->k == V_STR && !strcmp(v->s, "ROC")
+                                                     : v->k == V_STR && !strcmp(v->s, "interpolation");
+            if (!good) {
+                diag_error(s->diag, where[i]->loc, "nnmc computes AUC with its defaults only (num_thresholds=200, curve='ROC', summation_method='interpolation')");
+                ok = 0;
+            }
+        } else {
+            diag_error(s->diag, where[i]->loc, "nnmc does not support %s (only None)", what);
+            ok = 0;
+        }
+    }
+    if (kind == MET_F1 && (!val[0] || val[0]->k == V_NONE) && ok) {
+        diag_error(s->diag, a->call->loc,
+                   "F1Score needs average='macro', 'micro' or 'weighted' (per-class F1 is in the report of nnmc run --report)");
+        ok = 0;
+    }
+    if (!ok)
+        return val_err(s);
+    Value *v = val_new(s, V_METRIC);
+    v->met = mt;
+    return v;
+}
+
+/* One entry of compile(metrics=[...]): a name ('accuracy', 'mse', ...) or
+ * a metric object (Precision(), TopKCategoricalAccuracy(k=3), ...). */
+static int metric_from(Sema *s, const Value *v, const Ast *at, NnmMetric *out)
+{
+    memset(out, 0, sizeof *out);
+    out->threshold = 0.5;
+    out->k = 5;
+    if (v->k == V_METRIC) {
+        *out = *v->met;
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int kind;
+    } names[] = {{"accuracy", MET_ACC}, {"acc", MET_ACC},
+                 {"top_k_categorical_accuracy", MET_TOP_K}, {"sparse_top_k_categorical_accuracy", MET_SPARSE_TOP_K},
+                 {"mse", MET_MSE}, {"MSE", MET_MSE}, {"mean_squared_error", MET_MSE},
+                 {"mae", MET_MAE}, {"MAE", MET_MAE}, {"mean_absolute_error", MET_MAE},
+                 {"precision", MET_PRECISION}, {"recall", MET_RECALL}, {"auc", MET_AUC}, {"AUC", MET_AUC},
+                 {"f1_score", MET_F1}};
+    if (v->k == V_STR) {
+        for (size_t i = 0; i < NNM_COUNTOF(names); i++)
+            if (!strcmp(v->s, names[i].name)) {
+                out->kind = names[i].kind;
+                return 0;
+            }
+        const char *cands[NNM_COUNTOF(names) + 1];
+        for (size_t i = 0; i < NNM_COUNTOF(names); i++)
+            cands[i] = names[i].name;
+        cands[NNM_COUNTOF(names)] = NULL;
+        diag_error(s->diag, at->loc, "nnmc does not know the metric '%s'", v->s);
+        const char *m = diag_suggest(v->s, cands);
+        if (m)
+            diag_note(s->diag, at->loc, "did you mean '%s'?", m);
+        return -1;
+    }
+    if (v->k != V_ERR)
+        diag_error(s->diag, at->loc, "a metric must be a name such as 'accuracy' or a metric such as Precision(), got %s",
+                   val_kind_name(v));
+    return -1;
+}
+
 void model_compile(Sema *s, ModelV *m, const Args *a)
 {
     static const Param params[] = {{"optimizer", 1, 0}, {"loss", 1, 1}, {"metrics", 1, 0}, {NULL, 0, 0}};
@@ -297,25 +423,36 @@ void model_compile(Sema *s, ModelV *m, const Args *a)
     int loss = LOSS_CCE;
     if (name_lookup(s, val[1], where[1], "loss", nnm_loss_names, LOSS_COUNT, loss_alias_from, loss_alias_to, &loss))
         ok = 0;
-    int acc = 0;
+    NnmMetric mets[NNM_MAX_METRICS];
+    int nmet = 0;
     if (val[2] && val[2]->k != V_NONE) {
         if (val[2]->k != V_LIST && val[2]->k != V_TUPLE) {
             diag_error(s->diag, where[2]->loc, "metrics must be a list such as ['accuracy']");
             ok = 0;
-        } else
-            for (int i = 0; i < val[2]->n; i++) {
-                const char *mn;
-                if (want_str(s, val[2]->v[i], where[2], "a metric", &mn)) {
+        } else {
+            const Ast *lit = where[2]->kind == AST_KWARG ? where[2]->a : where[2];
+            const Ast *el = lit && (lit->kind == AST_LIST || lit->kind == AST_TUPLE) ? lit->kids : NULL;
+            for (int i = 0; i < val[2]->n; i++, el = el ? el->next : NULL) {
+                const Ast *at = el ? el : where[2];
+                NnmMetric mt;
+                if (metric_from(s, val[2]->v[i], at, &mt)) {
                     ok = 0;
                     continue;
                 }
-                if (strcmp(mn, "accuracy") == 0 || strcmp(mn, "acc") == 0)
-                    acc = 1;
-                else {
-                    diag_error(s->diag, where[2]->loc, "metric '%s' is not supported; nnmc knows 'accuracy'", mn);
+                int dup = 0;
+                for (int j = 0; j < nmet; j++)
+                    dup |= mets[j].kind == mt.kind;
+                if (dup || nmet == NNM_MAX_METRICS) {
+                    if (dup)
+                        diag_error(s->diag, at->loc, "metric '%s' is given twice", nnm_metric_names[mt.kind]);
+                    else
+                        diag_error(s->diag, at->loc, "nnmc takes at most %d metrics", NNM_MAX_METRICS);
                     ok = 0;
+                    continue;
                 }
+                mets[nmet++] = mt;
             }
+        }
     }
     if (!ok) {
         m->broken = 1;
@@ -353,12 +490,14 @@ void model_compile(Sema *s, ModelV *m, const Args *a)
     m->compiled = 1;
     m->loss = loss;
     m->optim = opt;
-    m->metric_acc = acc;
+    m->nmetrics = nmet;
+    memcpy(m->metrics, mets, sizeof mets);
     NnmModel *im = (NnmModel *)&s->prog->models[m->id]; /* the compiler owns the IR it builds */
     im->compiled = 1;
     im->loss = loss;
     im->optim = opt;
-    im->metric_acc = acc;
+    im->nmetrics = nmet;
+    memcpy(im->metrics, mets, sizeof mets);
 }
 
 /* Checks x (and y) against the model and fills an array reference. */
@@ -551,7 +690,8 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a)
     if (ok && st.batch_size > 0 && memory_check(s, m, st.batch_size, a->call))
         ok = 0;
     /* the IR model exists once compiled; callbacks check monitors against its keys */
-    NnmModel im = {.metric_acc = m->metric_acc, .optim = m->optim};
+    NnmModel im = {.nmetrics = m->nmetrics, .optim = m->optim};
+    memcpy(im.metrics, m->metrics, sizeof im.metrics);
     if (val[5] && fit_callbacks(s, &im, &st, val[5], where[5]))
         ok = 0;
     if (ok && val[CLASS_WEIGHT] && fit_class_weight(s, &st, label_classes(val[1]), val[CLASS_WEIGHT], where[CLASS_WEIGHT]))
@@ -608,8 +748,8 @@ Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict)
     p->result = new_results(s, 1);
     Value *r = val_new(s, V_RESULT);
     r->slot = p->result;
-    r->i = m->metric_acc;       /* a list [loss, acc] or a scalar loss */
-    r->n = m->metric_acc ? 2 : 1;
+    r->i = m->nmetrics > 0;     /* a list [loss, metrics...] or a scalar loss */
+    r->n = 1 + m->nmetrics;
     return r;
 }
 

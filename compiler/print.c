@@ -118,6 +118,7 @@ static int pb_value(Sema *s, PrintBuf *b, const Value *v, int repr, const Ast *a
     case V_CALLBACK:
     case V_SCHEDULE:
     case V_REGULARIZER:
+    case V_METRIC:
         diag_error(s->diag, at->loc, "nnmc cannot print %s", val_kind_name(v));
         return -1;
     }

@@ -53,6 +53,7 @@ const char *val_kind_name(const Value *v)
     case V_CALLBACK: return "a callback";
     case V_SCHEDULE: return "a learning-rate schedule";
     case V_REGULARIZER: return "a regularizer";
+    case V_METRIC: return "a metric";
     case V_PRED: return "predictions";
     }
     NNM_UNREACHABLE();

@@ -25,6 +25,7 @@ typedef enum {
     V_CALLBACK, /* a keras.callbacks object: cb */
     V_SCHEDULE, /* a learning-rate schedule: sched */
     V_REGULARIZER, /* l2(0.01) and the like: reg = {l1, l2} */
+    V_METRIC,   /* Precision(), TopKCategoricalAccuracy(k=3), ...: met */
 } VKind;
 
 typedef struct LayerV LayerV;
@@ -48,6 +49,7 @@ struct Value {
     NnmCallback *cb;
     NnmSchedule *sched;
     double reg[2];
+    NnmMetric *met;
     ModelV *model;
     ArrayV *arr;
     int slot, index;    /* RESULT, HISTORY */
@@ -73,7 +75,8 @@ struct ModelV {
     int compiled;
     int loss;
     NnmOptim optim;
-    int metric_acc;
+    int nmetrics;
+    NnmMetric metrics[NNM_MAX_METRICS];
     Loc loc;
 };
 

@@ -13,14 +13,19 @@
 
 int nnm_fit_keys(const NnmModel *m, const NnmStep *st, const char *keys[NNM_MAX_KEYS])
 {
+    static const char *const val_names[MET_COUNT] = {
+#define X(id, name) "val_" name,
+        NNM_METRICS(X)
+#undef X
+    };
     int n = 0, lr = 0;
     keys[n++] = "loss";
-    if (m->metric_acc)
-        keys[n++] = "acc";
+    for (int k = 0; k < m->nmetrics; k++)
+        keys[n++] = nnm_metric_names[m->metrics[k].kind];
     if (st->has_val_data || st->val_split > 0) {
         keys[n++] = "val_loss";
-        if (m->metric_acc)
-            keys[n++] = "val_acc";
+        for (int k = 0; k < m->nmetrics; k++)
+            keys[n++] = val_names[m->metrics[k].kind];
     }
     for (int i = 0; i < st->ncallbacks; i++)
         lr |= st->callbacks[i].kind == CB_REDUCE_LR || st->callbacks[i].kind == CB_LR_SCHEDULER;

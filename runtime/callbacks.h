@@ -19,11 +19,11 @@
 #include "net.h"
 #include "program.h"
 
-#define NNM_MAX_KEYS 8
+#define NNM_MAX_KEYS (2 * NNM_MAX_METRICS + 3)
 
-/* The history keys of a fit step, in Keras 2.2's order: loss, acc,
- * val_loss, val_acc, lr (acc with metrics=['accuracy'], val_ ones with
- * validation data, lr with ReduceLROnPlateau or LearningRateScheduler).
+/* The history keys of a fit step, in Keras 2.2's order: loss, the
+ * metrics (acc, ...), val_loss, val_ metrics (with validation data), lr
+ * (with ReduceLROnPlateau or LearningRateScheduler).
  * Returns the count; the progress line shows all but lr. */
 int nnm_fit_keys(const NnmModel *m, const NnmStep *st, const char *keys[NNM_MAX_KEYS]);
 /* Index of name among keys, or -1; 'accuracy' finds 'acc' (Keras 3's

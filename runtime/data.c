@@ -301,3 +301,17 @@ int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
     }
     return 0;
 }
+
+const char *const *nnm_class_names(const NnmDataset *d, int count, const char **out)
+{
+    static const char *const cifar[10] = {"airplane", "automobile", "bird", "cat", "deer",
+                                          "dog", "frog", "horse", "ship", "truck"};
+    static const char *const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    const char *const *base = d->source == DS_CIFAR10 ? cifar : d->source == DS_FASHION_MNIST ? fashion : NULL;
+    if (!base || count != d->nclasses || count > NNM_MAX_CLASSES)
+        return NULL;
+    for (int c = 0; c < count; c++)
+        out[c] = base[d->filtered ? d->classes[c] : c];
+    return out;
+}

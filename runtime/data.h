@@ -30,4 +30,9 @@ int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out);
 void nnm_split_free(NnmSplit *s);
 /* Floats per sample. */
 int64_t nnm_split_sample(const NnmSplit *s);
+/* The names of the classes a data set's labels 0 .. count-1 stand for,
+ * after classes= filtering (CIFAR-10: airplane ..., Fashion-MNIST: T-shirt/top
+ * ...), in out[]; NULL for MNIST, whose classes are their numbers, or when
+ * count is not the data set's number of classes. */
+const char *const *nnm_class_names(const NnmDataset *d, int count, const char **out);
 #endif

@@ -31,3 +31,8 @@ const char *const nnm_callback_names[CB_COUNT] = {
     NNM_CALLBACKS(X)
 #undef X
 };
+const char *const nnm_metric_names[MET_COUNT] = {
+#define X(id, name) name,
+    NNM_METRICS(X)
+#undef X
+};

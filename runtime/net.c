@@ -179,7 +179,7 @@ const float *net_output(const Net *n)
     return n->m->nlayers ? n->y[n->m->nlayers - 1] : n->in;
 }
 
-double net_loss(Net *n, int64_t batch, double *correct)
+double net_loss(Net *n, int64_t batch)
 {
     const NnmModel *m = n->m;
     int last = m->nlayers - 1;
@@ -215,7 +215,6 @@ double net_loss(Net *n, int64_t batch, double *correct)
         penalty += act[0] * s1 + act[1] * s2;
     }
     loss += (double)batch * penalty;
-    *correct = nnm_accuracy(nnm_acc_kind(m->loss, n->out_size), batch, n->out_size, n->y[last], n->t);
     return loss;
 }
 

@@ -64,9 +64,8 @@ const float *net_output(const Net *n);
  * samples (Keras's figure is this / batch), plus batch x the regularizers'
  * penalties (Keras 2.2 adds them to the reported loss, in training and in
  * evaluate); leaves dL/d(output) of the mean data loss in the last layer's
- * gradient buffer.  *correct gets the number of correct predictions for the
- * accuracy metric. */
-double net_loss(Net *n, int64_t batch, double *correct);
+ * gradient buffer.  (Metrics are metrics.c's.) */
+double net_loss(Net *n, int64_t batch);
 /* After net_loss: gradients of every weight into n->dw, with those of the
  * kernel and bias regularizers' penalties. */
 void net_backward(Net *n, int64_t batch);

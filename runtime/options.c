@@ -35,6 +35,10 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
         o->quiet = 1;
         return 1;
     }
+    if (!strcmp(opt, "--report")) {
+        o->report = 1;
+        return 1;
+    }
     if (strcmp(opt, "--seed") && strcmp(opt, "--epochs") && strcmp(opt, "--data") &&
         strcmp(opt, "--threads") && strcmp(opt, "--max-samples"))
         return 0;

@@ -6,7 +6,7 @@
 #include "program.h"
 #include "session.h"
 
-#define NNM_RUN_OPTIONS_USAGE "[--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [-q]"
+#define NNM_RUN_OPTIONS_USAGE "[--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [--report] [-q]"
 #define NNM_RUN_OPTIONS_HELP                                                                      \
     "  --seed N         seed of every random choice (initial weights, shuffling, dropout);\n"    \
     "                   the same seed gives the same figures and weight files (default: the\n"  \
@@ -15,6 +15,8 @@
     "  --data DIR       where the data sets are (default $NNM_DATA, else ./data)\n"              \
     "  --threads N      threads (default: the number of cores, at most 2)\n"                     \
     "  --max-samples N  use only the first N samples of every data array (quick tries, tests)\n" \
+    "  --report         after each evaluate(): the confusion matrix and per-class precision,\n"  \
+    "                   recall and F1 with their averages\n"                                     \
     "  -q, --quiet      no summaries and no progress output; print() still prints\n"
 
 typedef struct {

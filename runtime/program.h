@@ -146,15 +146,39 @@ typedef struct {
     NnmSchedule schedule;     /* learning_rate=ExponentialDecay(...) and the like */
 } NnmOptim;
 
+/* Metrics of compile(metrics=[...]): X(ID, Keras 2.2's log key). */
+#define NNM_METRICS(X)                                                                            \
+    X(ACC, "acc") X(TOP_K, "top_k_categorical_accuracy")                                          \
+    X(SPARSE_TOP_K, "sparse_top_k_categorical_accuracy") X(MSE, "mean_squared_error")             \
+    X(MAE, "mean_absolute_error") X(PRECISION, "precision") X(RECALL, "recall")                   \
+    X(F1, "f1_score") X(AUC, "auc")
+typedef enum {
+#define X(id, name) MET_##id,
+    NNM_METRICS(X)
+#undef X
+    MET_COUNT
+} NnmMetricKind;
+extern const char *const nnm_metric_names[MET_COUNT];
+#define NNM_MAX_METRICS 6
+enum { F1_MACRO, F1_MICRO, F1_WEIGHTED };
+
+typedef struct {
+    int kind;                 /* NnmMetricKind */
+    int k;                    /* top-k: k */
+    int average;              /* F1: F1_MACRO, F1_MICRO or F1_WEIGHTED */
+    double threshold;         /* precision, recall: an output above it counts as positive */
+} NnmMetric;
+
 typedef struct {
     char name[NNM_NAME_MAX];
     int nlayers;
     const NnmLayer *layers;
     NnmShape input;
-    int compiled;             /* loss, optim and metric_acc are set */
+    int compiled;             /* loss, optim and metrics are set */
     int loss;                 /* NnmLoss */
     NnmOptim optim;
-    int metric_acc;           /* metrics=['accuracy'] */
+    int nmetrics;             /* in compile order */
+    NnmMetric metrics[NNM_MAX_METRICS];
 } NnmModel;
 
 enum { DS_MNIST, DS_FASHION_MNIST, DS_CIFAR10 };

@@ -4,6 +4,7 @@
 #include "session.h"
 #include "blas.h"
 #include "callbacks.h"
+#include "metrics.h"
 #include "npz.h"
 #include "progbar.h"
 #include "util.h"
@@ -64,17 +65,20 @@ static void load_batch(Net *n, const View *v, const int64_t *idx, int64_t b)
     }
 }
 
-/* Mean loss and accuracy over a view, in batches, without training.  The
- * progress bar (evaluate(verbose=1)) ends with the loss and metrics.  With
- * keep, the model's outputs are copied there too ([v->n, outputs]). */
-static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, double *acc, Progbar *pb,
-                          float *keep)
+/* Mean loss and the metrics over a view, in batches, without training:
+ * out[0] the loss, out[1 ..] the model's metrics.  The progress bar
+ * (evaluate(verbose=1)) ends with them.  With keep, the model's outputs are
+ * copied there too ([v->n, outputs]); ms may bring a confusion matrix. */
+static void evaluate_view(Net *n, const View *v, int64_t bs, double *out, Progbar *pb, float *keep,
+                          NnmMetrics *ms, const char *const *keys)
 {
-    static const char *const names[2] = {"loss", "acc"};
-    int nm = n->m->metric_acc ? 2 : 1;
+    int nv = 1 + n->m->nmetrics;
     int64_t *idx = nnm_xmalloc((size_t)(bs > 0 ? bs : 1) * sizeof *idx);
-    double lsum = 0, csum = 0;
+    double lsum = 0;
     n->use_rw = 0; /* class weights weigh training only */
+    nnm_metrics_reset(ms);
+    out[0] = 0;
+    nnm_metrics_values(ms, out + 1);
     for (int64_t s = 0; s < v->n; s += bs) {
         int64_t b = NNM_MIN(bs, v->n - s);
         for (int64_t i = 0; i < b; i++)
@@ -83,17 +87,14 @@ static void evaluate_view(Net *n, const View *v, int64_t bs, double *loss, doubl
         net_forward(n, b, 0);
         if (keep)
             memcpy(keep + s * n->out_size, net_output(n), sizeof *keep * (size_t)(b * n->out_size));
-        double c;
-        lsum += net_loss(n, b, &c);
-        csum += c;
-        if (pb) {
-            double vals[2] = {lsum / (double)(s + b), csum / (double)(s + b)};
-            progbar_update(pb, s + b, nm, names, vals, s + b >= v->n);
-        }
+        lsum += net_loss(n, b);
+        nnm_metrics_add(ms, net_output(n), n->t, b);
+        out[0] = lsum / (double)(s + b);
+        nnm_metrics_values(ms, out + 1);
+        if (pb)
+            progbar_update(pb, s + b, nv, keys, out, s + b >= v->n);
     }
     free(idx);
-    *loss = v->n ? lsum / (double)v->n : 0;
-    *acc = v->n ? csum / (double)v->n : 0;
 }
 
 static void set_result(NnmSession *e, int slot, int list, int i, double val)
@@ -165,7 +166,10 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     int nshow = f.nkeys - (nnm_key_index(f.keys, f.nkeys, "lr") >= 0);
     int ntrain = nnm_key_index(f.keys, f.nkeys, "val_loss");
     ntrain = ntrain < 0 ? nshow : ntrain;
-    int rc = 0;
+    int rc = 0, nmet = n->m->nmetrics;
+    NnmMetrics ms, vms;
+    nnm_metrics_init(&ms, n->m, n->out_size, 0);
+    nnm_metrics_init(&vms, n->m, n->out_size, 0);
     for (int ep = st->initial_epoch; ep < epochs && !f.stop && rc == 0; ep++) {
         if (verbose)
             printf("Epoch %d/%d\n", ep + 1, epochs);
@@ -179,20 +183,21 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
             }
         Progbar pb;
         progbar_start(&pb, stdout, x.n, verbose);
-        double lsum = 0, csum = 0, vals[NNM_MAX_KEYS] = {0}, t_epoch = nnm_now();
+        double lsum = 0, vals[NNM_MAX_KEYS] = {0}, t_epoch = nnm_now();
         int64_t seen = 0;
-        int halted = 0, acc = n->m->metric_acc;
+        int halted = 0;
+        nnm_metrics_reset(&ms);
         for (int64_t s = 0; s < x.n; s += bs) {
             int64_t b = NNM_MIN(bs, x.n - s);
             load_batch(n, &x, idx + s, b);
             class_weights(n, &x, idx + s, b, st);
             net_forward(n, b, 1);
-            double c, l = net_loss(n, b, &c);
+            double l = net_loss(n, b);
+            nnm_metrics_add(&ms, net_output(n), n->t, b);
             seen = s + b;
             lsum += l;
-            csum += c;
             vals[0] = lsum / (double)seen;
-            vals[1] = csum / (double)seen; /* shown only with metrics=['accuracy'] */
+            nnm_metrics_values(&ms, vals + 1);
             if ((halted = nnm_fit_batch_end(&f, s / bs, l / (double)b)))
                 break;
             if (!isfinite(l)) {
@@ -215,15 +220,9 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
             break;
         t_train += nnm_now() - t_epoch;
         vals[0] = seen ? lsum / (double)seen : 0;
-        if (acc)
-            vals[1] = seen ? csum / (double)seen : 0;
-        if (has_val && !halted) {
-            double vl, va;
-            evaluate_view(n, &vx, bs, &vl, &va, NULL, NULL);
-            vals[ntrain] = vl;
-            if (acc)
-                vals[ntrain + 1] = va;
-        }
+        nnm_metrics_values(&ms, vals + 1);
+        if (has_val && !halted)
+            evaluate_view(n, &vx, bs, vals + 1 + nmet, NULL, NULL, &vms, NULL);
         progbar_update(&pb, seen, halted ? ntrain : nshow, f.keys, vals, 1);
         rc = nnm_fit_epoch_end(&f, ep, vals);
         /* an epoch cut short has no validation figures (Keras's logs lack them) */
@@ -233,6 +232,8 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     }
     if (nnm_fit_end(&f))
         rc = -1;
+    nnm_metrics_free(&ms);
+    nnm_metrics_free(&vms);
     free(idx);
     /* NNM_TIMING=1: training throughput for bench/ (validation excluded) */
     const char *timing = getenv("NNM_TIMING");
@@ -256,10 +257,22 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
     Progbar pb;
     int verbose = e->o->quiet ? 0 : st->verbose;
     progbar_start(&pb, stdout, x.n, verbose);
-    double loss, acc;
+    double vals[1 + NNM_MAX_METRICS];
+    const char *keys[NNM_MAX_KEYS];
+    NnmStep none = {.kind = STEP_FIT};
+    nnm_fit_keys(m, &none, keys);
     /* predict() with np.save(path, ...): the outputs go to a .npy file */
     float *keep = st->kind == STEP_PREDICT && st->path ? nnm_alloc_floats(x.n * n->out_size + 1) : NULL;
-    evaluate_view(n, &x, st->batch_size, &loss, &acc, verbose ? &pb : NULL, keep);
+    int report = st->kind == STEP_EVALUATE && e->o->report;
+    NnmMetrics ms;
+    nnm_metrics_init(&ms, m, n->out_size, report);
+    evaluate_view(n, &x, st->batch_size, vals, verbose ? &pb : NULL, keep, &ms, keys);
+    if (report) {
+        const char *names[NNM_MAX_CLASSES];
+        nnm_metrics_report(&ms, stdout, nnm_class_names(&e->p->datasets[st->x.dataset], ms.classes, names));
+        fflush(stdout);
+    }
+    nnm_metrics_free(&ms);
     if (keep) {
         const NnmShape *out = m->nlayers ? &m->layers[m->nlayers - 1].out : &m->input;
         NnmShape sh = {2, {x.n, n->out_size, 0, 0}}; /* (n, outputs) when the rank has no room */
@@ -273,11 +286,9 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
         if (rc)
             return -1;
     }
-    if (st->kind == STEP_EVALUATE) {
-        set_result(e, st->result, m->metric_acc, 0, loss);
-        if (m->metric_acc)
-            set_result(e, st->result, 1, 1, acc);
-    }
+    if (st->kind == STEP_EVALUATE)
+        for (int k = 0; k <= m->nmetrics; k++)
+            set_result(e, st->result, m->nmetrics > 0, k, vals[k]);
     return 0;
 }
 

@@ -24,6 +24,7 @@ typedef struct {
     int quiet;              /* no summaries, no progress output */
     int64_t max_samples;    /* > 0: every data array keeps only its first N samples (tests) */
     int blas_ref;           /* the reference sgemm instead of the optimized BLAS */
+    int report;             /* --report: a confusion matrix and per-class figures after evaluate() */
 } NnmRunOpts;
 
 typedef struct {

@@ -25,7 +25,7 @@ static const NnmLayer m0_layers[3] = {
 };
 static const NnmModel models[1] = {
     {.name = "sequential_1", .nlayers = 3, .layers = m0_layers, .input = {1, {784, 0, 0, 0}},
-     .compiled = 1, .loss = LOSS_CCE, .metric_acc = 1,
+     .compiled = 1, .loss = LOSS_CCE, .nmetrics = 1, .metrics = {{MET_ACC, 5, 0, 0.5}},
      .optim = {.kind = OPT_SGD, .lr = 0.1, .momentum = 0.9, .rho = 0.0, .epsilon = 1e-07, .beta_1 = 0.9, .beta_2 = 0.999, .decay = 0.0, .schedule_decay = 0.0,
                .nesterov = 1, .amsgrad = 0, .schedule = {.kind = SCHED_NONE}}},
 };

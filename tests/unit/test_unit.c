@@ -17,6 +17,7 @@
 #include "data.h"
 #include "callbacks.h"
 #include "kernels.h"
+#include "metrics.h"
 #include "layer.h"
 #include "net.h"
 #include "npz.h"
@@ -62,8 +63,7 @@ static double probe_loss(Net *n, int64_t b, const NnmRng *rng)
 {
     n->dropout_rng = *rng;
     net_forward(n, b, 1);
-    double c;
-    return net_loss(n, b, &c) / (double)b;
+    return net_loss(n, b) / (double)b;
 }
 
 static void grad_check_b(const char *what, NnmModel *m, NnmRng *rng, int onehot, int64_t b)
@@ -515,9 +515,8 @@ static void test_no_alloc_per_batch(void)
     long before = nnm_alloc_count;
     for (int step = 0; step < 10; step++) {
         int64_t b = step % 2 ? 8 : 5; /* a partial last batch is planned for too */
-        double c;
         net_forward(&n, b, 1);
-        net_loss(&n, b, &c);
+        net_loss(&n, b);
         net_backward(&n, b);
         net_update(&n);
     }
@@ -931,10 +930,68 @@ static void test_regularizer_grads(void)
     memset(n.in, 0, 4 * sizeof(float));
     n.t[0] = n.t[1] = 3.0f; /* outputs are the bias: data loss 0 */
     net_forward(&n, 2, 1);
-    double c, loss = net_loss(&n, 2, &c) / 2;
+    double loss = net_loss(&n, 2) / 2;
     double want = 0.1 * 3 + 0.2 * 5 + 0.5 * 9;
     CHECK(fabs(loss - want) < 1e-6, "penalty %g, want %g", loss, want);
     net_free(&n);
+}
+
+/* Metrics against values worked out by hand (see the comments). */
+static void test_metrics(void)
+{
+    /* 4 samples, 3 classes: predicted classes 0, 1, 2, 1 against true 0, 2, 2, 0 */
+    const float y[12] = {0.7f, 0.2f, 0.1f, 0.1f, 0.6f, 0.3f, 0.3f, 0.3f, 0.4f, 0.2f, 0.5f, 0.3f};
+    const float t[12] = {1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0};
+    NnmModel a = {.loss = LOSS_CCE, .nmetrics = 6,
+                  .metrics = {{MET_ACC, 5, 0, 0.5}, {MET_TOP_K, 2, 0, 0.5}, {MET_MSE, 5, 0, 0.5},
+                              {MET_MAE, 5, 0, 0.5}, {MET_PRECISION, 5, 0, 0.5}, {MET_RECALL, 5, 0, 0.5}}};
+    NnmModel b = {.loss = LOSS_CCE, .nmetrics = 4,
+                  .metrics = {{MET_F1, 5, F1_MACRO, 0.5}, {MET_F1, 5, F1_MICRO, 0.5},
+                              {MET_F1, 5, F1_WEIGHTED, 0.5}, {MET_AUC, 5, 0, 0.5}}};
+    /* acc 2/4; top-2 3/4; mse 2.52/12; mae 4.8/12; above 0.5: 1 right, 1 wrong, of 4 positives;
+     * F1 by class 2/3, 0, 2/3: macro 4/9, micro 1/2, weighted (supports 2, 0, 2) 2/3;
+     * AUC: P(positive above negative), ties half: 21/32 (no two values share a bucket unless equal) */
+    const double want_a[6] = {0.5, 0.75, 0.21, 0.4, 0.5, 0.25}, want_b[4] = {4.0 / 9, 0.5, 2.0 / 3, 21.0 / 32};
+    for (int split = 0; split < 2; split++) {
+        NnmMetrics ma, mb;
+        double got[6];
+        nnm_metrics_init(&ma, &a, 3, 0);
+        nnm_metrics_init(&mb, &b, 3, 1);
+        /* in one batch, or in two: the figures are over all samples either way */
+        for (int part = 0; part < (split ? 2 : 1); part++) {
+            int64_t from = split ? 2 * part : 0, rows = split ? 2 : 4;
+            nnm_metrics_add(&ma, y + 3 * from, t + 3 * from, rows);
+            nnm_metrics_add(&mb, y + 3 * from, t + 3 * from, rows);
+        }
+        nnm_metrics_values(&ma, got);
+        for (int k = 0; k < 6; k++)
+            CHECK(fabs(got[k] - want_a[k]) < 1e-6, "%s = %.17g, want %g (split %d)",
+                  nnm_metric_names[a.metrics[k].kind], got[k], want_a[k], split);
+        nnm_metrics_values(&mb, got);
+        for (int k = 0; k < 4; k++)
+            CHECK(fabs(got[k] - want_b[k]) < 1e-9, "%s (average %d) = %.17g, want %.17g (split %d)",
+                  nnm_metric_names[b.metrics[k].kind], b.metrics[k].average, got[k], want_b[k], split);
+        CHECK(mb.confusion[0] == 1 && mb.confusion[1] == 1 && mb.confusion[7] == 1 && mb.confusion[5] == 0 &&
+                  mb.confusion[8] == 1 && mb.confusion[2] == 0,
+              "confusion matrix");
+        nnm_metrics_free(&ma);
+        nnm_metrics_free(&mb);
+    }
+    /* one sigmoid output: predictions 1, 0, 1, 0 against 1, 0, 0, 1 */
+    const float yb[4] = {0.8f, 0.3f, 0.6f, 0.1f}, tb[4] = {1, 0, 0, 1};
+    NnmModel c = {.loss = LOSS_BCE, .nmetrics = 5,
+                  .metrics = {{MET_ACC, 5, 0, 0.5}, {MET_F1, 5, F1_MACRO, 0.5}, {MET_PRECISION, 5, 0, 0.5},
+                              {MET_RECALL, 5, 0, 0.5}, {MET_AUC, 5, 0, 0.5}}};
+    const double want_c[5] = {0.5, 0.5, 0.5, 0.5, 0.5};
+    NnmMetrics mc;
+    double got[5];
+    nnm_metrics_init(&mc, &c, 1, 0);
+    nnm_metrics_add(&mc, yb, tb, 4);
+    nnm_metrics_values(&mc, got);
+    for (int k = 0; k < 5; k++)
+        CHECK(fabs(got[k] - want_c[k]) < 1e-9, "binary %s = %g, want %g", nnm_metric_names[c.metrics[k].kind], got[k],
+              want_c[k]);
+    nnm_metrics_free(&mc);
 }
 
 /* Learning-rate schedules against values worked out by hand from Keras's
@@ -1042,6 +1099,7 @@ int main(void)
     test_npz(dir);
     test_pyfloat();
     test_schedules();
+    test_metrics();
     test_regularizer_grads();
     test_format_path();
     test_row_weights();
