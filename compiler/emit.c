@@ -27,7 +27,8 @@
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
 _Static_assert(sizeof(NnmLayer) == 472, "NnmLayer changed: update emit_layer() in emit.c");
-_Static_assert(sizeof(NnmStep) == 280, "NnmStep changed: update put_step() in emit.c");
+_Static_assert(sizeof(NnmStep) == 368, "NnmStep changed: update put_step() in emit.c");
+_Static_assert(sizeof(NnmAugment) == 80, "NnmAugment changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
 _Static_assert(sizeof(NnmModel) == 704, "NnmModel changed: update the models in emit.c");
 _Static_assert(sizeof(NnmMetric) == 24, "NnmMetric changed: update the models in emit.c");
@@ -345,7 +346,21 @@ static void put_step(Emitter *e, int i, const NnmStep *st)
         fprintf(o, "callbacks_%d", i);
     else
         fputs("NULL", o);
-    fprintf(o, ", .nclass_weights = %d, .class_weight = ", st->nclass_weights);
+    const NnmAugment *au = &st->aug;
+    fprintf(o, ", .steps = %d,\n     .aug = {.on = %d, .rotation = ", st->steps, au->on);
+    put_double(o, au->rotation);
+    fputs(", .width_shift = ", o);
+    put_double(o, au->width_shift);
+    fputs(", .height_shift = ", o);
+    put_double(o, au->height_shift);
+    fputs(", .shear = ", o);
+    put_double(o, au->shear);
+    fputs(", .zoom = ", o);
+    put_doubles(o, au->zoom, 2);
+    fprintf(o, ", .hflip = %d, .vflip = %d, .fill = %d, .cval = ", au->hflip, au->vflip, au->fill);
+    put_double(o, au->cval);
+    fputs("},\n    ", o);
+    fprintf(o, " .nclass_weights = %d, .class_weight = ", st->nclass_weights);
     if (st->nclass_weights)
         fprintf(o, "class_weight_%d", i);
     else

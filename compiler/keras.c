@@ -12,18 +12,19 @@
 
 enum { M_KERAS, M_LAYERS, M_OPTIMIZERS, M_MODELS, M_UTILS, M_NP_UTILS, M_DATASETS, M_MNIST,
        M_FASHION, M_CIFAR10, M_TF, M_NP, M_LOSSES, M_NP_RANDOM, M_TF_RANDOM, M_CALLBACKS, M_SCHEDULES,
-       M_REGULARIZERS, M_METRICS, M_COUNT };
+       M_REGULARIZERS, M_METRICS, M_PREPROCESSING, M_PREP_IMAGE, M_COUNT };
 static const char *const module_names[M_COUNT] = {
     "keras", "keras.layers", "keras.optimizers", "keras.models", "keras.utils",
     "keras.utils.np_utils", "keras.datasets", "keras.datasets.mnist",
     "keras.datasets.fashion_mnist", "keras.datasets.cifar10", "tensorflow", "numpy",
     "keras.losses", "numpy.random", "tensorflow.random", "keras.callbacks",
-    "keras.optimizers.schedules", "keras.regularizers", "keras.metrics"};
+    "keras.optimizers.schedules", "keras.regularizers", "keras.metrics", "keras.preprocessing",
+    "keras.preprocessing.image"};
 
 enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE,
-       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC };
+       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC, F_DATAGEN };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
-       MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, AM_RESHAPE, AM_ASTYPE };
+       MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, MM_FIT_GENERATOR, AM_RESHAPE, AM_ASTYPE, GM_FLOW, GM_FIT };
 
 /* Where each name can be found: module (-1 = global scope), what it is. */
 typedef struct {
@@ -86,6 +87,10 @@ static const Entry entries[] = {
     ALLM("callbacks", V_MODULE, M_CALLBACKS, 0),
     ALLM("regularizers", V_MODULE, M_REGULARIZERS, 0),
     ALLM("metrics", V_MODULE, M_METRICS, 0),
+    ALLM("preprocessing", V_MODULE, M_PREPROCESSING, 0),
+    {M_PREPROCESSING, "image", V_MODULE, M_PREP_IMAGE, 0},
+    {-1, "ImageDataGenerator", V_FUNC, F_DATAGEN, 0},
+    {M_PREP_IMAGE, "ImageDataGenerator", V_FUNC, F_DATAGEN, 0},
     /* metric functions stand for their names; metric classes are objects */
     {M_METRICS, "top_k_categorical_accuracy", V_STR, 0, 0},
     {M_METRICS, "sparse_top_k_categorical_accuracy", V_STR, 0, 0},
@@ -870,7 +875,7 @@ Value *keras_attr(Sema *s, const Ast *n, Value *o)
     }
     if (o->k == V_MODEL) {
         static const char *const names[] = {"add", "summary", "compile", "fit", "evaluate", "predict",
-                                            "save_weights", "load_weights", "count_params", NULL};
+                                            "save_weights", "load_weights", "count_params", "fit_generator", NULL};
         for (int i = 0; names[i]; i++)
             if (strcmp(names[i], name) == 0)
                 return method(s, o, i);
@@ -896,6 +901,14 @@ Value *keras_attr(Sema *s, const Ast *n, Value *o)
             return t;
         }
         diag_error(s->diag, at, "nnmc supports only reshape(), astype() and shape on data arrays, not '%s'", name);
+        return val_err(s);
+    }
+    if (o->k == V_DATAGEN) {
+        if (!strcmp(name, "flow"))
+            return method(s, o, GM_FLOW);
+        if (!strcmp(name, "fit"))
+            return method(s, o, GM_FIT);
+        diag_error(s->diag, at, "an ImageDataGenerator has no method '%s' that nnmc supports (flow, fit)", name);
         return val_err(s);
     }
     if (o->k == V_HISTORY && strcmp(name, "history") == 0) {
@@ -947,6 +960,7 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         case F_SCHEDULE: return make_schedule(s, f->sub, a);
         case F_REGULARIZER: return make_regularizer(s, f->sub, f->s, a);
         case F_METRIC: return make_metric(s, f->sub, f->s, a);
+        case F_DATAGEN: return make_datagen(s, a);
         case F_SEQUENTIAL: return make_sequential(s, a);
         case F_LOAD_DATA: return load_data(s, f->sub, a);
         case F_TO_CATEGORICAL: return to_categorical(s, a);
@@ -1013,6 +1027,8 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         NNM_UNREACHABLE();
     }
     Value *self = f->self;
+    if (self->k == V_DATAGEN)
+        return datagen_method(s, self, f->i == GM_FLOW, a);
     if (self->k == V_ARRAY) {
         if (f->i == AM_RESHAPE)
             return array_reshape(s, self, a);
@@ -1057,7 +1073,8 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         return val_new(s, V_NONE);
     }
     case MM_COMPILE: model_compile(s, m, a); return val_new(s, V_NONE);
-    case MM_FIT: return model_fit(s, m, a);
+    case MM_FIT: return model_fit(s, m, a, 0);
+    case MM_FIT_GENERATOR: return model_fit(s, m, a, 1);
     case MM_EVALUATE: return model_evaluate(s, m, a, 0);
     case MM_PREDICT: return model_evaluate(s, m, a, 1);
     case MM_SAVE_WEIGHTS: model_weights(s, m, a, 0); return val_new(s, V_NONE);

@@ -626,75 +626,155 @@ static int label_classes(const Value *y)
     return y && y->k == V_ARRAY ? (y->arr->onehot ? y->arr->onehot : y->arr->nclasses) : 0;
 }
 
-Value *model_fit(Sema *s, ModelV *m, const Args *a)
+/* fit() and fit_generator(): their arguments bound to one set of slots. */
+enum { F_X, F_Y, F_BATCH, F_EPOCHS, F_VERBOSE, F_CALLBACKS, F_VSPLIT, F_VDATA, F_SHUFFLE, F_CLASS_WEIGHT,
+       F_SAMPLE_WEIGHT, F_INITIAL_EPOCH, F_STEPS, F_VSTEPS, F_QUEUE, F_WORKERS, F_MULTI, F_VFREQ, F_NB_EPOCH,
+       F_SLOTS };
+
+Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator)
 {
-    static const Param params[] = {{"x", 1, 1}, {"y", 1, 1}, {"batch_size", 1, 0}, {"epochs", 1, 0},
+    static const Param fit[] = {{"x", 1, 1}, {"y", 1, 0}, {"batch_size", 1, 0}, {"epochs", 1, 0},
         {"verbose", 1, 0}, {"callbacks", 1, 0}, {"validation_split", 1, 0}, {"validation_data", 1, 0},
         {"shuffle", 1, 0}, {"class_weight", 1, 0}, {"sample_weight", 1, 0}, {"initial_epoch", 1, 0},
-        {"nb_epoch", 0, 0}, {NULL, 0, 0}};
-    enum { CLASS_WEIGHT = 9, SAMPLE_WEIGHT, INITIAL_EPOCH, NB_EPOCH };
-    Value *val[NB_EPOCH + 1];
-    const Ast *where[NB_EPOCH + 1];
-    if (bind_args(s, a, "fit", params, val, where))
+        {"steps_per_epoch", 1, 0}, {"validation_steps", 1, 0}, {"max_queue_size", 0, 0}, {"workers", 0, 0},
+        {"use_multiprocessing", 0, 0}, {"validation_freq", 0, 0}, {"nb_epoch", 0, 0}, {NULL, 0, 0}};
+    static const int fit_slot[] = {F_X, F_Y, F_BATCH, F_EPOCHS, F_VERBOSE, F_CALLBACKS, F_VSPLIT, F_VDATA,
+        F_SHUFFLE, F_CLASS_WEIGHT, F_SAMPLE_WEIGHT, F_INITIAL_EPOCH, F_STEPS, F_VSTEPS, F_QUEUE, F_WORKERS,
+        F_MULTI, F_VFREQ, F_NB_EPOCH};
+    /* Keras 2.2's fit_generator(generator, steps_per_epoch, epochs, ...) */
+    static const Param gen[] = {{"generator", 1, 1}, {"steps_per_epoch", 1, 0}, {"epochs", 1, 0},
+        {"verbose", 1, 0}, {"callbacks", 1, 0}, {"validation_data", 1, 0}, {"validation_steps", 1, 0},
+        {"class_weight", 1, 0}, {"max_queue_size", 1, 0}, {"workers", 1, 0}, {"use_multiprocessing", 1, 0},
+        {"shuffle", 1, 0}, {"initial_epoch", 1, 0}, {"validation_freq", 0, 0}, {NULL, 0, 0}};
+    static const int gen_slot[] = {F_X, F_STEPS, F_EPOCHS, F_VERBOSE, F_CALLBACKS, F_VDATA, F_VSTEPS,
+        F_CLASS_WEIGHT, F_QUEUE, F_WORKERS, F_MULTI, F_SHUFFLE, F_INITIAL_EPOCH, F_VFREQ};
+    const Param *params = generator ? gen : fit;
+    const int *slot = generator ? gen_slot : fit_slot;
+    const char *fname = generator ? "fit_generator" : "fit";
+    Value *bound[F_SLOTS];
+    const Ast *bwhere[F_SLOTS];
+    if (bind_args(s, a, fname, params, bound, bwhere))
         return val_err(s);
+    Value *val[F_SLOTS] = {0};
+    const Ast *where[F_SLOTS];
+    for (int i = 0; i < F_SLOTS; i++)
+        where[i] = a->call;
+    for (int i = 0; params[i].name; i++) {
+        val[slot[i]] = bound[i];
+        where[slot[i]] = bwhere[i];
+    }
     NnmStep st;
     memset(&st, 0, sizeof st);
     int ok = 1;
-    st.batch_size = opt_batch(s, val[2], where[2]);
-    int64_t ep = 1;
-    if (val[NB_EPOCH] && !val[3]) {
-        val[3] = val[NB_EPOCH];
-        where[3] = where[NB_EPOCH];
+    /* a generator: ImageDataGenerator.flow(x, y, batch_size=...) */
+    const Value *flow = val[F_X] && val[F_X]->k == V_FLOW ? val[F_X] : NULL;
+    if (generator && val[F_X] && val[F_X]->k != V_FLOW && val[F_X]->k != V_ERR) {
+        diag_error(s->diag, where[F_X]->loc, "fit_generator needs a generator such as datagen.flow(x, y), got %s",
+                   val_kind_name(val[F_X]));
+        return val_err(s);
     }
-    if (val[3] && want_int(s, val[3], where[3], "epochs", 0, &ep))
-        ok = 0;
-    if (ep > 1000000) {
-        diag_error(s->diag, where[3]->loc, "epochs %lld is too large", (long long)ep);
-        ok = 0;
-    }
-    st.epochs = (int)ep;
-    st.verbose = opt_verbose(s, val[4], where[4], 1);
-    if (val[SAMPLE_WEIGHT] && val[SAMPLE_WEIGHT]->k != V_NONE) {
-        diag_error(s->diag, where[SAMPLE_WEIGHT]->loc, "nnmc does not support sample_weight; class_weight= weighs classes");
-        ok = 0;
-    }
-    int64_t ie = 0;
-    if (val[INITIAL_EPOCH] && want_int(s, val[INITIAL_EPOCH], where[INITIAL_EPOCH], "initial_epoch", 0, &ie))
-        ok = 0;
-    st.initial_epoch = ie > 1000000 ? 1000000 : (int)ie;
-    if (val[6]) {
-        if (want_num(s, val[6], where[6], "validation_split", &st.val_split))
+    if (flow) {
+        if (val[F_Y] || val[F_BATCH] || val[F_VSPLIT]) {
+            int k = val[F_Y] ? F_Y : val[F_BATCH] ? F_BATCH : F_VSPLIT;
+            diag_error(s->diag, where[k]->loc, "with a generator, give %s to flow() or leave it out",
+                       k == F_Y ? "y" : k == F_BATCH ? "batch_size" : "the validation data");
+            return val_err(s);
+        }
+        val[F_Y] = flow->flow_y;
+        where[F_X] = where[F_Y] = flow->flow_at;
+        val[F_X] = flow->flow_x;
+        st.aug = *flow->aug;
+        st.batch_size = flow->flow_batch;
+        st.steps = -1;
+        st.shuffle = flow->flow_shuffle;
+        int64_t steps;
+        if (val[F_STEPS] && val[F_STEPS]->k != V_NONE) {
+            if (want_int(s, val[F_STEPS], where[F_STEPS], "steps_per_epoch", 1, &steps))
+                ok = 0;
+            else
+                st.steps = steps > 1000000000 ? 1000000000 : (int)steps;
+        }
+    } else {
+        if (!val[F_Y]) {
+            diag_error(s->diag, a->call->loc, "fit needs argument 'y' (or a generator such as datagen.flow(x, y))");
+            return val_err(s);
+        }
+        if (val[F_STEPS] && val[F_STEPS]->k != V_NONE) {
+            diag_error(s->diag, where[F_STEPS]->loc, "steps_per_epoch is for generators; with arrays give batch_size");
             ok = 0;
-        else if (st.val_split < 0 || st.val_split >= 1) {
-            diag_error(s->diag, where[6]->loc, "validation_split must be in [0, 1), got %g", st.val_split);
+        }
+        st.batch_size = opt_batch(s, val[F_BATCH], where[F_BATCH]);
+        st.shuffle = 1;
+    }
+    if (val[F_VSTEPS] && val[F_VSTEPS]->k != V_NONE) {
+        diag_error(s->diag, where[F_VSTEPS]->loc, "nnmc validates on all of validation_data: leave validation_steps out");
+        ok = 0;
+    }
+    if (val[F_VFREQ]) {
+        int64_t vf;
+        if (want_int(s, val[F_VFREQ], where[F_VFREQ], "validation_freq", 1, &vf))
+            ok = 0;
+        else if (vf != 1) {
+            diag_error(s->diag, where[F_VFREQ]->loc, "nnmc validates after every epoch: validation_freq must be 1");
             ok = 0;
         }
     }
-    if (val[7] && val[7]->k != V_NONE) {
-        Value *vd = val[7];
+    int64_t ep = 1;
+    if (val[F_NB_EPOCH] && !val[F_EPOCHS]) {
+        val[F_EPOCHS] = val[F_NB_EPOCH];
+        where[F_EPOCHS] = where[F_NB_EPOCH];
+    }
+    if (val[F_EPOCHS] && want_int(s, val[F_EPOCHS], where[F_EPOCHS], "epochs", 0, &ep))
+        ok = 0;
+    if (ep > 1000000) {
+        diag_error(s->diag, where[F_EPOCHS]->loc, "epochs %lld is too large", (long long)ep);
+        ok = 0;
+    }
+    st.epochs = (int)ep;
+    st.verbose = opt_verbose(s, val[F_VERBOSE], where[F_VERBOSE], 1);
+    if (val[F_SAMPLE_WEIGHT] && val[F_SAMPLE_WEIGHT]->k != V_NONE) {
+        diag_error(s->diag, where[F_SAMPLE_WEIGHT]->loc, "nnmc does not support sample_weight; class_weight= weighs classes");
+        ok = 0;
+    }
+    int64_t ie = 0;
+    if (val[F_INITIAL_EPOCH] && want_int(s, val[F_INITIAL_EPOCH], where[F_INITIAL_EPOCH], "initial_epoch", 0, &ie))
+        ok = 0;
+    st.initial_epoch = ie > 1000000 ? 1000000 : (int)ie;
+    if (val[F_VSPLIT]) {
+        if (want_num(s, val[F_VSPLIT], where[F_VSPLIT], "validation_split", &st.val_split))
+            ok = 0;
+        else if (st.val_split < 0 || st.val_split >= 1) {
+            diag_error(s->diag, where[F_VSPLIT]->loc, "validation_split must be in [0, 1), got %g", st.val_split);
+            ok = 0;
+        }
+    }
+    if (val[F_VDATA] && val[F_VDATA]->k != V_NONE) {
+        Value *vd = val[F_VDATA];
         if ((vd->k != V_TUPLE && vd->k != V_LIST) || vd->n != 2) {
             if (vd->k != V_ERR)
-                diag_error(s->diag, where[7]->loc, "validation_data must be a pair (x_val, y_val)");
+                diag_error(s->diag, where[F_VDATA]->loc, "validation_data must be a pair (x_val, y_val)");
             ok = 0;
-        } else if (m->compiled && array_ref(s, m, vd->v[0], where[7], vd->v[1], where[7], &st.vx, &st.vy, "validation_data"))
+        } else if (m->compiled && array_ref(s, m, vd->v[0], where[F_VDATA], vd->v[1], where[F_VDATA], &st.vx, &st.vy,
+                                            "validation_data"))
             ok = 0;
         st.has_val_data = 1;
     }
-    st.shuffle = 1;
-    if (val[8] && want_bool(s, val[8], where[8], "shuffle", &st.shuffle))
+    if (val[F_SHUFFLE] && want_bool(s, val[F_SHUFFLE], where[F_SHUFFLE], "shuffle", &st.shuffle))
         ok = 0;
-    if (want_compiled(s, m, a->call, "fit"))
+    if (want_compiled(s, m, a->call, fname))
         return val_err(s);
-    if (array_ref(s, m, val[0], where[0], val[1], where[1], &st.x, &st.y, "fit"))
+    if (array_ref(s, m, val[F_X], where[F_X], val[F_Y], where[F_Y], &st.x, &st.y, fname))
         ok = 0;
+
     if (ok && st.batch_size > 0 && memory_check(s, m, st.batch_size, a->call))
         ok = 0;
     /* the IR model exists once compiled; callbacks check monitors against its keys */
     NnmModel im = {.nmetrics = m->nmetrics, .optim = m->optim};
     memcpy(im.metrics, m->metrics, sizeof im.metrics);
-    if (val[5] && fit_callbacks(s, &im, &st, val[5], where[5]))
+    if (val[F_CALLBACKS] && fit_callbacks(s, &im, &st, val[F_CALLBACKS], where[F_CALLBACKS]))
         ok = 0;
-    if (ok && val[CLASS_WEIGHT] && fit_class_weight(s, &st, label_classes(val[1]), val[CLASS_WEIGHT], where[CLASS_WEIGHT]))
+    if (ok && val[F_CLASS_WEIGHT] &&
+        fit_class_weight(s, &st, label_classes(val[F_Y]), val[F_CLASS_WEIGHT], where[F_CLASS_WEIGHT]))
         ok = 0;
     if (!ok || st.batch_size < 0 || st.verbose < 0)
         return val_err(s);

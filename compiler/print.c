@@ -119,6 +119,8 @@ static int pb_value(Sema *s, PrintBuf *b, const Value *v, int repr, const Ast *a
     case V_SCHEDULE:
     case V_REGULARIZER:
     case V_METRIC:
+    case V_DATAGEN:
+    case V_FLOW:
         diag_error(s->diag, at->loc, "nnmc cannot print %s", val_kind_name(v));
         return -1;
     }

@@ -54,6 +54,8 @@ const char *val_kind_name(const Value *v)
     case V_SCHEDULE: return "a learning-rate schedule";
     case V_REGULARIZER: return "a regularizer";
     case V_METRIC: return "a metric";
+    case V_DATAGEN: return "an ImageDataGenerator";
+    case V_FLOW: return "a generator";
     case V_PRED: return "predictions";
     }
     NNM_UNREACHABLE();

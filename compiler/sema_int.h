@@ -106,7 +106,10 @@ int freeze(Sema *s, ModelV *m, const Ast *at);
 int want_compiled(Sema *s, ModelV *m, const Ast *at, const char *what);
 void model_compile(Sema *s, ModelV *m, const Args *a);
 int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at);
-Value *model_fit(Sema *s, ModelV *m, const Args *a);
+Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator);
+/* augment.c */
+Value *make_datagen(Sema *s, const Args *a);
+Value *datagen_method(Sema *s, Value *gen, int flow, const Args *a);
 Value *make_metric(Sema *s, int kind, const char *fname, const Args *a);
 Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict);
 void model_weights(Sema *s, ModelV *m, const Args *a, int load);

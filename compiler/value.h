@@ -26,6 +26,8 @@ typedef enum {
     V_SCHEDULE, /* a learning-rate schedule: sched */
     V_REGULARIZER, /* l2(0.01) and the like: reg = {l1, l2} */
     V_METRIC,   /* Precision(), TopKCategoricalAccuracy(k=3), ...: met */
+    V_DATAGEN,  /* ImageDataGenerator(...): aug */
+    V_FLOW,     /* datagen.flow(x, y, ...): aug, flow_* */
 } VKind;
 
 typedef struct LayerV LayerV;
@@ -50,6 +52,11 @@ struct Value {
     NnmSchedule *sched;
     double reg[2];
     NnmMetric *met;
+    NnmAugment *aug;
+    Value *flow_x, *flow_y;
+    const Ast *flow_at;
+    int64_t flow_batch;
+    int flow_shuffle;
     ModelV *model;
     ArrayV *arr;
     int slot, index;    /* RESULT, HISTORY */

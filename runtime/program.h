@@ -231,6 +231,20 @@ typedef struct {
     NnmSchedule schedule;     /* LearningRateScheduler */
 } NnmCallback;
 
+/* ImageDataGenerator(...).flow(...): a random transform of every training
+ * image, drawn anew each epoch (Keras 2.2's keras_preprocessing rules). */
+enum { FILL_NEAREST, FILL_CONSTANT, FILL_REFLECT, FILL_WRAP };
+typedef struct {
+    int on;
+    double rotation;          /* degrees, uniform in [-r, r] */
+    double width_shift, height_shift; /* fractions of the size (< 1) or pixels (>= 1) */
+    double shear;             /* degrees */
+    double zoom[2];           /* zoom factors drawn in [zoom[0], zoom[1]] for rows and columns */
+    int hflip, vflip;
+    int fill;                 /* FILL_* for what comes from outside the image */
+    double cval;              /* FILL_CONSTANT's value */
+} NnmAugment;
+
 typedef enum { STEP_PRINT, STEP_FIT, STEP_EVALUATE, STEP_PREDICT, STEP_SAVE, STEP_LOAD } NnmStepKind;
 
 typedef struct {
@@ -248,6 +262,9 @@ typedef struct {
     int64_t batch_size;
     int epochs, verbose, shuffle;
     int initial_epoch;
+    int steps;                /* 0: fit on arrays (progress counts samples); else on a generator
+                                 (progress counts batches): -1 all of them, or this many per epoch */
+    NnmAugment aug;           /* fit on ImageDataGenerator.flow(): its transforms */
     int ncallbacks;
     const NnmCallback *callbacks;
     int nclass_weights;       /* 0, or one weight per class (class_weight=) */

@@ -2,10 +2,12 @@
  *
  * Data sets are read when a step first needs them and are kept. */
 #include "session.h"
+#include "augment.h"
 #include "blas.h"
 #include "callbacks.h"
 #include "metrics.h"
 #include "npz.h"
+#include "parallel.h"
 #include "progbar.h"
 #include "util.h"
 
@@ -108,6 +110,30 @@ static void set_result(NnmSession *e, int slot, int list, int i, double val)
     r->list = list;
 }
 
+/* ImageDataGenerator: the batch's images replaced by transformed ones,
+ * each from its own random stream (so in parallel, in any order). */
+typedef struct {
+    const NnmAugment *aug;
+    const View *v;
+    const int64_t *idx;
+    float *in;
+    uint64_t seed;
+    int epoch;
+} AugJob;
+
+static void augment_range(void *p, int64_t lo, int64_t hi)
+{
+    const AugJob *j = p;
+    const NnmSplit *s = j->v->s;
+    int64_t px = nnm_split_sample(s);
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t row = j->v->begin + j->idx[i];
+        NnmRng r;
+        nnm_augment_rng(&r, j->seed, j->epoch, row);
+        nnm_augment_image(j->aug, s->x + row * px, j->in + i * px, s->rows, s->cols, s->chans, &r);
+    }
+}
+
 /* class_weight=: each sample's loss is weighed by its class's weight, and
  * the batch's by 1 / (the fraction of samples with a non-zero weight), as
  * Keras 2.2 does (training_utils.weighted_masked_objective). */
@@ -153,8 +179,14 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     NnmFit f;
     if (nnm_fit_begin(&f, e->p->file, st, n, !e->o->quiet))
         return -1;
-    if (verbose && has_val)
+    if (verbose && has_val && !st->steps)
         printf("Train on %lld samples, validate on %lld samples\n", (long long)x.n, (long long)vx.n);
+    /* a generator (fit_generator, fit on flow()) may stop an epoch early, and
+     * its progress bar counts batches */
+    int64_t nbatch = bs > 0 ? (x.n + bs - 1) / bs : 0;
+    if (st->steps > 0 && st->steps < nbatch)
+        nbatch = st->steps;
+    int64_t limit = NNM_MIN(x.n, nbatch * bs);
     int64_t *idx = nnm_xmalloc((size_t)(x.n ? x.n : 1) * sizeof *idx);
     for (int64_t i = 0; i < x.n; i++)
         idx[i] = i;
@@ -182,14 +214,18 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
                 idx[j] = t;
             }
         Progbar pb;
-        progbar_start(&pb, stdout, x.n, verbose);
+        progbar_start(&pb, stdout, st->steps ? nbatch : limit, verbose);
         double lsum = 0, vals[NNM_MAX_KEYS] = {0}, t_epoch = nnm_now();
         int64_t seen = 0;
         int halted = 0;
         nnm_metrics_reset(&ms);
-        for (int64_t s = 0; s < x.n; s += bs) {
-            int64_t b = NNM_MIN(bs, x.n - s);
+        for (int64_t s = 0; s < limit; s += bs) {
+            int64_t b = NNM_MIN(bs, limit - s);
             load_batch(n, &x, idx + s, b);
+            if (st->aug.on) {
+                AugJob job = {&st->aug, &x, idx + s, n->in, e->o->seed, ep};
+                nnm_par_for(b, 1, 1, augment_range, &job);
+            }
             class_weights(n, &x, idx + s, b, st);
             net_forward(n, b, 1);
             double l = net_loss(n, b);
@@ -213,8 +249,8 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
             }
             net_backward(n, b);
             net_update(n);
-            if (seen < x.n)
-                progbar_update(&pb, seen, ntrain, f.keys, vals, 0);
+            if (seen < limit)
+                progbar_update(&pb, st->steps ? s / bs + 1 : seen, ntrain, f.keys, vals, 0);
         }
         if (rc)
             break;
@@ -223,7 +259,7 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         nnm_metrics_values(&ms, vals + 1);
         if (has_val && !halted)
             evaluate_view(n, &vx, bs, vals + 1 + nmet, NULL, NULL, &vms, NULL);
-        progbar_update(&pb, seen, halted ? ntrain : nshow, f.keys, vals, 1);
+        progbar_update(&pb, st->steps ? (seen + bs - 1) / bs : seen, halted ? ntrain : nshow, f.keys, vals, 1);
         rc = nnm_fit_epoch_end(&f, ep, vals);
         /* an epoch cut short has no validation figures (Keras's logs lack them) */
         for (int k = 0; k < f.nkeys; k++)
@@ -239,8 +275,8 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     const char *timing = getenv("NNM_TIMING");
     if (timing && *timing == '1')
         fprintf(stderr, "nnmc: fit: %lld samples x %d epochs in %.3f s of training, %.3f s in all (%.0f samples/s)\n",
-                (long long)x.n, epochs, t_train, nnm_now() - t_start,
-                t_train > 0 ? (double)x.n * epochs / t_train : 0.0);
+                (long long)limit, epochs, t_train, nnm_now() - t_start,
+                t_train > 0 ? (double)limit * (epochs - st->initial_epoch) / t_train : 0.0);
     return rc;
 }
 
