@@ -509,12 +509,12 @@ static void put_main(Emitter *e)
           "        return status;\n"
           "    nnm_run_args_finish(&ra, &program);\n"
           "    NnmSession s;\n"
-          "    nnm_session_open(&s, &program, &ra.o);\n",
+          "    int rc = nnm_session_open(&s, &program, &ra.o);\n",
           o);
     for (int m = 0; m < p->nmodels; m++)
         fprintf(o, "    s.nets[%d].forward_fn = m%d_forward;\n    s.nets[%d].backward_fn = m%d_backward;\n", m,
                 m, m, m);
-    fputs("    int rc = 0;\n", o);
+
     static const char *const fns[] = {"nnm_step_print", "nnm_step_fit", "nnm_step_infer",
                                       "nnm_step_infer", "nnm_step_weights", "nnm_step_weights"};
     for (int i = 0; i < p->nsteps; i++) {

@@ -4,12 +4,15 @@
  * nothing when it stops after the first epoch, and ReduceLROnPlateau prints
  * the new rate computed in double from the float32 one. */
 #include "callbacks.h"
+#include "checkpoint.h"
 #include "util.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 int nnm_fit_keys(const NnmModel *m, const NnmStep *st, const char *keys[NNM_MAX_KEYS])
 {
@@ -215,7 +218,8 @@ static double float32_decimal(float f)
     return strtod(buf, NULL);
 }
 
-int nnm_fit_begin(NnmFit *f, const char *file, const NnmStep *st, Net *n, int chatter)
+int nnm_fit_begin(NnmFit *f, const char *file, const NnmStep *st, Net *n, int chatter,
+                  const struct NnmFitResume *resume)
 {
     memset(f, 0, sizeof *f);
     f->file = file;
@@ -231,7 +235,24 @@ int nnm_fit_begin(NnmFit *f, const char *file, const NnmStep *st, Net *n, int ch
         c->csv_keys = -1;
         if (cb->kind == CB_EARLY_STOPPING && cb->restore_best)
             c->best_weights = nnm_xmalloc((size_t)(n->nparams ? n->nparams : 1) * sizeof(float));
-        if (cb->kind == CB_CSV_LOGGER) {
+        if (resume) {
+            const NnmCbState *r = &resume->cs[i];
+            c->best = r->best, c->wait = r->wait, c->cooldown = r->cooldown;
+            c->stopped_epoch = r->stopped_epoch, c->since_save = r->since_save, c->have_best = r->have_best;
+            if (c->best_weights && r->best_weights)
+                memcpy(c->best_weights, r->best_weights, sizeof(float) * (size_t)n->nparams);
+        }
+        if (cb->kind == CB_CSV_LOGGER && resume && resume->csv_size[i] >= 0) {
+            /* the rows up to the checkpoint, not those of an epoch it lost */
+            if (truncate(cb->path, (off_t)resume->csv_size[i]) == 0)
+                c->csv = fopen(cb->path, "a");
+            if (!c->csv) {
+                fprintf(stderr, "nnmc: error: %s: cannot go on writing it: %s\n", cb->path, strerror(errno));
+                nnm_fit_end(f);
+                return -1;
+            }
+            c->csv_keys = resume->cs[i].csv_keys;
+        } else if (cb->kind == CB_CSV_LOGGER) {
             int header = 1;
             if (cb->append) {
                 FILE *old = fopen(cb->path, "r");

@@ -62,8 +62,11 @@ typedef struct {
     int stop;              /* set by a callback: no further epochs */
 } NnmFit;
 
-/* 0, or -1 after a message (a file that cannot be written). */
-int nnm_fit_begin(NnmFit *f, const char *file, const NnmStep *st, Net *n, int chatter);
+/* 0, or -1 after a message (a file that cannot be written).  resume: the
+ * callbacks' state from a checkpoint (checkpoint.h), or NULL. */
+struct NnmFitResume;
+int nnm_fit_begin(NnmFit *f, const char *file, const NnmStep *st, Net *n, int chatter,
+                  const struct NnmFitResume *resume);
 void nnm_fit_epoch_begin(NnmFit *f, int epoch);
 /* After batch b (0-based) of an epoch with that batch's mean loss: 1 when
  * training must stop now (TerminateOnNaN, after its message). */

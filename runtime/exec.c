@@ -6,8 +6,7 @@
 int nnm_exec(const NnmProgram *p, const NnmRunOpts *o)
 {
     NnmSession s;
-    nnm_session_open(&s, p, o);
-    int rc = 0;
+    int rc = nnm_session_open(&s, p, o);
     for (int i = 0; i < p->nsteps && rc == 0; i++) {
         const NnmStep *st = &p->steps[i];
         switch (st->kind) {

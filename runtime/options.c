@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -40,7 +42,8 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
         return 1;
     }
     if (strcmp(opt, "--seed") && strcmp(opt, "--epochs") && strcmp(opt, "--data") &&
-        strcmp(opt, "--threads") && strcmp(opt, "--max-samples"))
+        strcmp(opt, "--threads") && strcmp(opt, "--max-samples") && strcmp(opt, "--checkpoint") &&
+        strcmp(opt, "--resume"))
         return 0;
     if (*i + 1 >= argc) {
         snprintf(msg, msgsize, "option %s needs a value", opt);
@@ -50,6 +53,25 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
     uint64_t u;
     if (!strcmp(opt, "--data")) {
         snprintf(a->data_dir, sizeof a->data_dir, "%s", v);
+    } else if (!strcmp(opt, "--checkpoint") || !strcmp(opt, "--resume")) {
+        char *dst = opt[2] == 'c' ? a->checkpoint_dir : a->resume_dir;
+        if (!*v || strlen(v) >= sizeof a->checkpoint_dir - 32) {
+            fprintf(stderr, "nnmc: error: %s needs a directory, got '%s'\n", opt, v);
+            return -1;
+        }
+        snprintf(dst, sizeof a->checkpoint_dir, "%s", v);
+        if (opt[2] == 'c') {
+            /* make it now: a run should not train for an hour and then find it cannot save */
+            struct stat sb;
+            if (mkdir(v, 0777) && errno != EEXIST) {
+                fprintf(stderr, "nnmc: error: %s: cannot make the directory: %s\n", v, strerror(errno));
+                return -1;
+            }
+            if (stat(v, &sb) || !S_ISDIR(sb.st_mode)) {
+                fprintf(stderr, "nnmc: error: %s: not a directory\n", v);
+                return -1;
+            }
+        }
     } else if (!strcmp(opt, "--seed")) {
         if (parse_u64(v, UINT64_MAX, &u)) {
             fprintf(stderr, "nnmc: error: --seed needs a non-negative integer, got '%s'\n", v);
@@ -132,6 +154,8 @@ void nnm_run_args_finish(NnmRunArgs *a, const NnmProgram *p)
     if (!a->data_dir[0])
         default_data_dir(a->data_dir, sizeof a->data_dir);
     a->o.data_dir = a->data_dir;
+    a->o.checkpoint_dir = a->checkpoint_dir[0] ? a->checkpoint_dir : NULL;
+    a->o.resume_dir = a->resume_dir[0] ? a->resume_dir : NULL;
     if (!a->o.threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a->o.threads = n < 1 ? 1 : n > 2 ? 2 : (int)n;

@@ -5,6 +5,7 @@
 #include "augment.h"
 #include "blas.h"
 #include "callbacks.h"
+#include "checkpoint.h"
 #include "metrics.h"
 #include "npz.h"
 #include "parallel.h"
@@ -153,8 +154,14 @@ static void class_weights(Net *n, const View *v, const int64_t *idx, int64_t b, 
             n->rw[i] *= (float)b / (float)nonzero;
 }
 
+/* --resume: the steps before the checkpoint's fit ran before it */
+static int skipped(const NnmSession *e, const NnmStep *st) { return st - e->p->steps < e->skip_until; }
+
 int nnm_step_fit(NnmSession *e, const NnmStep *st)
 {
+    if (skipped(e, st))
+        return 0;
+    struct NnmFitResume *fr = e->resume && e->resume->step == st - e->p->steps ? e->resume : NULL;
     Net *n = get_net(e, st->model);
     View x, vx = {0};
     if (get_view(e, &st->x, &x))
@@ -176,8 +183,13 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     int epochs = e->o->epochs > 0 ? e->o->epochs : st->epochs;
     int64_t bs = st->batch_size;
     net_plan(n, bs);
+    if (fr && fr->n != x.n) {
+        fprintf(stderr, "nnmc: error: %s/checkpoint.nnmc: its fit has %lld samples, this data %lld\n",
+                e->o->resume_dir, (long long)fr->n, (long long)x.n);
+        return -1;
+    }
     NnmFit f;
-    if (nnm_fit_begin(&f, e->p->file, st, n, !e->o->quiet))
+    if (nnm_fit_begin(&f, e->p->file, st, n, !e->o->quiet, fr))
         return -1;
     if (verbose && has_val && !st->steps)
         printf("Train on %lld samples, validate on %lld samples\n", (long long)x.n, (long long)vx.n);
@@ -189,7 +201,8 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     int64_t limit = NNM_MIN(x.n, nbatch * bs);
     int64_t *idx = nnm_xmalloc((size_t)(x.n ? x.n : 1) * sizeof *idx);
     for (int64_t i = 0; i < x.n; i++)
-        idx[i] = i;
+        idx[i] = fr ? fr->idx[i] : i;
+    int first = fr ? (fr->stopped ? epochs : fr->next_epoch) : st->initial_epoch;
     double t_start = nnm_now(), t_train = 0;
     for (int k = 0; k < f.nkeys; k++)
         e->res[st->result + k].list = 1; /* history lists print as [] even when empty */
@@ -202,7 +215,7 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     NnmMetrics ms, vms;
     nnm_metrics_init(&ms, n->m, n->out_size, 0);
     nnm_metrics_init(&vms, n->m, n->out_size, 0);
-    for (int ep = st->initial_epoch; ep < epochs && !f.stop && rc == 0; ep++) {
+    for (int ep = first; ep < epochs && !f.stop && rc == 0; ep++) {
         if (verbose)
             printf("Epoch %d/%d\n", ep + 1, epochs);
         fflush(stdout);
@@ -265,6 +278,12 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         for (int k = 0; k < f.nkeys; k++)
             if (!halted || k < ntrain || k >= nshow)
                 set_result(e, st->result + k, 1, ep - st->initial_epoch, vals[k]);
+        if (rc == 0 && e->o->checkpoint_dir)
+            rc = nnm_checkpoint_save(e, e->o->checkpoint_dir, st, &f, ep, idx, x.n);
+    }
+    if (fr) {
+        nnm_fit_resume_free(e->resume);
+        e->resume = NULL;
     }
     if (nnm_fit_end(&f))
         rc = -1;
@@ -284,6 +303,8 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
  * keeps no result yet (its outputs are not printable in this version). */
 int nnm_step_infer(NnmSession *e, const NnmStep *st)
 {
+    if (skipped(e, st))
+        return 0;
     const NnmModel *m = &e->p->models[st->model];
     Net *n = get_net(e, st->model);
     View x;
@@ -330,6 +351,8 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
 
 int nnm_step_weights(NnmSession *e, const NnmStep *st)
 {
+    if (skipped(e, st))
+        return 0;
     return net_weights_file(&e->p->models[st->model], get_net(e, st->model)->w, st->path, st->kind == STEP_SAVE);
 }
 
@@ -358,6 +381,8 @@ static void print_result(const NnmResult *r, int index)
 
 void nnm_step_print(NnmSession *e, const NnmStep *st)
 {
+    if (skipped(e, st))
+        return;
     if (st->chatter && e->o->quiet)
         return;
     for (int k = 0; k < st->nitems; k++) {
@@ -369,7 +394,7 @@ void nnm_step_print(NnmSession *e, const NnmStep *st)
     fflush(stdout);
 }
 
-void nnm_session_open(NnmSession *e, const NnmProgram *p, const NnmRunOpts *o)
+int nnm_session_open(NnmSession *e, const NnmProgram *p, const NnmRunOpts *o)
 {
     memset(e, 0, sizeof *e);
     e->p = p;
@@ -385,6 +410,12 @@ void nnm_session_open(NnmSession *e, const NnmProgram *p, const NnmRunOpts *o)
         nnm_blas_set_threads(o->threads);
     for (int m = 0; m < p->nmodels; m++)
         net_init(&e->nets[m], &p->models[m], &e->init_rng, o->seed + (uint64_t)m);
+    if (!o->resume_dir)
+        return 0;
+    int rc = nnm_checkpoint_load(e, o->resume_dir);
+    if (rc == 1)
+        fprintf(stderr, "nnmc: no checkpoint in %s yet: starting from the beginning\n", o->resume_dir);
+    return rc < 0 ? -1 : 0;
 }
 
 void nnm_session_close(NnmSession *e)
@@ -401,6 +432,7 @@ void nnm_session_close(NnmSession *e)
         }
     for (int r = 0; r < p->nresults; r++)
         free(e->res[r].v);
+    nnm_fit_resume_free(e->resume);
     free(e->res);
     free(e->data);
     free(e->data_ready);

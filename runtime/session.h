@@ -25,6 +25,8 @@ typedef struct {
     int64_t max_samples;    /* > 0: every data array keeps only its first N samples (tests) */
     int blas_ref;           /* the reference sgemm instead of the optimized BLAS */
     int report;             /* --report: a confusion matrix and per-class figures after evaluate() */
+    const char *checkpoint_dir; /* --checkpoint DIR: the training state after every epoch */
+    const char *resume_dir; /* --resume DIR: go on from its checkpoint */
 } NnmRunOpts;
 
 typedef struct {
@@ -41,11 +43,15 @@ typedef struct {
     Net *nets;              /* [nmodels], weights initialised at open */
     NnmRng init_rng, shuffle_rng;
     NnmResult *res;         /* [nresults] */
+    int skip_until;         /* --resume: the steps before this one ran before the checkpoint */
+    struct NnmFitResume *resume; /* --resume: the fit to continue, until it does */
 } NnmSession;
 
 /* Seeds the generators and initialises every model's weights, in model
- * order, as Keras builds layers when they are added. */
-void nnm_session_open(NnmSession *s, const NnmProgram *p, const NnmRunOpts *o);
+ * order, as Keras builds layers when they are added; with --resume, then
+ * restores the checkpoint's state.  0, or -1 after a message (a damaged
+ * checkpoint): close the session and stop. */
+int nnm_session_open(NnmSession *s, const NnmProgram *p, const NnmRunOpts *o);
 /* Frees everything; prints the NNM_PROFILE=1 report. */
 void nnm_session_close(NnmSession *s);
 

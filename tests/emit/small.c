@@ -115,10 +115,9 @@ int main(int argc, char **argv)
         return status;
     nnm_run_args_finish(&ra, &program);
     NnmSession s;
-    nnm_session_open(&s, &program, &ra.o);
+    int rc = nnm_session_open(&s, &program, &ra.o);
     s.nets[0].forward_fn = m0_forward;
     s.nets[0].backward_fn = m0_backward;
-    int rc = 0;
     /* small.nnm:5: model.fit(x_train, y_train, batch_size=16, epochs=2, validation_split=0.1) */
     if (rc == 0)
         rc = nnm_step_fit(&s, &steps[0]);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "augment.h"
 #include "blas.h"
 #include "data.h"
 #include "callbacks.h"
@@ -994,6 +995,84 @@ static void test_metrics(void)
     nnm_metrics_free(&mc);
 }
 
+/* Augmentation transforms on small images, worked out by hand. */
+static void test_augment(void)
+{
+    /* a 3x4 one-channel image 0..11, and a 2x2 two-channel one */
+    float img[12], out[12], want[12];
+    for (int i = 0; i < 12; i++)
+        img[i] = (float)i;
+    const double id[6] = {1, 0, 0, 0, 1, 0};
+    nnm_affine_image(img, out, 3, 4, 1, id, FILL_NEAREST, 0, 0, 0);
+    CHECK(memcmp(img, out, sizeof out) == 0, "identity transform");
+    nnm_affine_image(img, out, 3, 4, 1, id, FILL_NEAREST, 0, 1, 0);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 4; c++)
+            want[r * 4 + c] = img[r * 4 + 3 - c];
+    CHECK(memcmp(want, out, sizeof out) == 0, "horizontal flip");
+    nnm_affine_image(img, out, 3, 4, 1, id, FILL_NEAREST, 0, 0, 1);
+    CHECK(out[0] == 8 && out[4] == 4 && out[11] == 3, "vertical flip");
+    /* output row i samples input row i - 1: the top row comes from outside */
+    const double down[6] = {1, 0, -1, 0, 1, 0};
+    nnm_affine_image(img, out, 3, 4, 1, down, FILL_CONSTANT, -1, 0, 0);
+    CHECK(out[0] == -1 && out[3] == -1 && out[4] == 0 && out[11] == 7, "shift down, constant fill");
+    nnm_affine_image(img, out, 3, 4, 1, down, FILL_NEAREST, 0, 0, 0);
+    CHECK(out[0] == 0 && out[3] == 3 && out[4] == 0, "shift down, nearest fill");
+    /* output column j samples column j + 2: columns 2, 3 come from 4, 5 */
+    const double left2[6] = {1, 0, 0, 0, 1, 2};
+    nnm_affine_image(img, out, 3, 4, 1, left2, FILL_REFLECT, 0, 0, 0);
+    CHECK(out[0] == 2 && out[1] == 3 && out[2] == 3 && out[3] == 2, "reflect fill: d c b a | a b c d | d c b a");
+    nnm_affine_image(img, out, 3, 4, 1, left2, FILL_WRAP, 0, 0, 0);
+    CHECK(out[2] == 0 && out[3] == 1, "wrap fill");
+    /* half a pixel: bilinear averages neighbours, per channel */
+    const float two[8] = {0, 10, 2, 20, 4, 30, 6, 40}; /* 2x2, channels (a, b) */
+    float o2[8];
+    const double half[6] = {1, 0, 0, 0, 1, 0.5};
+    nnm_affine_image(two, o2, 2, 2, 2, half, FILL_NEAREST, 0, 0, 0);
+    CHECK(o2[0] == 1 && o2[1] == 15 && o2[2] == 2 && o2[3] == 20 && o2[4] == 5 && o2[5] == 35,
+          "bilinear half-pixel shift: %g %g %g %g %g %g", o2[0], o2[1], o2[2], o2[3], o2[4], o2[5]);
+    /* Keras's centre is (h/2 + 0.5, w/2 + 0.5): on a 3x3 image a rotation by
+     * 180 degrees maps output (i, j) to input (4 - i, 4 - j) */
+    NnmAugment rot = {.on = 1, .rotation = 180, .zoom = {1, 1}, .fill = FILL_CONSTANT, .cval = -1};
+    float sq[9], o3[9];
+    for (int i = 0; i < 9; i++)
+        sq[i] = (float)i;
+    {
+        /* a random angle: whatever it is, a stream always gives the same one */
+        NnmRng r1, r2;
+        float o4[9];
+        nnm_augment_rng(&r1, 7, 3, 5);
+        nnm_augment_rng(&r2, 7, 3, 5);
+        nnm_augment_image(&rot, sq, o3, 3, 3, 1, &r1);
+        nnm_augment_image(&rot, sq, o4, 3, 3, 1, &r2);
+        CHECK(memcmp(o3, o4, sizeof o3) == 0, "same stream, same transform");
+    }
+    const double r180[6] = {-1, 0, 4, 0, -1, 4};
+    nnm_affine_image(sq, o3, 3, 3, 1, r180, FILL_CONSTANT, -1, 0, 0);
+    /* only output (2, 2) has its source (2, 2) inside the image */
+    CHECK(o3[0] == -1 && o3[4] == -1 && o3[5] == -1 && o3[7] == -1 && o3[8] == 8, "rotation about Keras's centre");
+    /* different samples get different transforms; flips happen about half the time */
+    NnmAugment fl = {.on = 1, .zoom = {1, 1}, .hflip = 1};
+    int flipped = 0;
+    for (int k = 0; k < 1000; k++) {
+        NnmRng r;
+        nnm_augment_rng(&r, 1, 0, k);
+        nnm_augment_image(&fl, img, out, 3, 4, 1, &r);
+        flipped += out[0] == 3;
+    }
+    CHECK(flipped > 430 && flipped < 570, "horizontal_flip flips %d of 1000", flipped);
+    /* shifts stay within their range: width_shift_range=0.25 of 4 columns is at most one column */
+    NnmAugment sh = {.on = 1, .zoom = {1, 1}, .width_shift = 0.25, .fill = FILL_CONSTANT, .cval = -1};
+    int bad = 0;
+    for (int k = 0; k < 200; k++) {
+        NnmRng r;
+        nnm_augment_rng(&r, 1, 1, k);
+        nnm_augment_image(&sh, img, out, 3, 4, 1, &r);
+        bad += out[5] < 4 || out[5] > 6; /* row 1, column 1 comes from columns 0..2 */
+    }
+    CHECK(bad == 0, "width shift beyond its range in %d of 200", bad);
+}
+
 /* Learning-rate schedules against values worked out by hand from Keras's
  * formulas (keras/optimizers/schedules). */
 static void test_schedules(void)
@@ -1099,6 +1178,7 @@ int main(void)
     test_npz(dir);
     test_pyfloat();
     test_schedules();
+    test_augment();
     test_metrics();
     test_regularizer_grads();
     test_format_path();

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tests/e2e/augment.sh — ImageDataGenerator on a slice of MNIST: the
+# progress bar counts batches, steps_per_epoch, the same transforms for the
+# same seed whatever the number of threads, and a built program that
+# trains to the same weights.
+source "$(dirname "$0")/lib.sh"
+expect() { # name pattern file
+    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
+}
+
+cat >aug.nnm <<'X'
+from keras.preprocessing.image import ImageDataGenerator
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+x_train = x_train.reshape(60000, 28, 28, 1)
+x_test = x_test.reshape(10000, 28, 28, 1)
+model = Sequential([Conv2D(4, (3, 3), activation='relu', input_shape=(28, 28, 1)), MaxPooling2D(),
+                    Flatten(), Dense(10, activation='softmax')])
+model.compile(loss='sparse_categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+datagen = ImageDataGenerator(rotation_range=10, width_shift_range=0.1, height_shift_range=0.1, zoom_range=0.1,
+                             shear_range=5, fill_mode='constant')
+datagen.fit(x_train)
+model.fit(datagen.flow(x_train[:512], y_train[:512], batch_size=64), epochs=2, validation_data=(x_test[:256], y_test[:256]))
+model.fit_generator(datagen.flow(x_train[:512], y_train[:512], batch_size=64), steps_per_epoch=3, epochs=1)
+model.save_weights('w.npz')
+X
+"$NNMC" run aug.nnm --data "$root/data" --threads 2 >out 2>err
+expect augment-steps-bar "^8/8 \[==============================\] - .* - loss: .* - val_acc: " out
+expect augment-steps-per-epoch "^3/3 \[=" out
+if grep -q "Train on" out; then echo "FAIL augment-no-train-on-line"; else echo "ok augment-no-train-on-line"; fi
+cp w.npz w2.npz
+"$NNMC" run aug.nnm --data "$root/data" --threads 1 -q >/dev/null 2>&1
+cmp -s w.npz w2.npz && echo "ok augment-same-for-any-threads" || echo "FAIL augment-same-for-any-threads"
+"$NNMC" run aug.nnm --data "$root/data" --seed 9 -q >/dev/null 2>&1
+cmp -s w.npz w2.npz && echo "FAIL augment-seed-changes-transforms" || echo "ok augment-seed-changes-transforms"
+if "$NNMC" build aug.nnm -o prog >build.log 2>&1; then
+    ./prog --data "$root/data" --threads 1 >pout 2>perr
+    strip() { sed -E 's/ - [0-9]+s [0-9]+[mu]?s\/step//' "$1"; }
+    if [ "$(strip out)" = "$(strip pout)" ] && cmp -s w.npz w2.npz; then echo "ok augment-built-program-same"
+    else echo "FAIL augment-built-program-same"; diff <(strip out) <(strip pout) | head -5; fi
+else
+    echo "FAIL augment-build"; tail -5 build.log
+fi
