@@ -26,7 +26,7 @@
 /* A new field in these structs must be emitted below: the sizes (on 64-bit
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
-_Static_assert(sizeof(NnmLayer) == 472, "NnmLayer changed: update emit_layer() in emit.c");
+_Static_assert(sizeof(NnmLayer) == 520, "NnmLayer changed: update emit_layer() in emit.c");
 _Static_assert(sizeof(NnmStep) == 368, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmAugment) == 80, "NnmAugment changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
@@ -257,7 +257,11 @@ void emit_layer(Emitter *e, const NnmLayer *l)
         {"stddev", offsetof(NnmLayer, stddev)},       {"momentum", offsetof(NnmLayer, momentum)},
         {"epsilon", offsetof(NnmLayer, epsilon)},     {NULL, 0}};
     put_double_fields(o, l, fields);
-    fputs(",\n     .reg = {", o);
+    fputs(",\n     .factor = ", o);
+    put_doubles(o, l->factor, 4);
+    fprintf(o, ", .mode = %d, .fill = %d, .fill_value = ", l->mode, l->fill);
+    put_double(o, l->fill_value);
+    fputs(", .reg = {", o);
     for (int r = 0; r < 3; r++) {
         fputs(r ? ", " : "", o);
         put_doubles(o, l->reg[r], 2);

@@ -663,6 +663,32 @@ Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
                 *(int *)field = pick; /* off 0: checked, nothing to store */
             break;
         }
+        case ARG_RANGE: {
+            double *r = field, lo, hi;
+            if ((val[i]->k == V_TUPLE || val[i]->k == V_LIST) && val[i]->n == 2) {
+                if (want_num(s, val[i]->v[0], where[i], what, &lo) || want_num(s, val[i]->v[1], where[i], what, &hi)) {
+                    ok = 0;
+                    break;
+                }
+            } else if (want_num(s, val[i], where[i], what, &hi)) {
+                ok = 0;
+                break;
+            } else {
+                hi = fabs(hi);
+                lo = -hi;
+            }
+            if (!(lo <= hi) || lo < as->min || hi > as->max) {
+                diag_error(s->diag, where[i]->loc, "%s must be a number or (lower, upper) within [%g, %g]", what,
+                           as->min, as->max);
+                ok = 0;
+                break;
+            }
+            r[0] = lo;
+            r[1] = hi;
+            break;
+        }
+        case ARG_IGNORED:
+            break;
         }
     }
     if (val[common]) {

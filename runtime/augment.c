@@ -102,10 +102,43 @@ static int64_t edge(int64_t i, int64_t n, int fill)
     }
 }
 
+/* The four source pixels (offsets into the image, -1 for the constant)
+ * and their bilinear weights for output pixel (i, j); 0 when the whole
+ * pixel is the fill (a coordinate that is not a number). */
+static int taps(int64_t i, int64_t j, int64_t h, int64_t w, int64_t c, const double m[6], int fill, int64_t at[4],
+                float wt[4])
+{
+    double y = m[0] * (double)i + m[1] * (double)j + m[2];
+    double x = m[3] * (double)i + m[4] * (double)j + m[5];
+    double yf = floor(y), xf = floor(x);
+    if (!(fabs(yf) < 1e9 && fabs(xf) < 1e9))
+        return 0;
+    int64_t y0 = (int64_t)yf, x0 = (int64_t)xf;
+    float fy = (float)(y - yf), fx = (float)(x - xf);
+    wt[0] = (1 - fy) * (1 - fx), wt[1] = (1 - fy) * fx, wt[2] = fy * (1 - fx), wt[3] = fy * fx;
+    if (y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w) {
+        at[0] = (y0 * w + x0) * c;
+        at[1] = at[0] + c;
+        at[2] = at[0] + w * c;
+        at[3] = at[2] + c;
+    } else {
+        for (int q = 0; q < 4; q++) {
+            int64_t yy = edge(y0 + (q >> 1), h, fill), xx = edge(x0 + (q & 1), w, fill);
+            at[q] = yy < 0 || xx < 0 ? -1 : (yy * w + xx) * c;
+        }
+    }
+    return 1;
+}
+
+static int is_identity(const double m[6])
+{
+    return m[0] == 1 && m[1] == 0 && m[2] == 0 && m[3] == 0 && m[4] == 1 && m[5] == 0;
+}
+
 void nnm_affine_image(const float *src, float *dst, int64_t h, int64_t w, int64_t c, const double m[6], int fill,
                       float cval, int hflip, int vflip)
 {
-    int identity = m[0] == 1 && m[1] == 0 && m[2] == 0 && m[3] == 0 && m[4] == 1 && m[5] == 0;
+    int identity = is_identity(m);
     for (int64_t i = 0; i < h; i++) {
         float *row = dst + (vflip ? h - 1 - i : i) * w * c;
         for (int64_t j = 0; j < w; j++) {
@@ -114,28 +147,12 @@ void nnm_affine_image(const float *src, float *dst, int64_t h, int64_t w, int64_
                 memcpy(out, src + (i * w + j) * c, (size_t)c * sizeof *out);
                 continue;
             }
-            double y = m[0] * (double)i + m[1] * (double)j + m[2];
-            double x = m[3] * (double)i + m[4] * (double)j + m[5];
-            double yf = floor(y), xf = floor(x);
-            if (!(fabs(yf) < 1e9 && fabs(xf) < 1e9)) { /* NaN or absurd: all fill */
+            int64_t at[4];
+            float wt[4];
+            if (!taps(i, j, h, w, c, m, fill, at, wt)) {
                 for (int64_t k = 0; k < c; k++)
                     out[k] = fill == FILL_CONSTANT ? cval : src[k];
                 continue;
-            }
-            int64_t y0 = (int64_t)yf, x0 = (int64_t)xf;
-            float fy = (float)(y - yf), fx = (float)(x - xf);
-            float wt[4] = {(1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx};
-            int64_t at[4];
-            if (y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w) {
-                at[0] = (y0 * w + x0) * c;
-                at[1] = at[0] + c;
-                at[2] = at[0] + w * c;
-                at[3] = at[2] + c;
-            } else {
-                for (int q = 0; q < 4; q++) {
-                    int64_t yy = edge(y0 + (q >> 1), h, fill), xx = edge(x0 + (q & 1), w, fill);
-                    at[q] = yy < 0 || xx < 0 ? -1 : (yy * w + xx) * c;
-                }
             }
             for (int64_t k = 0; k < c; k++) {
                 float v = 0;
@@ -143,6 +160,35 @@ void nnm_affine_image(const float *src, float *dst, int64_t h, int64_t w, int64_
                     v += wt[q] * (at[q] < 0 ? cval : src[at[q] + k]);
                 out[k] = v;
             }
+        }
+    }
+}
+
+void nnm_affine_image_back(const float *dy, float *dx, int64_t h, int64_t w, int64_t c, const double m[6], int fill,
+                           int hflip, int vflip)
+{
+    int identity = is_identity(m);
+    for (int64_t i = 0; i < h; i++) {
+        const float *row = dy + (vflip ? h - 1 - i : i) * w * c;
+        for (int64_t j = 0; j < w; j++) {
+            const float *g = row + (hflip ? w - 1 - j : j) * c;
+            if (identity) {
+                for (int64_t k = 0; k < c; k++)
+                    dx[(i * w + j) * c + k] += g[k];
+                continue;
+            }
+            int64_t at[4];
+            float wt[4];
+            if (!taps(i, j, h, w, c, m, fill, at, wt)) {
+                if (fill != FILL_CONSTANT)
+                    for (int64_t k = 0; k < c; k++)
+                        dx[k] += g[k];
+                continue;
+            }
+            for (int q = 0; q < 4; q++)
+                if (at[q] >= 0)
+                    for (int64_t k = 0; k < c; k++)
+                        dx[at[q] + k] += wt[q] * g[k];
         }
     }
 }

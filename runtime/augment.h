@@ -20,4 +20,8 @@ void nnm_augment_image(const NnmAugment *a, const float *src, float *dst, int64_
  * (m[0] i + m[1] j + m[2], m[3] i + m[4] j + m[5]); then flips. */
 void nnm_affine_image(const float *src, float *dst, int64_t h, int64_t w, int64_t c, const double m[6], int fill,
                       float cval, int hflip, int vflip);
+/* The adjoint of nnm_affine_image: dx (zeroed by the caller) receives the
+ * gradient of src from dy, the gradient of dst. */
+void nnm_affine_image_back(const float *dy, float *dx, int64_t h, int64_t w, int64_t c, const double m[6], int fill,
+                           int hflip, int vflip);
 #endif

@@ -99,6 +99,11 @@ typedef struct {
     double stddev;            /* GaussianNoise */
     double momentum, epsilon; /* BatchNormalization */
     int center, scale;        /* BatchNormalization: beta, gamma present */
+    double factor[4];         /* RandomRotation: [lower, upper] turns; RandomTranslation,
+                                 RandomZoom: [lower, upper] of the height, then of the width */
+    int mode;                 /* RandomFlip: 1 horizontal, 2 vertical, 3 both */
+    int fill;                 /* Random*: FILL_* */
+    double fill_value;        /* Random*: the constant of fill_mode='constant' */
     double reg[3][2];         /* regularizers of the kernel, the bias and the output (activity):
                                  {l1, l2}, Keras's penalty l1·Σ|x| + l2·Σx² (REG_*) */
     int64_t nparams;          /* floats of weights, in save order */

@@ -29,6 +29,8 @@ typedef enum {
     ARG_EDGES,     /* n, (h, w) or ((top, bottom), (left, right)): int64_t[4] */
     ARG_SHAPE,     /* a tuple of sizes, one of them may be -1: NnmShape */
     ARG_CHOICE,    /* one of the strings in choices: int index */
+    ARG_RANGE,     /* f (for [-f, f]) or (lower, upper): double[2] */
+    ARG_IGNORED,   /* accepted, unused (seed=: nnmc draws from the run's seed) */
 } ArgType;
 typedef struct {
     const char *name;

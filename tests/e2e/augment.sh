@@ -40,3 +40,29 @@ if "$NNMC" build aug.nnm -o prog >build.log 2>&1; then
 else
     echo "FAIL augment-build"; tail -5 build.log
 fi
+
+# Keras 3's augmentation layers: random in training, identity in evaluate
+cat >layers.nnm <<'X'
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+x_train = x_train.reshape(60000, 28, 28, 1)
+x_test = x_test.reshape(10000, 28, 28, 1)
+model = Sequential([RandomFlip('horizontal', input_shape=(28, 28, 1)), RandomRotation(0.05),
+                    RandomTranslation(0.1, 0.1, fill_mode='constant'), RandomZoom((-0.1, 0.1)),
+                    Conv2D(4, (3, 3), activation='relu'), Flatten(), Dense(10, activation='softmax')])
+model.compile(loss='sparse_categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(x_train[:512], y_train[:512], epochs=2, batch_size=64, verbose=0)
+print(model.evaluate(x_test[:300], y_test[:300], verbose=0))
+print(model.evaluate(x_test[:300], y_test[:300], verbose=0))
+model.save_weights('lw.npz')
+X
+"$NNMC" run layers.nnm --data "$root/data" --threads 2 >out 2>err
+if [ "$(sed -n 1p out)" = "$(sed -n 2p out)" ] && grep -q '^\[' out; then echo "ok random-layers-identity-in-evaluate"
+else echo "FAIL random-layers-identity-in-evaluate"; cat out err | head -5; fi
+cp lw.npz lw2.npz
+if "$NNMC" build layers.nnm -o lprog >build.log 2>&1; then
+    ./lprog --data "$root/data" --threads 1 >pout 2>perr
+    cmp -s out pout && cmp -s lw.npz lw2.npz && echo "ok random-layers-built-program-same" ||
+        echo "FAIL random-layers-built-program-same"
+else
+    echo "FAIL random-layers-build"; tail -5 build.log
+fi

@@ -138,6 +138,10 @@ static void probe_fields(int kind, NnmLayer *l)
     case LK_PRELU: l->kinit = INIT_RANDOM_UNIFORM; break;
     case LK_DEPTHWISE_CONV2D: case LK_SEPARABLE_CONV2D: l->depth_multiplier = 2; break;
     case LK_CONV1D: l->kernel[1] = 3; l->strides[1] = 1; l->dilation[1] = 2; l->padding = PAD_CAUSAL; break;
+    /* random maps, fixed for the check by the saved dropout stream */
+    case LK_RANDOM_ROTATION: l->factor[0] = -0.1; l->factor[1] = 0.1; break;
+    case LK_RANDOM_TRANSLATION: l->factor[0] = -0.3; l->factor[1] = 0.3; l->factor[2] = -0.2; l->factor[3] = 0.3; break;
+    case LK_RANDOM_ZOOM: l->factor[0] = -0.3; l->factor[1] = 0.4; l->fill = FILL_CONSTANT; break;
     default: break;
     }
 }
