@@ -53,6 +53,21 @@ int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, co
     return nnm_out_commit(f, tmp, path, nnm_emit(p, src, o, f) == 0);
 }
 
+int nnm_dot_file(const NnmProgram *p, const SrcFile *src, const char *path)
+{
+    if (!strcmp(path, "-")) {
+        if (nnm_write_dot(p, stdout) == 0 && fflush(stdout) == 0)
+            return 0;
+        fprintf(stderr, "nnmc: error: cannot write the graph to standard output\n");
+        return -1;
+    }
+    char *tmp;
+    FILE *f = open_out(src, path, &tmp);
+    if (!f)
+        return -1;
+    return nnm_out_commit(f, tmp, path, nnm_write_dot(p, f) == 0);
+}
+
 int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *weights, const char *cpath)
 {
     /* PATH.c and PATH.h; the function is named after the .nnm file */

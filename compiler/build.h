@@ -6,6 +6,8 @@
 /* Writes the emitted program to path ("-": standard output), atomically.
  * 0, or -1 after a message. */
 int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path);
+/* The Graphviz graph of the models to path, or to standard output for "-". */
+int nnm_dot_file(const NnmProgram *p, const SrcFile *src, const char *path);
 /* nnmc emit --inference: PATH (.c) and the header next to it, with the
  * weights of the .npz file.  0, or -1 after a message. */
 int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *weights, const char *cpath);

@@ -37,6 +37,10 @@ int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, FILE *o
 int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath, const char *prefix,
                      const char *hname, FILE *out, FILE *hout);
 
+/* `nnmc dot`: the models as a Graphviz graph (dot.c); 0, or -1 when
+ * writing failed. */
+int nnm_write_dot(const NnmProgram *p, FILE *out);
+
 /* Writes s as a C string literal that compiles to exactly these bytes,
  * whatever they are (quotes, backslashes, newlines, trigraphs, NUL-free). */
 void nnm_emit_cstr(FILE *out, const char *s);

@@ -4,6 +4,7 @@
  *   nnmc check FILE.nnm           parse and analyse; print the model summaries
  *   nnmc emit FILE.nnm [-o F.c]   write the file as one standalone C program
  *   nnmc build FILE.nnm [-o F]    the same, compiled with the system's C compiler
+ *   nnmc dot FILE.nnm [-o F.dot]  the models as a Graphviz graph
  *   nnmc tokens|ast FILE.nnm      debugging dumps (used by the tests)
  *
  * Exit status: 0 success, 1 a problem with the model, data or arguments,
@@ -30,6 +31,7 @@ static const char usage_text[] =
     "       nnmc emit FILE.nnm [-o OUT.c] [--blas cblas|none]\n"
     "       nnmc emit --inference FILE.nnm --weights W.npz [-o OUT.c]\n"
     "       nnmc build FILE.nnm [-o PROG] [--blas cblas|none]\n"
+    "       nnmc dot FILE.nnm [-o OUT.dot]\n"
     "       nnmc --help | --version\n";
 
 static const char help_text[] =
@@ -42,6 +44,9 @@ static const char help_text[] =
     "                   run does (default output: FILE.c in the current directory)\n"
     "  build FILE.nnm   emit, then compile with $CC (default cc) and $CFLAGS (default -O3)\n"
     "                   into PROG (default: FILE); the program takes the options of run\n"
+    "  dot FILE.nnm     the models as a Graphviz graph, one box per layer with its input and\n"
+    "                   output shapes, as Keras's plot_model draws them (default: standard\n"
+    "                   output; then e.g. dot -Tpng -o model.png)\n"
     "  tokens FILE.nnm  print the tokens of the file (debugging)\n"
     "  ast FILE.nnm     print the syntax tree of the file (debugging)\n"
     "\n"
@@ -128,9 +133,10 @@ int main(int argc, char **argv)
         printf("nnmc %s (BLAS: %s)\n", NNM_VERSION, nnm_blas_name());
         return 0;
     }
-    enum { RUN, CHECK, TOKENS, AST, EMIT, BUILD };
+    enum { RUN, CHECK, TOKENS, AST, EMIT, BUILD, DOT };
     int mode = !strcmp(cmd, "run") ? RUN : !strcmp(cmd, "check") ? CHECK : !strcmp(cmd, "tokens") ? TOKENS
-             : !strcmp(cmd, "ast") ? AST : !strcmp(cmd, "emit") ? EMIT : !strcmp(cmd, "build") ? BUILD : -1;
+             : !strcmp(cmd, "ast") ? AST : !strcmp(cmd, "emit") ? EMIT : !strcmp(cmd, "build") ? BUILD
+             : !strcmp(cmd, "dot") ? DOT : -1;
     if (mode < 0) {
         char msg[200];
         snprintf(msg, sizeof msg, "unknown command '%.100s'", cmd);
@@ -164,7 +170,7 @@ int main(int argc, char **argv)
             weights = argv[++i];
             continue;
         }
-        if ((mode == EMIT || mode == BUILD) && !strcmp(a, "-o")) {
+        if ((mode == EMIT || mode == BUILD || mode == DOT) && !strcmp(a, "-o")) {
             if (i + 1 >= argc || !argv[i + 1][0])
                 return usage("-o needs a file name");
             out = argv[++i];
@@ -215,6 +221,8 @@ int main(int argc, char **argv)
             NnmProgram *prog = sema_run(ctx.stmts, &src, &arena, &diag);
             if (prog && mode == CHECK) {
                 fputs(prog->summaries, stdout);
+            } else if (prog && mode == DOT) {
+                rc = nnm_dot_file(prog, &src, out ? out : "-") ? 1 : 0;
             } else if (prog && (mode == EMIT || mode == BUILD)) {
                 char def[4096];
                 if (!out)

@@ -78,3 +78,16 @@ t long-string-fast 1 timeout 5 "$NNMC" check "$tmp/longstr.nnm"
 { echo "m = Sequential()"; echo "m.add(Dense(2, input_dim=2))"; yes "m.add(Dense(2))" | head -n 20000; } >"$tmp/layers.nnm"
 t many-layers-fast 1 timeout 5 "$NNMC" check "$tmp/layers.nnm"
 has many-layers-msg "$tmp/err" "at most 1000 layers"
+
+# nnmc dot: one box per layer with its shapes, an arrow between neighbours
+t dot-lenet 0 "$NNMC" dot models/lenet.nnm
+has dot-graph "$tmp/out" "^digraph model {"
+has dot-layer-shapes "$tmp/out" 'conv2d_1: Conv2D|{input:|output:}|{(None, 28, 28, 1)|(None, 28, 28, 20)}'
+n=$(grep -c -- '->' "$tmp/out"); [ "$n" = "$(grep -c 'label=' "$tmp/out" | awk '{ print $1 - 1 }')" ] &&
+    echo "ok dot-arrows" || echo "FAIL dot-arrows ($n)"
+t dot-to-file 0 "$NNMC" dot models/mnist_mlp.nnm -o "$tmp/m.dot"
+[ -s "$tmp/m.dot" ] && echo "ok dot-file-written" || echo "FAIL dot-file-written"
+if command -v dot >/dev/null; then
+    dot -Tsvg "$tmp/m.dot" -o "$tmp/m.svg" && grep -q "<svg" "$tmp/m.svg" && echo "ok dot-renders" || echo "FAIL dot-renders"
+fi
+t dot-bad-model 1 "$NNMC" dot tests/diag/callbacks.nnm

@@ -1,0 +1,67 @@
+/* compiler/dot.c — `nnmc dot`: the models of a file as a Graphviz graph,
+ * drawn as Keras's plot_model(model, show_shapes=True) draws them: one box
+ * per layer with its name, class, and input and output shapes, an input
+ * box first, arrows in the order data flows.  One cluster per model when
+ * the file builds several. */
+#include "emit.h"
+#include "layer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* text inside a record label: its field separators and quotes escaped */
+static void label_text(FILE *o, const char *s)
+{
+    for (; *s; s++) {
+        if (strchr("{}|<>\"\\", *s))
+            fputc('\\', o);
+        if ((unsigned char)*s >= 32 && (unsigned char)*s < 127)
+            fputc(*s, o);
+    }
+}
+
+static void shape(FILE *o, const NnmShape *sh)
+{
+    fputs("(None", o);
+    for (int i = 0; i < sh->rank; i++)
+        fprintf(o, ", %lld", (long long)sh->dim[i]);
+    fputc(')', o);
+}
+
+static void node(FILE *o, int m, int i, const char *name, const char *cls, const NnmShape *in, const NnmShape *out)
+{
+    fprintf(o, "    m%d_%d [label=\"{", m, i + 1);
+    label_text(o, name);
+    fputs(": ", o);
+    label_text(o, cls);
+    fputs("|{input:|output:}|{", o);
+    shape(o, in);
+    fputc('|', o);
+    shape(o, out);
+    fputs("}}\"];\n", o);
+}
+
+int nnm_write_dot(const NnmProgram *p, FILE *o)
+{
+    fputs("digraph model {\n    graph [rankdir=TB];\n    node [shape=record, fontname=\"Helvetica\"];\n", o);
+    for (int m = 0; m < p->nmodels; m++) {
+        const NnmModel *md = &p->models[m];
+        if (p->nmodels > 1) {
+            fprintf(o, "  subgraph cluster_%d {\n    label=\"", m);
+            label_text(o, md->name);
+            fputs("\";\n", o);
+        }
+        char in_name[NNM_NAME_MAX + 8];
+        snprintf(in_name, sizeof in_name, "input_%d", m + 1);
+        node(o, m, -1, in_name, "InputLayer", &md->input, &md->input);
+        for (int i = 0; i < md->nlayers; i++) {
+            const NnmLayer *l = &md->layers[i];
+            node(o, m, i, l->name, layer_kinds[l->kind]->name, &l->in, &l->out);
+            fprintf(o, "    m%d_%d -> m%d_%d;\n", m, i, m, i + 1);
+        }
+        if (p->nmodels > 1)
+            fputs("  }\n", o);
+    }
+    fputs("}\n", o);
+    return ferror(o) ? -1 : 0;
+}
