@@ -43,7 +43,7 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
     }
     if (strcmp(opt, "--seed") && strcmp(opt, "--epochs") && strcmp(opt, "--data") &&
         strcmp(opt, "--threads") && strcmp(opt, "--max-samples") && strcmp(opt, "--checkpoint") &&
-        strcmp(opt, "--resume"))
+        strcmp(opt, "--resume") && strcmp(opt, "--plot"))
         return 0;
     if (*i + 1 >= argc) {
         snprintf(msg, msgsize, "option %s needs a value", opt);
@@ -53,14 +53,14 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
     uint64_t u;
     if (!strcmp(opt, "--data")) {
         snprintf(a->data_dir, sizeof a->data_dir, "%s", v);
-    } else if (!strcmp(opt, "--checkpoint") || !strcmp(opt, "--resume")) {
-        char *dst = opt[2] == 'c' ? a->checkpoint_dir : a->resume_dir;
+    } else if (!strcmp(opt, "--checkpoint") || !strcmp(opt, "--resume") || !strcmp(opt, "--plot")) {
+        char *dst = opt[2] == 'c' ? a->checkpoint_dir : opt[2] == 'p' ? a->plot_dir : a->resume_dir;
         if (!*v || strlen(v) >= sizeof a->checkpoint_dir - 32) {
             fprintf(stderr, "nnmc: error: %s needs a directory, got '%s'\n", opt, v);
             return -1;
         }
         snprintf(dst, sizeof a->checkpoint_dir, "%s", v);
-        if (opt[2] == 'c') {
+        if (opt[2] != 'r') {
             /* make it now: a run should not train for an hour and then find it cannot save */
             struct stat sb;
             if (mkdir(v, 0777) && errno != EEXIST) {
@@ -156,6 +156,7 @@ void nnm_run_args_finish(NnmRunArgs *a, const NnmProgram *p)
     a->o.data_dir = a->data_dir;
     a->o.checkpoint_dir = a->checkpoint_dir[0] ? a->checkpoint_dir : NULL;
     a->o.resume_dir = a->resume_dir[0] ? a->resume_dir : NULL;
+    a->o.plot_dir = a->plot_dir[0] ? a->plot_dir : NULL;
     if (!a->o.threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a->o.threads = n < 1 ? 1 : n > 2 ? 2 : (int)n;

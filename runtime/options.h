@@ -6,7 +6,7 @@
 #include "program.h"
 #include "session.h"
 
-#define NNM_RUN_OPTIONS_USAGE "[--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [--report]\n       [--checkpoint DIR] [--resume DIR] [-q]"
+#define NNM_RUN_OPTIONS_USAGE "[--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [--report]\n       [--checkpoint DIR] [--resume DIR] [--plot DIR] [-q]"
 #define NNM_RUN_OPTIONS_HELP                                                                      \
     "  --seed N         seed of every random choice (initial weights, shuffling, dropout);\n"    \
     "                   the same seed gives the same figures and weight files (default: the\n"  \
@@ -20,12 +20,14 @@
     "  --checkpoint DIR save the whole training state in DIR/checkpoint.nnmc after every epoch\n"  \
     "  --resume DIR     go on from DIR's checkpoint (from the beginning when it has none yet);\n" \
     "                   the run ends with the weights an uninterrupted run ends with\n"           \
+    "  --plot DIR       draw DIR/fitN.svg (loss and metrics per epoch, training against\n"       \
+    "                   validation) after every epoch, DIR/confusionN.svg after evaluate()\n"    \
     "  -q, --quiet      no summaries and no progress output; print() still prints\n"
 
 typedef struct {
     NnmRunOpts o;
     char data_dir[4104];
-    char checkpoint_dir[4104], resume_dir[4104];
+    char checkpoint_dir[4104], resume_dir[4104], plot_dir[4104];
 } NnmRunArgs;
 
 void nnm_run_args_init(NnmRunArgs *a);

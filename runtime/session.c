@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "npz.h"
 #include "parallel.h"
+#include "plot.h"
 #include "progbar.h"
 #include "util.h"
 
@@ -154,6 +155,33 @@ static void class_weights(Net *n, const View *v, const int64_t *idx, int64_t b, 
             n->rw[i] *= (float)b / (float)nonzero;
 }
 
+/* The ordinal (1, 2, ...) of step st among the program's steps of its kind. */
+static int ordinal(const NnmSession *e, const NnmStep *st)
+{
+    int k = 0;
+    for (const NnmStep *s = e->p->steps; s <= st; s++)
+        k += s->kind == st->kind;
+    return k;
+}
+
+/* --plot: a picture in DIR/NAME_N.svg */
+static char *plot_path(const NnmSession *e, const char *name, int n)
+{
+    size_t len = strlen(e->o->plot_dir) + strlen(name) + 32;
+    char *path = nnm_xmalloc(len);
+    snprintf(path, len, "%s/%s%d.svg", e->o->plot_dir, name, n);
+    return path;
+}
+
+static int plot_fit(NnmSession *e, const NnmStep *st, const NnmFit *f)
+{
+    char *path = plot_path(e, "fit", ordinal(e, st)), title[256];
+    snprintf(title, sizeof title, "training %s, %s:%d", e->p->models[st->model].name, e->p->file, st->line);
+    int rc = nnm_plot_history(path, title, f->keys, e->res + st->result, f->nkeys, st->initial_epoch);
+    free(path);
+    return rc;
+}
+
 /* --resume: the steps before the checkpoint's fit ran before it */
 static int skipped(const NnmSession *e, const NnmStep *st) { return st - e->p->steps < e->skip_until; }
 
@@ -278,6 +306,8 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         for (int k = 0; k < f.nkeys; k++)
             if (!halted || k < ntrain || k >= nshow)
                 set_result(e, st->result + k, 1, ep - st->initial_epoch, vals[k]);
+        if (rc == 0 && e->o->plot_dir)
+            rc = plot_fit(e, st, &f);
         if (rc == 0 && e->o->checkpoint_dir)
             rc = nnm_checkpoint_save(e, e->o->checkpoint_dir, st, &f, ep, idx, x.n);
     }
@@ -320,16 +350,28 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
     nnm_fit_keys(m, &none, keys);
     /* predict() with np.save(path, ...): the outputs go to a .npy file */
     float *keep = st->kind == STEP_PREDICT && st->path ? nnm_alloc_floats(x.n * n->out_size + 1) : NULL;
-    int report = st->kind == STEP_EVALUATE && e->o->report;
+    int report = st->kind == STEP_EVALUATE && e->o->report, plot = st->kind == STEP_EVALUATE && e->o->plot_dir;
     NnmMetrics ms;
-    nnm_metrics_init(&ms, m, n->out_size, report);
+    nnm_metrics_init(&ms, m, n->out_size, report || plot);
     evaluate_view(n, &x, st->batch_size, vals, verbose ? &pb : NULL, keep, &ms, keys);
+    const char *names[NNM_MAX_CLASSES];
+    const char *const *cls = nnm_class_names(&e->p->datasets[st->x.dataset], ms.classes, names);
     if (report) {
-        const char *names[NNM_MAX_CLASSES];
-        nnm_metrics_report(&ms, stdout, nnm_class_names(&e->p->datasets[st->x.dataset], ms.classes, names));
+        nnm_metrics_report(&ms, stdout, cls);
         fflush(stdout);
     }
+    int rc = 0;
+    if (plot) {
+        char *path = plot_path(e, "confusion", ordinal(e, st)), title[256];
+        snprintf(title, sizeof title, "confusion matrix of %s, %s:%d", m->name, e->p->file, st->line);
+        rc = nnm_plot_confusion(path, title, ms.classes, cls, ms.confusion);
+        free(path);
+    }
     nnm_metrics_free(&ms);
+    if (rc) {
+        nnm_free_aligned(keep);
+        return -1;
+    }
     if (keep) {
         const NnmShape *out = m->nlayers ? &m->layers[m->nlayers - 1].out : &m->input;
         NnmShape sh = {2, {x.n, n->out_size, 0, 0}}; /* (n, outputs) when the rank has no room */
@@ -338,9 +380,9 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
             for (int i = 0; i < out->rank; i++)
                 sh.dim[i + 1] = out->dim[i];
         }
-        int rc = npy_write(st->path, &sh, keep);
+        int wrc = npy_write(st->path, &sh, keep);
         nnm_free_aligned(keep);
-        if (rc)
+        if (wrc)
             return -1;
     }
     if (st->kind == STEP_EVALUATE)

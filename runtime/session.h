@@ -27,6 +27,7 @@ typedef struct {
     int report;             /* --report: a confusion matrix and per-class figures after evaluate() */
     const char *checkpoint_dir; /* --checkpoint DIR: the training state after every epoch */
     const char *resume_dir; /* --resume DIR: go on from its checkpoint */
+    const char *plot_dir;   /* --plot DIR: training curves and confusion matrices as SVG */
 } NnmRunOpts;
 
 typedef struct {

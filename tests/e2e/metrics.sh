@@ -59,3 +59,12 @@ if "$NNMC" build metrics.nnm -o prog >build.log 2>&1; then
 else
     echo "FAIL metrics-build"; tail -5 build.log
 fi
+
+# --plot: the history after every epoch and the confusion matrix, as SVG
+"$NNMC" run metrics.nnm --data "$root/data" --threads 1 -q --plot pics >/dev/null 2>err
+if [ -s pics/fit1.svg ] && [ -s pics/confusion1.svg ]; then echo "ok plot-files"; else echo "FAIL plot-files"; ls pics; cat err; fi
+# 7 panels (loss and 6 metrics), each with a training and a validation line
+[ "$(grep -c '<polyline' pics/fit1.svg)" = 14 ] && echo "ok plot-history-series" || echo "FAIL plot-history-series"
+[ "$(grep -c '<rect x=' pics/confusion1.svg)" -ge 100 ] && echo "ok plot-confusion-cells" || echo "FAIL plot-confusion-cells"
+if /usr/bin/python3 -c 'import sys, xml.dom.minidom as m; [m.parse(f) for f in sys.argv[1:]]' pics/*.svg 2>/dev/null; then
+    echo "ok plot-well-formed-xml"; else echo "FAIL plot-well-formed-xml"; fi
