@@ -35,8 +35,9 @@ FUZZ_SECONDS ?= 1800
 
 all: $(BIN)
 
+# nnmc itself reads PNG images (nnmc predict); the programs it emits do not
 $(BIN): $(CC_OBJ) $(RT_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpng
 
 $(B)/parser.c $(B)/parser.h: compiler/parser.y
 	@mkdir -p $(B)

@@ -11,6 +11,8 @@ command -v make  >/dev/null || missing+=(make)
 # emitted C is tested with clang as well as gcc (tests/emit.sh)
 command -v clang >/dev/null || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+# nnmc predict reads PNG images
+[ -e /usr/include/png.h ] || missing+=(libpng-dev)
 if ! ls /usr/include/*/cblas.h /usr/include/cblas.h >/dev/null 2>&1 ||
    ! ls /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so >/dev/null 2>&1; then
     missing+=(libopenblas-dev)

@@ -5,6 +5,7 @@
  *   nnmc emit FILE.nnm [-o F.c]   write the file as one standalone C program
  *   nnmc build FILE.nnm [-o F]    the same, compiled with the system's C compiler
  *   nnmc dot FILE.nnm [-o F.dot]  the models as a Graphviz graph
+ *   nnmc predict FILE.nnm --weights W.npz [--top K] IMAGE...  classify images
  *   nnmc tokens|ast FILE.nnm      debugging dumps (used by the tests)
  *
  * Exit status: 0 success, 1 a problem with the model, data or arguments,
@@ -21,6 +22,8 @@
 #include "build.h"
 #include "exec.h"
 #include "options.h"
+#include "predict.h"
+#include "util.h"
 #include "sema.h"
 
 #define NNM_VERSION "0.1.0"
@@ -32,6 +35,7 @@ static const char usage_text[] =
     "       nnmc emit --inference FILE.nnm --weights W.npz [-o OUT.c]\n"
     "       nnmc build FILE.nnm [-o PROG] [--blas cblas|none]\n"
     "       nnmc dot FILE.nnm [-o OUT.dot]\n"
+    "       nnmc predict FILE.nnm --weights W.npz [--top K] IMAGE...\n"
     "       nnmc --help | --version\n";
 
 static const char help_text[] =
@@ -47,6 +51,10 @@ static const char help_text[] =
     "  dot FILE.nnm     the models as a Graphviz graph, one box per layer with its input and\n"
     "                   output shapes, as Keras's plot_model draws them (default: standard\n"
     "                   output; then e.g. dot -Tpng -o model.png)\n"
+    "  predict FILE.nnm --weights W.npz [--top K] IMAGE...\n"
+    "                   the top K (default 5) classes of the file's last model, trained\n"
+    "                   weights W.npz, for PNG, PGM/PPM images and IDX image files (every\n"
+    "                   image in them): converted, resized and scaled to the model's input\n"
     "  tokens FILE.nnm  print the tokens of the file (debugging)\n"
     "  ast FILE.nnm     print the syntax tree of the file (debugging)\n"
     "\n"
@@ -133,10 +141,10 @@ int main(int argc, char **argv)
         printf("nnmc %s (BLAS: %s)\n", NNM_VERSION, nnm_blas_name());
         return 0;
     }
-    enum { RUN, CHECK, TOKENS, AST, EMIT, BUILD, DOT };
+    enum { RUN, CHECK, TOKENS, AST, EMIT, BUILD, DOT, PREDICT };
     int mode = !strcmp(cmd, "run") ? RUN : !strcmp(cmd, "check") ? CHECK : !strcmp(cmd, "tokens") ? TOKENS
              : !strcmp(cmd, "ast") ? AST : !strcmp(cmd, "emit") ? EMIT : !strcmp(cmd, "build") ? BUILD
-             : !strcmp(cmd, "dot") ? DOT : -1;
+             : !strcmp(cmd, "dot") ? DOT : !strcmp(cmd, "predict") ? PREDICT : -1;
     if (mode < 0) {
         char msg[200];
         snprintf(msg, sizeof msg, "unknown command '%.100s'", cmd);
@@ -145,7 +153,8 @@ int main(int argc, char **argv)
     NnmRunArgs ra;
     nnm_run_args_init(&ra);
     const char *file = NULL, *out = NULL, *weights = NULL;
-    int inference = 0;
+    int inference = 0, top = 5, ninputs = 0;
+    char **inputs = nnm_xcalloc((size_t)argc + 1, sizeof *inputs);
     EmitOpts eo = {.blas = 1};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -164,7 +173,20 @@ int main(int argc, char **argv)
             inference = 1;
             continue;
         }
-        if (mode == EMIT && !strcmp(a, "--weights")) {
+        if (mode == PREDICT && !strcmp(a, "--top")) {
+            char *end;
+            long k = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || *end || k < 1 || k > 1000)
+                return usage("--top needs a number from 1 to 1000");
+            top = (int)k;
+            i++;
+            continue;
+        }
+        if (mode == PREDICT && file && a[0] != '-') {
+            inputs[ninputs++] = argv[i];
+            continue;
+        }
+        if ((mode == EMIT || mode == PREDICT) && !strcmp(a, "--weights")) {
             if (i + 1 >= argc || !argv[i + 1][0])
                 return usage("--weights needs a .npz file");
             weights = argv[++i];
@@ -197,7 +219,9 @@ int main(int argc, char **argv)
     }
     if (!file)
         return usage("no .nnm file given");
-    if (inference != (weights != NULL))
+    if (mode == PREDICT && (!weights || !ninputs))
+        return usage(!weights ? "predict needs --weights W.npz" : "predict needs one or more images");
+    if (mode != PREDICT && inference != (weights != NULL))
         return usage(inference ? "--inference needs --weights W.npz" : "--weights goes with --inference");
 
     SrcFile src;
@@ -221,6 +245,8 @@ int main(int argc, char **argv)
             NnmProgram *prog = sema_run(ctx.stmts, &src, &arena, &diag);
             if (prog && mode == CHECK) {
                 fputs(prog->summaries, stdout);
+            } else if (prog && mode == PREDICT) {
+                rc = nnm_predict(prog, weights, top, inputs, ninputs);
             } else if (prog && mode == DOT) {
                 rc = nnm_dot_file(prog, &src, out ? out : "-") ? 1 : 0;
             } else if (prog && (mode == EMIT || mode == BUILD)) {
@@ -241,5 +267,6 @@ int main(int argc, char **argv)
         rc = 1;
     arena_free(&arena);
     free((void *)src.text);
+    free(inputs);
     return rc;
 }

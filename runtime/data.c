@@ -82,12 +82,12 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
         gzclose(fi);
         return fail(images, "implausible image dimensions in the IDX header");
     }
-    gzFile fl = open_idx(labels, 0x00000801, 1, ld);
-    if (!fl) {
+    gzFile fl = labels ? open_idx(labels, 0x00000801, 1, ld) : NULL;
+    if (labels && !fl) {
         gzclose(fi);
         return -1;
     }
-    if (ld[0] != d[0]) {
+    if (labels && ld[0] != d[0]) {
         char msg[160];
         snprintf(msg, sizeof msg, "has %u labels but %s has %u images", ld[0], images, d[0]);
         gzclose(fi);
@@ -103,15 +103,17 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
     gzclose(fi);
     if (r != 1) {
         free(raw);
-        gzclose(fl);
+        if (fl)
+            gzclose(fl);
         return fail(images, r < 0 ? "corrupt gzip data" : r == 2 ? "has data after the last image"
                                                                  : "truncated: fewer images than its header says");
     }
-    out->label = nnm_xmalloc((size_t)n + 1);
-    r = readn(fl, out->label, (size_t)n);
-    if (r == 1 && gzread(fl, &extra, 1) != 0)
+    out->label = nnm_xcalloc((size_t)n + 1, 1);
+    r = fl ? readn(fl, out->label, (size_t)n) : 1;
+    if (fl && r == 1 && gzread(fl, &extra, 1) != 0)
         r = 2;
-    gzclose(fl);
+    if (fl)
+        gzclose(fl);
     if (r != 1) {
         free(raw);
         free(out->label);
@@ -127,7 +129,7 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
     out->rows = d[1];
     out->cols = d[2];
     out->chans = 1;
-    snprintf(out->label_file, sizeof out->label_file, "%s", labels);
+    snprintf(out->label_file, sizeof out->label_file, "%s", labels ? labels : images);
     return 0;
 }
 

@@ -18,8 +18,8 @@ typedef struct {
     int nclasses;
 } NnmData;
 
-/* Reads an IDX image file and its label file; on error prints
- * "nnmc: error: FILE: what" and returns -1. */
+/* Reads an IDX image file and its label file (NULL: no labels, all 0); on
+ * error prints "nnmc: error: FILE: what" and returns -1. */
 int nnm_idx_load(const char *images, const char *labels, NnmSplit *out);
 /* Loads a data set described in the IR from dir (see data.c for the file
  * names); applies the class filter.  Returns 0 or -1 after a message. */
