@@ -1,6 +1,7 @@
 /* compiler/arrays.c — data sets at compile time: load_data(), and the numpy
  * idioms of data preparation (reshape, astype, / 255, slices,
  * to_categorical), tracked as views of a data set with a per-sample shape. */
+#include "csv.h"
 #include "sema_int.h"
 
 #include <math.h>
@@ -17,6 +18,9 @@ Value *array_copy(Sema *s, const Value *a)
     return v;
 }
 
+static Value *dataset_value(Sema *s, const NnmDataset *dp, const NnmShape *xs, const NnmShape *ys,
+                            const int64_t n[2], const Args *a);
+
 Value *load_data(Sema *s, int source, const Args *a)
 {
     static const Param params[] = {{"path", 1, 0}, {"classes", 0, 0}, {NULL, 0, 0}};
@@ -24,7 +28,7 @@ Value *load_data(Sema *s, int source, const Args *a)
     const Ast *where[2];
     if (bind_args(s, a, "load_data", params, val, where))
         return val_err(s);
-    NnmDataset d = {source, 10, 0, {0}};
+    NnmDataset d = {.source = source, .nclasses = 10};
     for (int i = 0; i < 10; i++)
         d.classes[i] = i;
     if (val[1] && val[1]->k != V_NONE) {
@@ -55,6 +59,20 @@ Value *load_data(Sema *s, int source, const Args *a)
         d.nclasses = c->n;
         d.filtered = 1;
     }
+    int cifar = source == DS_CIFAR10;
+    /* as Keras returns them: MNIST (N, 28, 28) and (N,); CIFAR-10 (N, 32, 32, 3) and (N, 1) */
+    NnmShape xs = cifar ? (NnmShape){3, {32, 32, 3, 0}} : (NnmShape){2, {28, 28, 0, 0}};
+    NnmShape ys = cifar ? (NnmShape){1, {1, 0, 0, 0}} : (NnmShape){0, {0}};
+    int64_t n[2] = {d.filtered ? -1 : cifar ? 50000 : 60000, d.filtered ? -1 : 10000};
+    return dataset_value(s, &d, &xs, &ys, n, a);
+}
+
+/* The data set d in the program, as Keras's ((x_train, y_train), (x_test,
+ * y_test)) with these per-sample shapes and counts (-1: known when run). */
+static Value *dataset_value(Sema *s, const NnmDataset *dp, const NnmShape *xs, const NnmShape *ys,
+                            const int64_t n[2], const Args *a)
+{
+    NnmDataset d = *dp;
     NnmProgram *p = s->prog;
     /* the IR is const to its readers; the compiler owns these arena arrays */
     NnmDataset *ds = arena_grow(s->arena, (void *)p->datasets, p->ndatasets, &s->cap_data, sizeof *ds);
@@ -72,14 +90,8 @@ Value *load_data(Sema *s, int source, const Args *a)
             arr->dataset = id;
             arr->test = t;
             arr->isx = isx;
-            int cifar = source == DS_CIFAR10;
-            arr->n = d.filtered ? -1 : t ? 10000 : cifar ? 50000 : 60000;
-            /* as Keras returns them: MNIST (N, 28, 28) and (N,); CIFAR-10
-             * (N, 32, 32, 3) and (N, 1) */
-            if (isx)
-                arr->sample = cifar ? (NnmShape){3, {32, 32, 3, 0}} : (NnmShape){2, {28, 28, 0, 0}};
-            else
-                arr->sample = cifar ? (NnmShape){1, {1, 0, 0, 0}} : (NnmShape){0, {0}};
+            arr->n = n[t];
+            arr->sample = isx ? *xs : *ys;
             arr->end = -1;
             arr->expect_n = -1;
             arr->nclasses = d.nclasses;
@@ -305,3 +317,55 @@ Value *to_categorical(Sema *s, const Args *a)
     return r;
 }
 
+
+/* load_csv(path, label_column=-1, test_split=0.2, seed=113, standardize=False):
+ * ((x_train, y_train), (x_test, y_test)) from a CSV file read now, so that
+ * its shapes are known (runtime/csv.c). */
+Value *load_csv(Sema *s, const Args *a)
+{
+    static const Param params[] = {{"path", 1, 1}, {"label_column", 1, 0}, {"test_split", 1, 0}, {"seed", 1, 0},
+                                   {"standardize", 1, 0}, {NULL, 0, 0}};
+    Value *val[5];
+    const Ast *where[5];
+    if (bind_args(s, a, "load_csv", params, val, where))
+        return val_err(s);
+    NnmDataset d = {.source = DS_CSV, .test_split = 0.2, .split_seed = 113};
+    const char *path, *label_name = NULL;
+    int64_t label_col = -1, seed = 113;
+    if (want_str(s, val[0], where[0], "the CSV file name", &path))
+        return val_err(s);
+    if (!*path || strlen(path) != val[0]->slen) {
+        diag_error(s->diag, where[0]->loc, "the CSV file name is not valid");
+        return val_err(s);
+    }
+    if (val[1] && val[1]->k == V_STR)
+        label_name = val[1]->s;
+    else if (val[1] && want_int(s, val[1], where[1], "label_column", -1000000, &label_col))
+        return val_err(s);
+    if (val[2] && want_num(s, val[2], where[2], "test_split", &d.test_split))
+        return val_err(s);
+    if (d.test_split < 0 || d.test_split >= 1) {
+        diag_error(s->diag, where[2]->loc, "test_split must be in [0, 1), got %g", d.test_split);
+        return val_err(s);
+    }
+    if (val[3] && want_int(s, val[3], where[3], "seed", 0, &seed))
+        return val_err(s);
+    d.split_seed = (uint64_t)seed;
+    if (val[4] && want_bool(s, val[4], where[4], "standardize", &d.standardize))
+        return val_err(s);
+    NnmCsvInfo info;
+    char err[512];
+    if (nnm_csv_probe(path, label_name, (int)(label_col < INT32_MIN ? INT32_MIN : label_col), &info, err, sizeof err)) {
+        diag_error(s->diag, where[val[1] && strstr(err, "column") ? 1 : 0]->loc, "%s", err);
+        return val_err(s);
+    }
+    d.path = path;
+    d.label_column = info.label_column;
+    d.nclasses = info.nclasses;
+    d.features = info.features;
+    d.rows = info.rows;
+    int64_t ntrain = (int64_t)((double)info.rows * (1.0 - d.test_split));
+    int64_t n[2] = {ntrain, info.rows - ntrain};
+    NnmShape xs = {1, {info.features, 0, 0, 0}}, ys = {0, {0}};
+    return dataset_value(s, &d, &xs, &ys, n, a);
+}

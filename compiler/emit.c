@@ -34,7 +34,7 @@ _Static_assert(sizeof(NnmModel) == 704, "NnmModel changed: update the models in 
 _Static_assert(sizeof(NnmMetric) == 24, "NnmMetric changed: update the models in emit.c");
 _Static_assert(sizeof(NnmCallback) == 512, "NnmCallback changed: update put_callback() in emit.c");
 _Static_assert(sizeof(NnmSchedule) == 344, "NnmSchedule changed: update put_schedule() in emit.c");
-_Static_assert(sizeof(NnmDataset) == 52, "NnmDataset changed: update the data sets in emit.c");
+_Static_assert(sizeof(NnmDataset) == 104, "NnmDataset changed: update the data sets in emit.c");
 #endif
 
 /* enum constant names, without their prefix */
@@ -60,7 +60,7 @@ static const char *const metric_ids[] = {NNM_METRICS(ID)};
 static const char *const step_ids[] = {"STEP_PRINT", "STEP_FIT",  "STEP_EVALUATE",
                                        "STEP_PREDICT", "STEP_SAVE", "STEP_LOAD"};
 static const char *const pad_ids[] = {"PAD_VALID", "PAD_SAME", "PAD_CAUSAL"};
-static const char *const source_ids[] = {"DS_MNIST", "DS_FASHION_MNIST", "DS_CIFAR10"};
+static const char *const source_ids[] = {"DS_MNIST", "DS_FASHION_MNIST", "DS_CIFAR10", "DS_CSV"};
 
 void nnm_emit_cstr(FILE *out, const char *s)
 {
@@ -425,7 +425,16 @@ static void put_program(Emitter *e)
                 ds->nclasses, ds->filtered);
         for (int c = 0; c < NNM_MAX_CLASSES; c++)
             fprintf(o, "%s%d", c ? ", " : "", ds->classes[c]);
-        fputs("}},\n", o);
+        fputs("}", o);
+        if (ds->source == DS_CSV) {
+            fputs(",\n     .path = ", o);
+            nnm_emit_cstr(o, ds->path);
+            fprintf(o, ", .label_column = %d, .standardize = %d, .test_split = ", ds->label_column, ds->standardize);
+            put_double(o, ds->test_split);
+            fprintf(o, ", .split_seed = UINT64_C(%" PRIu64 "), .features = %" PRId64 ", .rows = %" PRId64,
+                    ds->split_seed, ds->features, ds->rows);
+        }
+        fputs("},\n", o);
     }
     fputs("};\n", o);
     for (int i = 0; i < p->nsteps; i++) {

@@ -22,7 +22,7 @@ static const char *const module_names[M_COUNT] = {
     "keras.preprocessing.image"};
 
 enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE,
-       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC, F_DATAGEN };
+       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC, F_DATAGEN, F_LOAD_CSV };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
        MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, MM_FIT_GENERATOR, AM_RESHAPE, AM_ASTYPE, GM_FLOW, GM_FIT };
 
@@ -90,6 +90,7 @@ static const Entry entries[] = {
     ALLM("preprocessing", V_MODULE, M_PREPROCESSING, 0),
     {M_PREPROCESSING, "image", V_MODULE, M_PREP_IMAGE, 0},
     {-1, "ImageDataGenerator", V_FUNC, F_DATAGEN, 0},
+    {-1, "load_csv", V_FUNC, F_LOAD_CSV, 0},
     {M_PREP_IMAGE, "ImageDataGenerator", V_FUNC, F_DATAGEN, 0},
     /* metric functions stand for their names; metric classes are objects */
     {M_METRICS, "top_k_categorical_accuracy", V_STR, 0, 0},
@@ -987,6 +988,7 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         case F_REGULARIZER: return make_regularizer(s, f->sub, f->s, a);
         case F_METRIC: return make_metric(s, f->sub, f->s, a);
         case F_DATAGEN: return make_datagen(s, a);
+        case F_LOAD_CSV: return load_csv(s, a);
         case F_SEQUENTIAL: return make_sequential(s, a);
         case F_LOAD_DATA: return load_data(s, f->sub, a);
         case F_TO_CATEGORICAL: return to_categorical(s, a);

@@ -117,6 +117,7 @@ void model_weights(Sema *s, ModelV *m, const Args *a, int load);
 /* arrays.c */
 Value *array_copy(Sema *s, const Value *a);
 Value *load_data(Sema *s, int source, const Args *a);
+Value *load_csv(Sema *s, const Args *a);
 Value *sample_count(Sema *s, const ArrayV *a);
 Value *array_reshape(Sema *s, Value *av, const Args *a);
 Value *to_categorical(Sema *s, const Args *a);

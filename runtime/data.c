@@ -6,6 +6,7 @@
  * other file of the pair, so a truncated or mismatched file is reported
  * by name instead of being read out of bounds. */
 #include "data.h"
+#include "csv.h"
 #include "util.h"
 
 #include <errno.h>
@@ -289,6 +290,8 @@ static int load_cifar(const char *dir, NnmData *out)
 int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
 {
     memset(out, 0, sizeof *out);
+    if (d->source == DS_CSV)
+        return nnm_csv_load(d, out);
     if (d->source == DS_CIFAR10) {
         if (load_cifar(dir, out))
             return -1;

@@ -186,12 +186,21 @@ typedef struct {
     NnmMetric metrics[NNM_MAX_METRICS];
 } NnmModel;
 
-enum { DS_MNIST, DS_FASHION_MNIST, DS_CIFAR10 };
+enum { DS_MNIST, DS_FASHION_MNIST, DS_CIFAR10, DS_CSV };
 typedef struct {
     int source;               /* DS_* */
     int nclasses;             /* labels are 0 .. nclasses-1 after filtering */
     int filtered;             /* keep only classes[], renumbered in that order */
     int classes[NNM_MAX_CLASSES];
+    /* DS_CSV, load_csv(): the file, its label column (0-based), the test
+     * part (the last fraction after a shuffle with split_seed), and whether
+     * the features are standardized by the training part's statistics;
+     * features and rows are what the file had when it was compiled */
+    const char *path;
+    int label_column, standardize;
+    double test_split;
+    uint64_t split_seed;
+    int64_t features, rows;
 } NnmDataset;
 
 /* A view of one half of a data set: samples [begin, end) of train or test. */

@@ -12,7 +12,7 @@ typedef struct {
     uint64_t s[4];
 } NnmRng;
 
-enum { RNG_INIT = 1, RNG_SHUFFLE = 2, RNG_DROPOUT = 3, RNG_AUGMENT = 4 };
+enum { RNG_INIT = 1, RNG_SHUFFLE = 2, RNG_DROPOUT = 3, RNG_AUGMENT = 4, RNG_CSV = 5 };
 
 void nnm_rng_seed(NnmRng *r, uint64_t seed, uint64_t stream);
 uint64_t nnm_rng_next(NnmRng *r);
