@@ -154,7 +154,9 @@ int main(int argc, char **argv)
     nnm_run_args_init(&ra);
     const char *file = NULL, *out = NULL, *weights = NULL;
     int inference = 0, top = 5, ninputs = 0;
-    char **inputs = nnm_xcalloc((size_t)argc + 1, sizeof *inputs);
+    /* predict's images, gathered in place at the front of argv's arguments
+     * (each is moved to a slot the loop has already read) */
+    char **inputs = argv + 2;
     EmitOpts eo = {.blas = 1};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -267,6 +269,5 @@ int main(int argc, char **argv)
         rc = 1;
     arena_free(&arena);
     free((void *)src.text);
-    free(inputs);
     return rc;
 }

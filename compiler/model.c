@@ -400,6 +400,13 @@ void model_compile(Sema *s, ModelV *m, const Args *a)
         m->broken = 1;
         return;
     }
+    if (m->trained) {
+        /* the IR keeps one loss, optimizer and metrics per model: a second
+         * compile would change what the earlier fit and evaluate ran with */
+        diag_error(s->diag, a->call->loc,
+                   "nnmc does not support compiling '%s' again after it was trained or evaluated (yet)", m->name);
+        return;
+    }
     NnmOptim opt;
     optim_defaults(&opt, OPT_RMSPROP);
     int ok = 1;
@@ -784,6 +791,7 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator)
     p->kind = STEP_FIT;
     p->line = line;
     p->model = m->id;
+    m->trained = 1;
     const char *keys[NNM_MAX_KEYS];
     p->result = new_results(s, nnm_fit_keys(&im, p, keys));
     Value *h = val_new(s, V_HISTORY);
@@ -820,6 +828,7 @@ Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict)
     p->kind = predict ? STEP_PREDICT : STEP_EVALUATE;
     p->line = line;
     p->model = m->id;
+    m->trained |= !predict;
     if (predict) {
         Value *v = val_new(s, V_PRED);
         v->slot = (int)(p - s->prog->steps); /* np.save() gives the step a path */

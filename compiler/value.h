@@ -80,6 +80,7 @@ struct ModelV {
     int frozen;         /* no more add(); the IR model exists */
     int broken;         /* an error was reported; skip dependent checks */
     int compiled;
+    int trained;        /* a fit or evaluate uses the compiled loss, optimizer and metrics */
     int loss;
     NnmOptim optim;
     int nmetrics;

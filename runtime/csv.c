@@ -191,7 +191,9 @@ typedef struct {
     double v;
 } Label;
 
-static int numeric_labels; /* for compare_labels: sort as numbers */
+/* how compare_labels sorts (qsort passes no context): as numbers when every
+ * label is one; set by classes_of just before its qsort */
+static int numeric_labels;
 static int compare_labels(const void *a, const void *b)
 {
     const Label *x = a, *y = b;
@@ -334,10 +336,9 @@ int nnm_csv_load(const NnmDataset *d, NnmData *out)
         for (int64_t i = 0; i < s->n && rc == 0; i++) {
             int64_t r = order[from + i];
             rc = features_of(&t, r, lc, s->x + i * F, err, sizeof err, d->path);
-            Label key = {t.cells[r * t.cols + lc], 0};
-            numeric_labels = 0; /* look the label up by its text */
+            const char *key = t.cells[r * t.cols + lc];
             for (int c = 0; c < n; c++)
-                if (!strcmp(labels[c].s, key.s))
+                if (!strcmp(labels[c].s, key))
                     s->label[i] = (uint8_t)c;
         }
     }
