@@ -159,26 +159,20 @@ static void fit_image(const Image *src, float *dst, int64_t h, int64_t w, int64_
         }
 }
 
-static int is_idx(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    unsigned char b[4] = {0};
-    size_t n = fread(b, 1, 4, f);
-    fclose(f);
-    return n >= 2 && ((b[0] == 0x1f && b[1] == 0x8b) || (n == 4 && b[0] == 0 && b[1] == 0 && b[2] == 8 && b[3] == 3));
-}
+enum { FILE_OTHER, FILE_IDX, FILE_PNG };
 
-static int is_png(const char *path)
+/* what a file is by its first bytes: an IDX image file (gzipped or not), a PNG, or else */
+static int file_kind(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return 0;
+        return FILE_OTHER;
     unsigned char b[8] = {0};
     size_t n = fread(b, 1, 8, f);
     fclose(f);
-    return n == 8 && !png_sig_cmp(b, 0, 8);
+    if (n >= 2 && ((b[0] == 0x1f && b[1] == 0x8b) || (n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 8 && b[3] == 3)))
+        return FILE_IDX;
+    return n == 8 && !png_sig_cmp(b, 0, 8) ? FILE_PNG : FILE_OTHER;
 }
 
 typedef struct {
@@ -266,7 +260,8 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
             break;
         }
         fclose(probe);
-        if (is_idx(path)) {
+        int kind = file_kind(path);
+        if (kind == FILE_IDX) {
             NnmSplit s;
             if (nnm_idx_load(path, NULL, &s)) {
                 rc = -1;
@@ -290,7 +285,7 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
             continue;
         }
         Image im;
-        if (is_png(path) ? read_png(path, (int)c, &im) : read_pnm(path, &im)) {
+        if (kind == FILE_PNG ? read_png(path, (int)c, &im) : read_pnm(path, &im)) {
             rc = -1;
             break;
         }

@@ -326,7 +326,7 @@ int nnm_acc_kind(int loss, int64_t cols)
     return (cols == 1 || loss == LOSS_BCE) ? ACC_BINARY : ACC_CATEGORICAL;
 }
 
-static int64_t argmax(const float *v, int64_t n)
+int64_t nnm_argmax(const float *v, int64_t n)
 {
     int64_t best = 0;
     for (int64_t i = 1; i < n; i++)
@@ -341,7 +341,7 @@ double nnm_accuracy(int kind, int64_t rows, int64_t cols, const float *y, const 
     for (int64_t r = 0; r < rows; r++) {
         const float *yr = y + r * cols, *tr = t + r * cols;
         if (kind == ACC_CATEGORICAL) {
-            correct += argmax(yr, cols) == argmax(tr, cols);
+            correct += nnm_argmax(yr, cols) == nnm_argmax(tr, cols);
         } else {
             int64_t ok = 0;
             for (int64_t c = 0; c < cols; c++)

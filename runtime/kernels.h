@@ -72,6 +72,8 @@ int nnm_loss_fuses(int loss, int last_act);
 /* Keras 2.2's choice of accuracy for metrics=['accuracy']. */
 enum { ACC_BINARY, ACC_CATEGORICAL };
 int nnm_acc_kind(int loss, int64_t cols);
+/* Index of the largest of v[0..n) (the first on ties). */
+int64_t nnm_argmax(const float *v, int64_t n);
 /* Number of correct predictions (binary: mean over the columns of each
  * row, summed over rows). */
 double nnm_accuracy(int kind, int64_t rows, int64_t cols, const float *y, const float *t);

@@ -48,15 +48,6 @@ void nnm_metrics_free(NnmMetrics *s)
     memset(s, 0, sizeof *s);
 }
 
-static int64_t class_of(const float *v, int64_t n)
-{
-    int64_t best = 0;
-    for (int64_t i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
-}
-
 /* How many of Keras's AUC thresholds {-1e-7, 1/199, ..., 198/199, 1 + 1e-7}
  * lie strictly below p. */
 static int auc_bucket(float p)
@@ -85,7 +76,7 @@ void nnm_metrics_add(NnmMetrics *s, const float *y, const float *t, int64_t rows
         case MET_SPARSE_TOP_K:
             for (int64_t r = 0; r < rows; r++) {
                 const float *yr = y + r * C;
-                int64_t c = class_of(t + r * C, C), above = 0;
+                int64_t c = nnm_argmax(t + r * C, C), above = 0;
                 for (int64_t j = 0; j < C; j++)
                     above += yr[j] > yr[c];
                 s->sum[k] += above < mt->k; /* ties count in the true class's favour, as in TF's in_top_k */
@@ -122,8 +113,8 @@ void nnm_metrics_add(NnmMetrics *s, const float *y, const float *t, int64_t rows
     }
     /* classes by argmax (one output: above 0.5), for F1 and the report */
     for (int64_t r = 0; r < rows; r++) {
-        int64_t truth = C == 1 ? t[r] > 0.5f : class_of(t + r * C, C);
-        int64_t pred = C == 1 ? y[r] > 0.5f : class_of(y + r * C, C);
+        int64_t truth = C == 1 ? t[r] > 0.5f : nnm_argmax(t + r * C, C);
+        int64_t pred = C == 1 ? y[r] > 0.5f : nnm_argmax(y + r * C, C);
         if (truth == pred) {
             s->per_class[3 * truth] += 1;
         } else {
