@@ -8,6 +8,7 @@
 #   make clang      build with clang (-Werror) too
 #   make bench      nnmc vs PyTorch images/s (bench/run.sh), built programs vs nnmc run (bench/emit.sh)
 #   make fuzz       AFL++ on the front end (fuzz/run.sh; FUZZ_SECONDS=1800)
+#   make fuzz-files AFL++ on the readers of checkpoints, weights, images and data files
 #   make BLAS=ref   use the reference sgemm instead of OpenBLAS
 CC      ?= cc
 OPT     ?= -O3 -g
@@ -65,23 +66,30 @@ UNIT    := $(B)/test_unit
 $(UNIT): tests/unit/test_unit.c $(RT_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-test: all $(UNIT)
-	@bash tests/run.sh ./$(BIN) $(UNIT)
+test: all $(UNIT) $(B)/fuzz_files
+	@FUZZ_FILES=$(B)/fuzz_files bash tests/run.sh ./$(BIN) $(UNIT)
 
 asan:
-	$(MAKE) B=build-asan BIN=build-asan/nnmc OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all build-asan/test_unit
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan/nnmc build-asan/test_unit
+	$(MAKE) B=build-asan BIN=build-asan/nnmc OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all build-asan/test_unit build-asan/fuzz_files
+	FUZZ_FILES=build-asan/fuzz_files ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan/nnmc build-asan/test_unit
 
 # the same sources must build warning-free with clang too (CI runs this)
 clang:
 	$(MAKE) CC=clang B=build-clang BIN=build-clang/nnmc build-clang/nnmc build-clang/test_unit
+
+# the fuzzing harnesses (fuzz/*.c): nnmc without its main, with a harness's
+FUZZ_OBJ := $(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(RT_OBJ)
+$(B)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lpng
 
 bench: all
 	bash bench/run.sh
 	bash bench/emit.sh
 
 fuzz:
-	bash fuzz/run.sh $(FUZZ_SECONDS)
+	bash fuzz/run.sh $(FUZZ_SECONDS) frontend
+fuzz-files:
+	bash fuzz/run.sh $(FUZZ_SECONDS) files
 
 deps:
 	@bash .ci/deps.sh
@@ -95,5 +103,5 @@ mnist: deps data all
 clean:
 	rm -rf $(B) build-asan build-clang build-fuzz build-ref $(BIN)
 
-.PHONY: all test asan clang bench fuzz deps data mnist clean
+.PHONY: all test asan clang bench fuzz fuzz-files deps data mnist clean
 -include $(wildcard $(B)/*.d $(B)/*/*.d $(B)/*/*/*.d)

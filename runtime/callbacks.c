@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -243,7 +244,15 @@ int nnm_fit_begin(NnmFit *f, const char *file, const NnmStep *st, Net *n, int ch
                 memcpy(c->best_weights, r->best_weights, sizeof(float) * (size_t)n->nparams);
         }
         if (cb->kind == CB_CSV_LOGGER && resume && resume->csv_size[i] >= 0) {
-            /* the rows up to the checkpoint, not those of an epoch it lost */
+            /* the rows up to the checkpoint, not those of an epoch it lost;
+             * a log shorter than then lost rows nnmc cannot write again */
+            struct stat sb;
+            if (stat(cb->path, &sb) == 0 && (int64_t)sb.st_size < resume->csv_size[i]) {
+                fprintf(stderr, "nnmc: error: %s: shorter than when the checkpoint was written (%lld bytes, not %lld)\n",
+                        cb->path, (long long)sb.st_size, (long long)resume->csv_size[i]);
+                nnm_fit_end(f);
+                return -1;
+            }
             if (truncate(cb->path, (off_t)resume->csv_size[i]) == 0)
                 c->csv = fopen(cb->path, "a");
             if (!c->csv) {

@@ -196,6 +196,17 @@ static int damaged(const char *path, const char *why)
     return -1;
 }
 
+/* idx[0..n) holds each of 0 .. n-1 once */
+static int is_permutation(const int64_t *idx, int64_t n)
+{
+    unsigned char *seen = nnm_xcalloc((size_t)n + 1, 1);
+    int64_t i = 0;
+    for (; i < n && idx[i] >= 0 && idx[i] < n && !seen[idx[i]]; i++)
+        seen[idx[i]] = 1;
+    free(seen);
+    return i == n;
+}
+
 int nnm_checkpoint_load(NnmSession *s, const char *dir)
 {
     const NnmProgram *p = s->p;
@@ -283,6 +294,8 @@ int nnm_checkpoint_load(NnmSession *s, const char *dir)
             }
             NnmOptState *o = &net->opt;
             o->iterations = get_i64(&r);
+            if (o->iterations < 0)
+                r.bad = 1;
             o->lr = get_f64(&r);
             o->m_schedule = get_f64(&r);
             float *slots[3] = {o->s1, o->s2, o->s3};
@@ -315,6 +328,10 @@ int nnm_checkpoint_load(NnmSession *s, const char *dir)
     }
     fr->idx = nnm_xmalloc(sizeof *fr->idx * (size_t)(fr->n + 1));
     get(&r, fr->idx, sizeof *fr->idx * (size_t)fr->n);
+    if (!is_permutation(fr->idx, fr->n)) {
+        rc = damaged(path, "does not fit this program (its order of samples is not one)");
+        goto out;
+    }
     fr->ncallbacks = (int)get_i64(&r);
     if (fr->ncallbacks != p->steps[fr->step].ncallbacks) {
         rc = damaged(path, "does not fit this program's callbacks");
@@ -340,7 +357,13 @@ int nnm_checkpoint_load(NnmSession *s, const char *dir)
             get(&r, c->best_weights, sizeof(float) * (size_t)nw);
         }
         fr->csv_size[i] = get_i64(&r);
-        c->csv_keys = (int)get_i64(&r);
+        int64_t keys = get_i64(&r);
+        c->csv_keys = (int)keys;
+        /* counters a run can reach; a file claiming others is not one nnmc wrote */
+        if (keys < -2 || keys > NNM_MAX_KEYS || fr->csv_size[i] < -1 || v[0] < 0 || v[1] < 0 || v[2] < 0 ||
+            v[3] < 0 || v[0] > INT32_MAX || v[1] > INT32_MAX || v[2] > INT32_MAX || v[3] > INT32_MAX ||
+            (v[4] != 0 && v[4] != 1))
+            r.bad = 1;
     }
     if (r.bad || r.at != r.len) {
         rc = damaged(path, "does not fit this program");

@@ -9,6 +9,7 @@
 #   tests/diag/*.nnm    + .err      `nnmc check` exact stderr, exit status 1
 #   tests/bad/*                     must fail cleanly: status 1, no crash, no hang
 #   tests/cli.sh                    command-line behaviour
+#   tests/files.sh                  damaged checkpoints, weights, images, data (FUZZ_FILES)
 #   UNIT (tests/unit/*.c)           gradients, optimizers, kernels, IDX, npz
 #   tests/e2e/*.sh                  training on MNIST (needs `make data`)
 set -u
@@ -68,7 +69,7 @@ if [ -n "$UNIT" ]; then
     else fail=$((fail + ${n_bad:-1})); printf '%s\n' "$out" | grep -v '^ok' | tail -30; fi
 fi
 
-for t in tests/cli.sh tests/models.sh tests/emit.sh tests/e2e/*.sh; do
+for t in tests/cli.sh tests/files.sh tests/models.sh tests/emit.sh tests/e2e/*.sh; do
     [ "${t##*/}" = lib.sh ] && continue
     [ -e "$t" ] || continue
     out=$(bash "$t" 2>&1)

@@ -4,9 +4,6 @@
 # same seed whatever the number of threads, and a built program that
 # trains to the same weights.
 source "$(dirname "$0")/lib.sh"
-expect() { # name pattern file
-    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
-}
 
 cat >aug.nnm <<'X'
 from keras.preprocessing.image import ImageDataGenerator

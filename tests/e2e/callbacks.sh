@@ -4,13 +4,6 @@
 # NaN guard, class_weight, initial_epoch, learning-rate schedules, and the
 # same behaviour in a program built by `nnmc build`.
 source "$(dirname "$0")/lib.sh"
-run() { "$NNMC" run "$1" --data "$root/data" --threads 1 >out 2>err; }
-expect() { # name pattern file
-    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
-}
-absent() { # name pattern file
-    if grep -q -- "$2" "$3"; then echo "FAIL $1: '$2' in $3"; else echo "ok $1"; fi
-}
 
 # EarlyStopping on a loss that can never improve by min_delta=10: the first
 # epoch sets the best, the next two do not improve, so it stops after epoch

@@ -3,10 +3,6 @@
 # history and print, load_weights before fit, predict, classes= with a
 # run-time sample count, Fashion-MNIST, and bad data / weight files.
 source "$(dirname "$0")/lib.sh"
-run() { "$NNMC" run "$1" --data "$root/data" --threads 1 >out 2>err; }
-expect() { # name pattern file
-    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
-}
 
 cat >history.nnm <<'X'
 (x_train, y_train), (x_test, y_test) = mnist.load_data()

@@ -10,3 +10,14 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
+
+# run FILE.nnm [OPTION...]: nnmc run on one thread (so figures do not depend
+# on the machine), output in ./out and ./err.
+run() { "$NNMC" run "$@" --data "$root/data" --threads 1 >out 2>err; }
+# expect NAME PATTERN FILE / absent NAME PATTERN FILE: one ok/FAIL line each.
+expect() {
+    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
+}
+absent() {
+    if grep -q -- "$2" "$3"; then echo "FAIL $1: '$2' in $3"; else echo "ok $1"; fi
+}

@@ -2,10 +2,6 @@
 # tests/e2e/metrics.sh — compile(metrics=[...]) in the progress line, the
 # history and evaluate(); `nnmc run --report`; the same in a built program.
 source "$(dirname "$0")/lib.sh"
-run() { "$NNMC" run "$@" --data "$root/data" --threads 1 >out 2>err; }
-expect() { # name pattern file
-    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
-}
 
 cat >metrics.nnm <<'X'
 (x_train, y_train), (x_test, y_test) = mnist.load_data()

@@ -3,9 +3,6 @@
 # the MNIST test set (and a CIFAR-10 PPM): the same pixels give the same
 # answer in every format and size; class names; bad images and weights.
 source "$(dirname "$0")/lib.sh"
-expect() { # name pattern file
-    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
-}
 
 cat >pm.nnm <<'X'
 (x_train, y_train), (x_test, y_test) = mnist.load_data()

@@ -4,9 +4,6 @@
 # history and the CSV log of an uninterrupted run; damaged or foreign
 # checkpoints are refused and left as they are.
 source "$(dirname "$0")/lib.sh"
-expect() { # name pattern file
-    if grep -q -- "$2" "$3"; then echo "ok $1"; else echo "FAIL $1: no '$2' in $3:"; head -5 "$3"; fi
-}
 
 # two fits with an evaluate between them, dropout, callbacks with state
 cat >ck.nnm <<'X'
