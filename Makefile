@@ -75,7 +75,7 @@ asan:
 
 # the same sources must build warning-free with clang too (CI runs this)
 clang:
-	$(MAKE) CC=clang B=build-clang BIN=build-clang/nnmc build-clang/nnmc build-clang/test_unit
+	$(MAKE) CC=clang B=build-clang BIN=build-clang/nnmc build-clang/nnmc build-clang/test_unit build-clang/fuzz_files build-clang/fuzz_frontend
 
 # the fuzzing harnesses (fuzz/*.c): nnmc without its main, with a harness's
 FUZZ_OBJ := $(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(RT_OBJ)
