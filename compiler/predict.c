@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
     int64_t h, w, c;
@@ -94,6 +95,15 @@ static int read_pnm(const char *path, Image *im)
         return bad(path, "not a PGM or PPM image nnmc reads (P2, P5, P3, P6)");
     }
     int64_t n = (int64_t)w * h * c;
+    /* every value takes a byte at least (two in 16-bit binary files): a short
+     * file is refused before its claimed size is allocated */
+    long here = ftell(f);
+    struct stat sb;
+    if (here >= 0 && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (int64_t)sb.st_size - here < n * (binary && max > 255 ? 2 : 1)) {
+        fclose(f);
+        return bad(path, "truncated image data");
+    }
     im->h = h, im->w = w, im->c = c;
     im->px = nnm_xmalloc(sizeof(float) * (size_t)n);
     for (int64_t i = 0; i < n; i++) {
