@@ -38,6 +38,35 @@ static int readn(gzFile f, void *buf, size_t n)
     return 1;
 }
 
+/* Reads exactly n bytes and nothing after them into a new buffer, grown as
+ * the data comes so that a header claiming more than the file holds costs
+ * no more memory than the file: 1 (*out set), 0 short, 2 longer, -1 error. */
+static int read_exactly(gzFile f, size_t n, unsigned char **out)
+{
+    size_t have = 0, cap = n < ((size_t)1 << 24) ? n : (size_t)1 << 24;
+    unsigned char *buf = nnm_xmalloc(cap + 1);
+    int r = 1;
+    while (have < n) {
+        if (have == cap) {
+            cap = n - cap < cap ? n : 2 * cap;
+            buf = nnm_xrealloc(buf, cap + 1);
+        }
+        r = readn(f, buf + have, cap - have);
+        if (r != 1)
+            break;
+        have = cap;
+    }
+    char extra;
+    if (r == 1 && gzread(f, &extra, 1) != 0)
+        r = 2;
+    if (r != 1) {
+        free(buf);
+        buf = NULL;
+    }
+    *out = buf;
+    return r;
+}
+
 static uint32_t be32(const unsigned char *b)
 {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
@@ -96,31 +125,25 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
         return fail(labels, msg);
     }
     int64_t n = d[0], px = (int64_t)d[1] * d[2];
-    unsigned char *raw = nnm_xmalloc((size_t)(n * px) + 1);
-    int r = readn(fi, raw, (size_t)(n * px));
-    char extra;
-    if (r == 1 && gzread(fi, &extra, 1) != 0)
-        r = 2;
+    unsigned char *raw;
+    int r = read_exactly(fi, (size_t)(n * px), &raw);
     gzclose(fi);
     if (r != 1) {
-        free(raw);
         if (fl)
             gzclose(fl);
         return fail(images, r < 0 ? "corrupt gzip data" : r == 2 ? "has data after the last image"
                                                                  : "truncated: fewer images than its header says");
     }
-    out->label = nnm_xcalloc((size_t)n + 1, 1);
-    r = fl ? readn(fl, out->label, (size_t)n) : 1;
-    if (fl && r == 1 && gzread(fl, &extra, 1) != 0)
-        r = 2;
-    if (fl)
+    if (fl) {
+        r = read_exactly(fl, (size_t)n, &out->label);
         gzclose(fl);
-    if (r != 1) {
-        free(raw);
-        free(out->label);
-        out->label = NULL;
-        return fail(labels, r < 0 ? "corrupt gzip data" : r == 2 ? "has data after the last label"
-                                                                 : "truncated: fewer labels than its header says");
+        if (r != 1) {
+            free(raw);
+            return fail(labels, r < 0 ? "corrupt gzip data" : r == 2 ? "has data after the last label"
+                                                                     : "truncated: fewer labels than its header says");
+        }
+    } else {
+        out->label = nnm_xcalloc((size_t)n + 1, 1);
     }
     out->x = nnm_alloc_floats(n * px);
     for (int64_t i = 0; i < n * px; i++)
