@@ -54,11 +54,16 @@ static const char IMG_SRC[] =
     "                    Dense(3, activation='softmax')])\n"
     "model.save_weights('good.npz')\n";
 
+/* The programs live as long as the process (their source and diagnostics
+ * too: static), their memory in arena. */
 static NnmProgram *compile(const char *name, const char *text, Arena *arena)
 {
-    SrcFile *src = nnm_xmalloc(sizeof *src);
+    static SrcFile srcs[2];
+    static Diag diags[2];
+    static int count;
+    SrcFile *src = &srcs[count];
+    Diag *diag = &diags[count++];
     *src = (SrcFile){name, text, (uint32_t)strlen(text)};
-    Diag *diag = nnm_xmalloc(sizeof *diag);
     diag_init(diag, src, stderr);
     ParseCtx ctx = {0};
     ctx.arena = arena;
@@ -297,20 +302,21 @@ int main(int argc, char **argv)
         return 2;
     if (seeds) {
         write_seeds(dir, fit);
-        return 0;
+    } else {
+        /* the readers' messages are expected: keep them off the fuzzer's pipes
+         * (FUZZ_VERBOSE=1 shows them, to replay a finding) */
+        if (!getenv("FUZZ_VERBOSE")) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            close(null);
+        }
+        if (argc > 1)
+            run_one(buf, given, fit, img);
+        else
+            while (__AFL_LOOP(1000))
+                run_one(buf, fread(buf, 1, sizeof buf, stdin), fit, img);
     }
-    /* the readers' messages are expected: keep them off the fuzzer's pipes
-     * (FUZZ_VERBOSE=1 shows them, to replay a finding) */
-    if (!getenv("FUZZ_VERBOSE")) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-    }
-    if (argc > 1) {
-        run_one(buf, given, fit, img);
-        return 0;
-    }
-    while (__AFL_LOOP(1000))
-        run_one(buf, fread(buf, 1, sizeof buf, stdin), fit, img);
+    arena_free(&arena); /* so that LeakSanitizer (make asan) sees only the readers' leaks */
     return 0;
 }

@@ -332,11 +332,12 @@ int nnm_checkpoint_load(NnmSession *s, const char *dir)
         rc = damaged(path, "does not fit this program (its order of samples is not one)");
         goto out;
     }
-    fr->ncallbacks = (int)get_i64(&r);
-    if (fr->ncallbacks != p->steps[fr->step].ncallbacks) {
+    /* fr->ncallbacks counts fr->cs's entries: set only once they exist */
+    if (get_i64(&r) != p->steps[fr->step].ncallbacks) {
         rc = damaged(path, "does not fit this program's callbacks");
         goto out;
     }
+    fr->ncallbacks = p->steps[fr->step].ncallbacks;
     fr->cs = nnm_xcalloc((size_t)fr->ncallbacks + 1, sizeof *fr->cs);
     fr->csv_size = nnm_xcalloc((size_t)fr->ncallbacks + 1, sizeof *fr->csv_size);
     for (int i = 0; i < fr->ncallbacks && !r.bad; i++) {
