@@ -83,14 +83,6 @@ static int pb_value(Sema *s, PrintBuf *b, const Value *v, int repr, const Ast *a
         if (b->n < 256)
             b->items[b->n++] = (NnmPrintItem){NULL, v->slot, v->index};
         return 0;
-    case V_MODEL:
-    case V_LAYER:
-    case V_OPTIM:
-    case V_MODULE:
-    case V_FUNC:
-    case V_METHOD:
-    case V_INPUT:
-    case V_ARRAY:
     case V_HISTDICT: {
         /* Keras 2.2's History gets the validation figures first, then the
          * training ones (BaseLogger adds them), then lr */
@@ -112,6 +104,14 @@ static int pb_value(Sema *s, PrintBuf *b, const Value *v, int repr, const Ast *a
         pb_text(s, b, "}", 1);
         return 0;
     }
+    case V_MODEL:
+    case V_LAYER:
+    case V_OPTIM:
+    case V_MODULE:
+    case V_FUNC:
+    case V_METHOD:
+    case V_INPUT:
+    case V_ARRAY:
     case V_HISTORY:
     case V_PRED:
     case V_DICT:
