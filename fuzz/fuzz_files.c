@@ -124,7 +124,7 @@ static void fixtures(void)
         strcat(csv, row);
     }
     write_file("t.csv", csv, strlen(csv));
-    unsigned char pgm[15 + 64];
+    unsigned char pgm[11 + 64];
     memcpy(pgm, "P5\n8 8\n255\n", 11);
     for (int i = 0; i < 64; i++)
         pgm[11 + i] = (unsigned char)(i * 4);
@@ -157,16 +157,18 @@ static void write_seeds(const char *dir, const NnmProgram *fit)
         fprintf(stderr, "fuzz_files: the harness's fit did not run\n");
         exit(2);
     }
-    static const char *const files[][2] = {
-        {"ck/checkpoint.nnmc", "checkpoint"}, {"good.npz", "npz"}, {"digit.pgm", "pgm"},
-        {"t.csv", "csv"},                     {"img.idx", "idx"},
+    static const struct {
+        int kind;
+        const char *file, *name;
+    } files[] = {
+        {K_CHECKPOINT, "ck/checkpoint.nnmc", "checkpoint"}, {K_NPZ, "good.npz", "npz"},
+        {K_IMAGE, "digit.pgm", "pgm"}, {K_IMAGE, "img.idx", "idx-image"}, {K_CSV, "t.csv", "csv"},
+        {K_IDX, "img.idx", "idx"},
     };
-    for (int k = 0; k < 5; k++) {
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
         size_t n;
-        unsigned char *b = read_file(files[k][0], &n);
-        seed(dir, k, files[k][1], b, n);
-        if (k == K_IMAGE) /* an IDX file given to predict, too */
-            free(b), b = read_file("img.idx", &n), seed(dir, k, "idx-image", b, n);
+        unsigned char *b = read_file(files[k].file, &n);
+        seed(dir, files[k].kind, files[k].name, b, n);
         free(b);
     }
     static const unsigned char labels[] = {0, 0, 8, 1, 0, 0, 0, 2, 1, 0}; /* an IDX label file */

@@ -168,17 +168,16 @@ int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out)
     int64_t n = (int64_t)nfiles * CIFAR_PER_FILE;
     out->x = nnm_alloc_floats(n * 3072);
     out->label = nnm_xmalloc((size_t)n);
-    unsigned char *rec = nnm_xmalloc((size_t)CIFAR_RECORD * CIFAR_PER_FILE + 1);
+    unsigned char *rec = NULL;
     for (int f = 0; f < nfiles; f++) {
+        free(rec); /* the previous file's records */
+        rec = NULL;
         gzFile g = gzopen(files[f], "rb");
         if (!g) {
             fprintf(stderr, "nnmc: error: %s: cannot open: %s\n", files[f], errno ? strerror(errno) : "out of memory");
             goto fail;
         }
-        int r = readn(g, rec, (size_t)CIFAR_RECORD * CIFAR_PER_FILE);
-        char extra;
-        if (r == 1 && gzread(g, &extra, 1) != 0)
-            r = 2;
+        int r = read_exactly(g, (size_t)CIFAR_RECORD * CIFAR_PER_FILE, &rec);
         gzclose(g);
         if (r != 1) {
             fail(files[f], r < 0 ? "cannot read" : r == 2 ? "is longer than 10,000 CIFAR-10 records (30,730,000 bytes)"
