@@ -67,10 +67,16 @@ UNIT    := $(B)/test_unit
 $(UNIT): tests/unit/test_unit.c $(RT_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-test: all $(UNIT) $(B)/fuzz_files
+# either of the README's two commands does its own set-up: the tests need
+# the tools of `make deps` and the data of `make data` (in that order, before
+# anything is built, even under -j)
+test:
+	@$(MAKE) --no-print-directory deps data
+	@$(MAKE) --no-print-directory all $(UNIT) $(B)/fuzz_files
 	@FUZZ_FILES=$(B)/fuzz_files bash tests/run.sh ./$(BIN) $(UNIT)
 
 asan:
+	@$(MAKE) --no-print-directory deps data
 	$(MAKE) B=build-asan BIN=build-asan/nnmc OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all build-asan/test_unit build-asan/fuzz_files
 	FUZZ_FILES=build-asan/fuzz_files ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan/nnmc build-asan/test_unit
 

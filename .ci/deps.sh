@@ -13,8 +13,9 @@ command -v clang >/dev/null || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 # nnmc predict reads PNG images
 [ -e /usr/include/png.h ] || missing+=(libpng-dev)
-if ! ls /usr/include/*/cblas.h /usr/include/cblas.h >/dev/null 2>&1 ||
-   ! ls /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so >/dev/null 2>&1; then
+# any one of the places Debian's multiarch layout may put them
+any() { for f in "$@"; do [ -e "$f" ] && return 0; done; return 1; }
+if ! any /usr/include/*/cblas.h /usr/include/cblas.h || ! any /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so; then
     missing+=(libopenblas-dev)
 fi
 if [ "${NNM_DEPS_OPTIONAL:-1}" = 1 ]; then

@@ -74,6 +74,12 @@ static Value *dataset_value(Sema *s, const NnmDataset *dp, const NnmShape *xs, c
 {
     NnmDataset d = *dp;
     NnmProgram *p = s->prog;
+    /* a float per value and a label byte per sample, for the whole set
+     * (before classes= filtering, which happens after it is read) */
+    int64_t count = n[0] < 0 || n[1] < 0 ? (d.source == DS_CIFAR10 ? 60000 : 70000) : n[0] + n[1];
+    s->mem_data += (double)count * (4.0 * (double)shape_size(xs) + 1.0);
+    if (program_memory(s, a->call))
+        return val_err(s);
     /* the IR is const to its readers; the compiler owns these arena arrays */
     NnmDataset *ds = arena_grow(s->arena, (void *)p->datasets, p->ndatasets, &s->cap_data, sizeof *ds);
     int id = p->ndatasets++;
@@ -352,6 +358,8 @@ Value *load_csv(Sema *s, const Args *a)
         return val_err(s);
     d.split_seed = (uint64_t)seed;
     if (val[4] && want_bool(s, val[4], where[4], "standardize", &d.standardize))
+        return val_err(s);
+    if (sema_file_use(s, path, FU_CSV, -1, where[0]))
         return val_err(s);
     NnmCsvInfo info;
     char err[512];

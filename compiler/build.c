@@ -7,6 +7,7 @@
  * vector, never through a shell: paths from the command line cannot be
  * read as shell syntax. */
 #include "build.h"
+#include "files.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -18,54 +19,43 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* 1 when path names the .nnm file itself: never overwrite the user's source. */
-static int is_source(const SrcFile *src, const char *path)
+/* 1 (after a message) when path names a file this command reads: the .nnm
+ * file itself, or the weights of --inference; never overwritten. */
+static int is_input(const SrcFile *src, const char *weights, const char *path)
 {
-    struct stat a, b;
-    if (stat(src->name, &a) || stat(path, &b))
+    const char *in = nnm_same_file(src->name, path) ? src->name : weights && nnm_same_file(weights, path) ? weights : NULL;
+    if (!in)
         return 0;
-    if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-        return 0;
-    fprintf(stderr, "nnmc: error: %s: is the input file; give another output with -o\n", path);
+    fprintf(stderr, "nnmc: error: %s: is the input file %s; give another output with -o\n", path, in);
     return 1;
 }
 
-/* Output goes to a temporary file, renamed into place only when complete;
- * never over the .nnm file itself. */
-static FILE *open_out(const SrcFile *src, const char *path, char **tmp)
+/* Output goes through nnm_out_open (whole or not at all; "-" is standard
+ * output), never over an input. */
+static FILE *open_out(const SrcFile *src, const char *weights, const char *path, NnmOut **tmp)
 {
     *tmp = NULL;
-    return is_source(src, path) ? NULL : nnm_out_open(path, tmp);
+    if (!strcmp(path, "-"))
+        path = "/dev/stdout";
+    return is_input(src, weights, path) ? NULL : nnm_out_open(path, tmp);
 }
 
 int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path)
 {
-    if (!strcmp(path, "-")) {
-        if (nnm_emit(p, src, o, stdout) == 0)
-            return 0;
-        fprintf(stderr, "nnmc: error: cannot write the program to standard output\n");
-        return -1;
-    }
-    char *tmp;
-    FILE *f = open_out(src, path, &tmp);
+    NnmOut *tmp;
+    FILE *f = open_out(src, NULL, path, &tmp);
     if (!f)
         return -1;
-    return nnm_out_commit(f, tmp, path, nnm_emit(p, src, o, f) == 0);
+    return nnm_out_commit(f, tmp, nnm_emit(p, src, o, f) == 0);
 }
 
 int nnm_dot_file(const NnmProgram *p, const SrcFile *src, const char *path)
 {
-    if (!strcmp(path, "-")) {
-        if (nnm_write_dot(p, stdout) == 0 && fflush(stdout) == 0)
-            return 0;
-        fprintf(stderr, "nnmc: error: cannot write the graph to standard output\n");
-        return -1;
-    }
-    char *tmp;
-    FILE *f = open_out(src, path, &tmp);
+    NnmOut *tmp;
+    FILE *f = open_out(src, NULL, path, &tmp);
     if (!f)
         return -1;
-    return nnm_out_commit(f, tmp, path, nnm_write_dot(p, f) == 0);
+    return nnm_out_commit(f, tmp, nnm_write_dot(p, f) == 0);
 }
 
 int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *weights, const char *cpath)
@@ -91,16 +81,16 @@ int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *
         memcpy(prefix, "model_", 6);
         prefix[sizeof prefix - 1] = 0;
     }
-    char *ctmp, *htmp;
-    FILE *c = open_out(src, cpath, &ctmp);
-    FILE *h = c ? open_out(src, hpath, &htmp) : NULL;
+    NnmOut *ctmp, *htmp;
+    FILE *c = open_out(src, weights, cpath, &ctmp);
+    FILE *h = c ? open_out(src, weights, hpath, &htmp) : NULL;
     int rc = -1;
     if (c && h) {
         int ok = nnm_emit_predict(p, src, weights, prefix, hbase, c, h) == 0;
-        rc = nnm_out_commit(c, ctmp, cpath, ok);
-        rc |= nnm_out_commit(h, htmp, hpath, ok && rc == 0);
+        rc = nnm_out_commit(c, ctmp, ok);
+        rc |= nnm_out_commit(h, htmp, ok && rc == 0);
     } else if (c) {
-        nnm_out_commit(c, ctmp, cpath, 0);
+        nnm_out_commit(c, ctmp, 0);
     }
     free(hpath);
     return rc ? -1 : 0;
@@ -118,7 +108,12 @@ int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const 
     size_t n = strlen(prog) + 3;
     char *cfile = nnm_xmalloc(n);
     snprintf(cfile, n, "%s.c", prog);
-    if (is_source(src, prog) || nnm_emit_file(p, src, o, cfile)) {
+    /* the compiler's linker replaces what it writes: only a regular file */
+    struct stat sb;
+    int special = stat(prog, &sb) == 0 && !S_ISREG(sb.st_mode);
+    if (special)
+        fprintf(stderr, "nnmc: error: %s: not a regular file; build writes a program there\n", prog);
+    if (special || is_input(src, NULL, prog) || nnm_emit_file(p, src, o, cfile)) {
         free(cfile);
         return -1;
     }

@@ -345,6 +345,10 @@ int fit_callbacks(Sema *s, const NnmModel *m, NnmStep *st, Value *list, const As
         }
         cbs[i] = *v->cb;
         lr_cbs += cbs[i].kind == CB_REDUCE_LR || cbs[i].kind == CB_LR_SCHEDULER;
+        if ((cbs[i].kind == CB_CSV_LOGGER || cbs[i].kind == CB_MODEL_CHECKPOINT) &&
+            sema_file_use(s, cbs[i].path, cbs[i].kind == CB_CSV_LOGGER ? FU_LOG : FU_CHECKPOINT,
+                          cbs[i].kind == CB_CSV_LOGGER ? -1 : st->model, where[i]))
+            ok = 0;
     }
     if (!ok)
         return -1;

@@ -520,7 +520,8 @@ static void put_main(Emitter *e)
           "    int status = nnm_program_args(&ra, argc, argv);\n"
           "    if (status >= 0)\n"
           "        return status;\n"
-          "    nnm_run_args_finish(&ra, &program);\n"
+          "    if (nnm_run_args_finish(&ra, &program))\n"
+          "        return 1;\n"
           "    NnmSession s;\n"
           "    int rc = nnm_session_open(&s, &program, &ra.o);\n",
           o);

@@ -1033,6 +1033,8 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
             int ext = n >= 4 && !strcmp(path + n - 4, ".npy");
             char *p = arena_alloc(s->arena, n + 5);
             snprintf(p, n + 5, "%s%s", path, ext ? "" : ".npy");
+            if (sema_file_use(s, p, FU_NPY, -1, where[0]))
+                return val_err(s);
             st->path = p;
             return val_new(s, V_NONE);
         }

@@ -21,8 +21,9 @@ typedef struct {
     int fatal;                          /* stop: return end of file from now on */
 } LexState;
 
-/* Decodes a Python string literal (quotes and optional r/u prefix included)
- * into the arena; returns the decoded length in *len. */
 LexState *nnm_yyget_extra(void *scanner);
-char *lex_decode_string(Arena *a, const char *text, size_t n, uint32_t *len);
+/* Decodes a Python string literal (quotes and optional r/u prefix included)
+ * into the arena; returns the decoded length in *len, and in *why and *at
+ * (offset in text) an escape Python refuses or a NUL, when there is one. */
+char *lex_decode_string(Arena *a, const char *text, size_t n, uint32_t *len, const char **why, size_t *at);
 #endif

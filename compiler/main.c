@@ -23,6 +23,7 @@
 #include "exec.h"
 #include "options.h"
 #include "predict.h"
+#include "files.h"
 #include "util.h"
 #include "sema.h"
 
@@ -83,36 +84,17 @@ static int usage(const char *msg)
 
 #define MAX_SOURCE (16u << 20)
 
+/* The model file, or standard input for "-" (the one input that may be a pipe). */
 static int read_source(const char *path, SrcFile *src)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "nnmc: error: %s: cannot open: %s\n", path, strerror(errno));
+    unsigned char *buf;
+    size_t n;
+    int rc = !strcmp(path, "-") ? nnm_read_fd(0, 0, "<stdin>", MAX_SOURCE, "16 MiB", &buf, &n)
+                                : nnm_read_file(path, MAX_SOURCE, "16 MiB", 0, &buf, &n);
+    if (rc)
         return -1;
-    }
-    size_t cap = 4096, n = 0, got;
-    char *buf = nnm_xmalloc(cap);
-    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n > MAX_SOURCE) {
-            fclose(f);
-            free(buf);
-            fprintf(stderr, "nnmc: error: %s: file is larger than %u MiB\n", path, MAX_SOURCE >> 20);
-            return -1;
-        }
-        if (cap - n - 1 == 0)
-            buf = nnm_xrealloc(buf, cap *= 2);
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        fprintf(stderr, "nnmc: error: %s: cannot read\n", path);
-        return -1;
-    }
-    buf[n] = 0;
-    src->name = path;
-    src->text = buf;
+    src->name = !strcmp(path, "-") ? "<stdin>" : path;
+    src->text = (char *)buf;
     src->size = (uint32_t)n;
     return 0;
 }
@@ -134,10 +116,14 @@ int main(int argc, char **argv)
         return usage(NULL);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        if (argc > 2)
+            return usage("--help takes no arguments");
         fputs(help_text, stdout);
         return 0;
     }
     if (!strcmp(cmd, "--version")) {
+        if (argc > 2)
+            return usage("--version takes no arguments");
         printf("nnmc %s (BLAS: %s)\n", NNM_VERSION, nnm_blas_name());
         return 0;
     }
@@ -160,6 +146,10 @@ int main(int argc, char **argv)
     EmitOpts eo = {.blas = 1};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { /* nnmc run --help: the same help */
+            fputs(help_text, stdout);
+            return 0;
+        }
         if ((mode == RUN || mode == EMIT || mode == BUILD) && !strcmp(a, "--blas")) {
             const char *v = i + 1 < argc ? argv[++i] : "";
             if (!strcmp(v, "none"))
@@ -260,8 +250,7 @@ int main(int argc, char **argv)
                                        : nnm_build(prog, &src, &eo, out ? out : def);
                 rc = r ? 1 : 0;
             } else if (prog) {
-                nnm_run_args_finish(&ra, prog);
-                rc = nnm_exec(prog, &ra.o);
+                rc = nnm_run_args_finish(&ra, prog) ? 1 : nnm_exec(prog, &ra.o);
             }
         }
     }

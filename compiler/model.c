@@ -210,7 +210,6 @@ const char *summary_text(Sema *s, const ModelV *m)
     return out;
 }
 
-int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at);
 
 /* Makes the IR model (once); from then on the layer list is fixed. */
 int freeze(Sema *s, ModelV *m, const Ast *at)
@@ -527,6 +526,10 @@ int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y
                    what, (long long)per, sh, (long long)want);
         return -1;
     }
+    if (xa->n == 0 || (xa->end >= 0 && xa->end <= xa->begin && xa->begin >= 0)) {
+        diag_error(s->diag, xat->loc, "%s: the array has no samples", what);
+        return -1;
+    }
     *rx = (NnmArrayRef){xa->dataset, xa->test, xa->begin, xa->end, xa->expect_n, xa->line};
     if (!y)
         return 0;
@@ -568,7 +571,19 @@ int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y
  * weights, gradients and up to 3 optimizer slots, plus per-sample
  * activations, gradients and scratch for every layer, plus a workspace per
  * core. */
-int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at)
+int program_memory(Sema *s, const Ast *at)
+{
+    double total = s->mem_models + s->mem_data, limit = nnm_memory_limit();
+    if (total <= limit)
+        return 0;
+    diag_error(s->diag, at->loc, "the program needs %.1f GiB in all (its models %.1f GiB, its data %.1f GiB), more "
+               "than this process may allocate (%.1f GiB)", total / (1 << 30), s->mem_models / (1 << 30),
+               s->mem_data / (1 << 30), limit / (1 << 30));
+    s->diag->fatal = 1;
+    return -1;
+}
+
+int memory_check(Sema *s, ModelV *m, int64_t batch, const Ast *at)
 {
     double floats = 5.0 * (double)model_params(m) + (double)batch * (double)shape_size(&m->input);
     double work = 0;
@@ -579,9 +594,7 @@ int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at)
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     floats += work * (double)(cores > 0 ? cores : 1);
-    double bytes = 4 * floats;
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    double phys = pages > 0 && psize > 0 ? (double)pages * (double)psize : 64.0 * (1 << 30);
+    double bytes = 4 * floats, phys = nnm_memory_limit();
     if (bytes > phys) {
         if (batch)
             diag_error(s->diag, at->loc, "training '%s' with batch_size %lld needs %.0f GiB, more than this machine's memory",
@@ -591,7 +604,12 @@ int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at)
                        (double)model_params(m), m->name, bytes / (1 << 30));
         return -1;
     }
-    return 0;
+    /* each model keeps the buffers of its largest batch (net_plan) */
+    if (bytes > m->mem_bytes) {
+        s->mem_models += bytes - m->mem_bytes;
+        m->mem_bytes = bytes;
+    }
+    return program_memory(s, at);
 }
 
 static int64_t opt_batch(Sema *s, Value *v, const Ast *at)
@@ -778,6 +796,7 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator)
     /* the IR model exists once compiled; callbacks check monitors against its keys */
     NnmModel im = {.nmetrics = m->nmetrics, .optim = m->optim};
     memcpy(im.metrics, m->metrics, sizeof im.metrics);
+    st.model = m->id; /* whose weights ModelCheckpoint writes */
     if (val[F_CALLBACKS] && fit_callbacks(s, &im, &st, val[F_CALLBACKS], where[F_CALLBACKS]))
         ok = 0;
     if (ok && val[F_CLASS_WEIGHT] &&
@@ -862,6 +881,8 @@ void model_weights(Sema *s, ModelV *m, const Args *a, int load)
         diag_error(s->diag, where[0]->loc, "nnmc saves weights as NumPy .npz; name the file '....npz'");
         return;
     }
+    if (sema_file_use(s, path, load ? FU_LOAD : FU_SAVE, m->id, where[0]))
+        return;
     NnmStep *p = add_step(s, load ? STEP_LOAD : STEP_SAVE, a->call);
     p->model = m->id;
     p->path = path;

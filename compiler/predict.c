@@ -12,6 +12,7 @@
 #include "predict.h"
 #include "data.h"
 #include "net.h"
+#include "files.h"
 #include "npz.h"
 #include "util.h"
 
@@ -34,28 +35,32 @@ static int bad(const char *path, const char *what)
     return -1;
 }
 
-static int read_png(const char *path, int want_c, Image *im)
+/* A PNG through libpng's simplified API.  A 16-bit file is read as 16-bit
+ * ("linear") values and scaled by 65535: asking that API for 8 bits would
+ * convert 16-bit data from linear light to sRGB, brightening it. */
+static int read_png(FILE *f, const char *path, int want_c, Image *im)
 {
     png_image p;
     memset(&p, 0, sizeof p);
     p.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&p, path))
+    if (!png_image_begin_read_from_stdio(&p, f))
         return bad(path, p.message[0] ? p.message : "not a PNG image");
-    p.format = want_c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB; /* alpha composited on black */
+    int wide = (p.format & PNG_FORMAT_FLAG_LINEAR) != 0;
+    p.format = (want_c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB) | (wide ? PNG_FORMAT_FLAG_LINEAR : 0u);
     if (p.width == 0 || p.height == 0 || p.width > 16384 || p.height > 16384) {
         png_image_free(&p);
         return bad(path, "implausible PNG dimensions");
     }
-    size_t size = PNG_IMAGE_SIZE(p);
+    size_t size = PNG_IMAGE_SIZE(p), n = size / (wide ? 2 : 1);
     unsigned char *buf = nnm_xmalloc(size);
     if (!png_image_finish_read(&p, NULL, buf, 0, NULL)) {
         free(buf);
         return bad(path, p.message[0] ? p.message : "damaged PNG image");
     }
     im->h = p.height, im->w = p.width, im->c = want_c == 1 ? 1 : 3;
-    im->px = nnm_xmalloc(sizeof(float) * size);
-    for (size_t i = 0; i < size; i++)
-        im->px[i] = (float)buf[i] / 255.0f;
+    im->px = nnm_xmalloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++)
+        im->px[i] = wide ? (float)((const png_uint_16 *)(void *)buf)[i] / 65535.0f : (float)buf[i] / 255.0f;
     free(buf);
     png_image_free(&p);
     return 0;
@@ -81,17 +86,13 @@ static long pnm_number(FILE *f)
     return v;
 }
 
-static int read_pnm(const char *path, Image *im)
+static int read_pnm(FILE *f, const char *path, Image *im)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return bad(path, strerror(errno));
     char m[2] = {0};
     int kind = fread(m, 1, 2, f) == 2 && m[0] == 'P' ? m[1] : 0;
     long w = pnm_number(f), h = pnm_number(f), max = pnm_number(f);
     int c = kind == '3' || kind == '6' ? 3 : 1, binary = kind == '5' || kind == '6';
     if (!strchr("2356", kind ? kind : 'x') || w <= 0 || h <= 0 || w > 16384 || h > 16384 || max <= 0 || max > 65535) {
-        fclose(f);
         return bad(path, "not a PGM or PPM image nnmc reads (P2, P5, P3, P6)");
     }
     int64_t n = (int64_t)w * h * c;
@@ -101,7 +102,6 @@ static int read_pnm(const char *path, Image *im)
     struct stat sb;
     if (here >= 0 && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
         (int64_t)sb.st_size - here < n * (binary && max > 255 ? 2 : 1)) {
-        fclose(f);
         return bad(path, "truncated image data");
     }
     im->h = h, im->w = w, im->c = c;
@@ -115,13 +115,11 @@ static int read_pnm(const char *path, Image *im)
             v = pnm_number(f);
         }
         if (v < 0 || v > max) {
-            fclose(f);
-            free(im->px);
+                free(im->px);
             return bad(path, v < 0 ? "truncated image data" : "a pixel above the image's maximum value");
         }
         im->px[i] = (float)v / (float)max;
     }
-    fclose(f);
     return 0;
 }
 
@@ -171,15 +169,13 @@ static void fit_image(const Image *src, float *dst, int64_t h, int64_t w, int64_
 
 enum { FILE_OTHER, FILE_IDX, FILE_PNG };
 
-/* what a file is by its first bytes: an IDX image file (gzipped or not), a PNG, or else */
-static int file_kind(const char *path)
+/* what a file is by its first bytes (then read again from the start): an
+ * IDX image file (gzipped or not), a PNG, or else */
+static int file_kind(FILE *f)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return FILE_OTHER;
     unsigned char b[8] = {0};
     size_t n = fread(b, 1, 8, f);
-    fclose(f);
+    rewind(f);
     if (n >= 2 && ((b[0] == 0x1f && b[1] == 0x8b) || (n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 8 && b[3] == 3)))
         return FILE_IDX;
     return n == 8 && !png_sig_cmp(b, 0, 8) ? FILE_PNG : FILE_OTHER;
@@ -264,14 +260,14 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
     int rc = 0;
     for (int a = 0; a < ninputs && rc == 0; a++) {
         const char *path = inputs[a];
-        FILE *probe = fopen(path, "rb");
-        if (!probe) {
-            rc = bad(path, strerror(errno));
+        FILE *f = nnm_in_open(path, NULL);
+        if (!f) {
+            rc = -1;
             break;
         }
-        fclose(probe);
-        int kind = file_kind(path);
+        int kind = file_kind(f);
         if (kind == FILE_IDX) {
+            fclose(f);
             NnmSplit s;
             if (nnm_idx_load(path, NULL, &s)) {
                 rc = -1;
@@ -285,17 +281,21 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
                     fit_image(&im, net.in + i * px, h, w, c);
                 }
                 net_forward(&net, b, 0);
+                size_t nl = strlen(path) + 32;
+                char *name = nnm_xmalloc(nl);
                 for (int64_t i = 0; i < b; i++) {
-                    char name[4200];
-                    snprintf(name, sizeof name, "%s[%lld]", path, (long long)(i0 + i));
+                    snprintf(name, nl, "%s[%lld]", path, (long long)(i0 + i));
                     show(&o, name, net_output(&net) + i * net.out_size);
                 }
+                free(name);
             }
             nnm_split_free(&s);
             continue;
         }
         Image im;
-        if (kind == FILE_PNG ? read_png(path, (int)c, &im) : read_pnm(path, &im)) {
+        int r = kind == FILE_PNG ? read_png(f, path, (int)c, &im) : read_pnm(f, path, &im);
+        fclose(f);
+        if (r) {
             rc = -1;
             break;
         }

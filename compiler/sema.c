@@ -252,6 +252,17 @@ static Value *eval_binop(Sema *s, const Ast *n, Value *a, Value *b)
     if (a->k == V_ARRAY && n->op == '/')
         return keras_array_scale(s, n, a, b, n->b);
     if (a->k == V_STR && b->k == V_STR && n->op == '+') {
+        /* strings are built in the compiler's memory: one may be as long as
+         * a source file, all of them together 16 times that */
+        uint64_t len = (uint64_t)a->slen + b->slen;
+        if (len > NNM_STR_MAX || s->str_bytes + len > 16 * (uint64_t)NNM_STR_MAX) {
+            diag_error(s->diag, n->loc, "%s: more than %u MiB of text",
+                       len > NNM_STR_MAX ? "string too long" : "too many long strings",
+                       (len > NNM_STR_MAX ? NNM_STR_MAX : 16 * NNM_STR_MAX) >> 20);
+            s->diag->fatal = 1;
+            return val_err(s);
+        }
+        s->str_bytes += len;
         Value *v = val_new(s, V_STR);
         char *t = arena_alloc(s->arena, (size_t)a->slen + b->slen + 1);
         memcpy(t, a->s, a->slen);
@@ -569,6 +580,7 @@ NnmProgram *sema_run(const Ast *stmts, const SrcFile *src, Arena *arena, Diag *d
     s.src = src;
     s.prog = NEW(arena, NnmProgram);
     s.prog->file = src->name;
+    sema_file_use(&s, src->name, FU_SOURCE, -1, NULL);
     for (const Ast *st = stmts; st && !diag->fatal; st = st->next)
         stmt(&s, st);
     keras_finish(&s);

@@ -51,7 +51,13 @@ typedef struct {
     int cap_models, cap_steps, cap_data;
     int name_count[LK_COUNT]; /* auto names: dense_1, dense_2, ... */
     int model_count;
+    struct FileUse *files;    /* fileuse.c: what the program reads and writes */
+    uint64_t str_bytes;       /* of the strings built by '+' */
+    double mem_data;          /* bytes of the data sets the program loads */
+    double mem_models;        /* bytes the models need, each at its largest batch */
 } Sema;
+
+#define NNM_STR_MAX (16u << 20) /* a string's length, as a source file's */
 
 Value *val_new(Sema *s, VKind k);
 Value *val_int(Sema *s, int64_t i);
@@ -105,7 +111,10 @@ const char *summary_text(Sema *s, const ModelV *m);
 int freeze(Sema *s, ModelV *m, const Ast *at);
 int want_compiled(Sema *s, ModelV *m, const Ast *at, const char *what);
 void model_compile(Sema *s, ModelV *m, const Args *a);
-int memory_check(Sema *s, const ModelV *m, int64_t batch, const Ast *at);
+int memory_check(Sema *s, ModelV *m, int64_t batch, const Ast *at);
+/* The whole program's need (every model at its largest batch, every data
+ * set) against what this process may allocate; 0, or -1 after an error at. */
+int program_memory(Sema *s, const Ast *at);
 Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator);
 /* augment.c */
 Value *make_datagen(Sema *s, const Args *a);
@@ -123,6 +132,13 @@ Value *array_reshape(Sema *s, Value *av, const Args *a);
 Value *to_categorical(Sema *s, const Args *a);
 int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y, const Ast *yat,
               NnmArrayRef *rx, NnmArrayRef *ry, const char *what);
+
+/* fileuse.c: path is read or written (FU_*) by the statement at; model is
+ * whose weights, else -1.  0, or -1 after an error: a write over a file the
+ * program reads, or two writers of one file. */
+enum { FU_SOURCE, FU_CSV, FU_LOAD, FU_SAVE, FU_CHECKPOINT, FU_LOG, FU_NPY };
+typedef struct FileUse FileUse;
+int sema_file_use(Sema *s, const char *path, int role, int model, const Ast *at);
 
 /* print.c */
 Value *do_print(Sema *s, const Args *a);

@@ -85,6 +85,7 @@ struct ModelV {
     NnmOptim optim;
     int nmetrics;
     NnmMetric metrics[NNM_MAX_METRICS];
+    double mem_bytes;   /* what it needs at its largest batch so far (memory_check) */
     Loc loc;
 };
 

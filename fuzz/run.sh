@@ -23,9 +23,12 @@ if [ "$target" = frontend ]; then
     for f in tests/*/*.nnm tests/bad/* models/*.nnm; do cp "$f" "$seeds/seed$((i++))"; done
 else
     ASAN_OPTIONS=detect_leaks=0 FUZZ_WORK="$PWD/build-fuzz/work-seeds" "build-fuzz/fuzz_$target" --seeds "$seeds" >/dev/null
+    for f in tests/files/*; do [ -f "$f" ] && cp "$f" "$seeds/kept-${f##*/}"; done
 fi
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
-export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0
+# a run that goes above 500 MB of memory is a finding too (ASan aborts it):
+# AFL++'s own -m cannot limit a sanitized binary, whose shadow memory is vast
+export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0:rss_limit_mb=500:malloc_limit_mb=500
 export FUZZ_WORK=$PWD/build-fuzz/work-$target
 dict=()
 [ "$target" = frontend ] && dict=(-x fuzz/nnm.dict)

@@ -4,6 +4,7 @@
  * nothing when it stops after the first epoch, and ReduceLROnPlateau prints
  * the new rate computed in double from the float32 one. */
 #include "callbacks.h"
+#include "files.h"
 #include "checkpoint.h"
 #include "util.h"
 
@@ -106,6 +107,8 @@ static int format_field(char *out, size_t size, const Spec *sp, int is_int, doub
     } else {
         char t = sp->type == 0 ? 'g' : sp->type == '%' ? 'f' : sp->type;
         double x = sp->type == '%' ? v * 100 : v;
+        if (isnan(x))
+            x = fabs(x); /* Python writes nan, never -nan */
         snprintf(fmt, sizeof fmt, "%%%s.%d%c", sp->sign == '+' ? "+" : sp->sign == ' ' ? " " : "",
                  sp->prec < 0 ? 6 : sp->prec, t);
         snprintf(body, sizeof body, fmt, x);
@@ -253,26 +256,21 @@ int nnm_fit_begin(NnmFit *f, const char *file, const NnmStep *st, Net *n, int ch
                 nnm_fit_end(f);
                 return -1;
             }
-            if (truncate(cb->path, (off_t)resume->csv_size[i]) == 0)
-                c->csv = fopen(cb->path, "a");
-            if (!c->csv) {
+            if (truncate(cb->path, (off_t)resume->csv_size[i]))
                 fprintf(stderr, "nnmc: error: %s: cannot go on writing it: %s\n", cb->path, strerror(errno));
+            else
+                c->csv = nnm_log_open(cb->path, "a");
+            if (!c->csv) {
                 nnm_fit_end(f);
                 return -1;
             }
             c->csv_keys = resume->cs[i].csv_keys;
         } else if (cb->kind == CB_CSV_LOGGER) {
-            int header = 1;
-            if (cb->append) {
-                FILE *old = fopen(cb->path, "r");
-                if (old) {
-                    header = fgetc(old) == EOF;
-                    fclose(old);
-                }
-            }
-            c->csv = fopen(cb->path, cb->append ? "a" : "w");
+            /* appending to a file that has rows: they have their header */
+            struct stat sb;
+            int header = !cb->append || stat(cb->path, &sb) || !S_ISREG(sb.st_mode) || sb.st_size == 0;
+            c->csv = nnm_log_open(cb->path, cb->append ? "a" : "w");
             if (!c->csv) {
-                fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", cb->path, strerror(errno));
                 nnm_fit_end(f);
                 return -1;
             }
@@ -317,6 +315,15 @@ static int checkpoint(NnmFit *f, const NnmCallback *cb, NnmCbState *c, int epoch
     if (++c->since_save < cb->period)
         return 0;
     c->since_save = 0;
+    for (int k = 0; k < f->nkeys; k++) {
+        size_t kl = strlen(f->keys[k]);
+        for (const char *at = strchr(cb->path, '{'); at && (f->absent >> k & 1); at = strchr(at + 1, '{'))
+            if (!strncmp(at + 1, f->keys[k], kl) && (at[1 + kl] == ':' || at[1 + kl] == '}')) {
+                fprintf(stderr, "nnmc: warning: %s:%d: ModelCheckpoint: %s is not available this epoch, skipping\n",
+                        f->file, cb->line, f->keys[k]);
+                return 0;
+            }
+    }
     char path[4096], err[300];
     if (nnm_format_path(path, sizeof path, cb->path, epoch + 1, f->keys, vals, f->nkeys, err, sizeof err)) {
         fprintf(stderr, "nnmc: error: %s:%d: ModelCheckpoint: %s\n", f->file, cb->line, err);
@@ -398,8 +405,9 @@ static int csv_row(NnmFit *f, const NnmCallback *cb, NnmCbState *c, int epoch, c
     fprintf(c->csv, "%d", epoch);
     for (int k = 0; k < c->csv_keys; k++) {
         char r[40] = "NA";
-        if (k < nc)
-            nnm_pyfloat(r, sizeof r, vals[nnm_key_index(f->keys, f->nkeys, cols[k])]);
+        int key = k < nc ? nnm_key_index(f->keys, f->nkeys, cols[k]) : -1;
+        if (key >= 0 && !(f->absent >> key & 1))
+            nnm_pyfloat(r, sizeof r, vals[key]);
         fprintf(c->csv, "%c%s", cb->separator, r);
     }
     fputs("\r\n", c->csv);
@@ -419,6 +427,14 @@ int nnm_fit_epoch_end(NnmFit *f, int epoch, double *vals)
         const NnmCallback *cb = &f->st->callbacks[i];
         NnmCbState *c = &f->cs[i];
         int k = cb->monitor[0] ? nnm_key_index(f->keys, f->nkeys, cb->monitor) : -1;
+        int monitored = cb->kind == CB_EARLY_STOPPING || cb->kind == CB_REDUCE_LR ||
+                        (cb->kind == CB_MODEL_CHECKPOINT && cb->save_best_only);
+        if (k >= 0 && monitored && (f->absent >> k & 1)) {
+            /* as Keras 2.2 warns and goes on */
+            fprintf(stderr, "nnmc: warning: %s:%d: %s: %s is not available this epoch, skipping\n", f->file,
+                    cb->line, nnm_callback_names[cb->kind], cb->monitor);
+            continue;
+        }
         switch ((NnmCallbackKind)cb->kind) {
         case CB_EARLY_STOPPING:
             NNM_ASSERT(k >= 0);

@@ -60,6 +60,8 @@ typedef struct {
     int chatter;           /* callbacks' own messages (off under -q) */
     NnmCbState *cs;        /* [st->ncallbacks] */
     int stop;              /* set by a callback: no further epochs */
+    uint32_t absent;       /* bit k: keys[k] has no figure this epoch (an epoch cut short
+                              by TerminateOnNaN has no validation); set before epoch_end */
 } NnmFit;
 
 /* 0, or -1 after a message (a file that cannot be written).  resume: the

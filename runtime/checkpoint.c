@@ -1,11 +1,13 @@
 /* runtime/checkpoint.c — see checkpoint.h. */
 #include "checkpoint.h"
+#include "files.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 static const char MAGIC[8] = {'N', 'N', 'M', 'C', 'K', 'P', 'T', '1'};
@@ -80,11 +82,23 @@ static void put_floats(W *w, const float *p, int64_t n)
         put(w, p + o, sizeof *p * (size_t)NNM_MIN(n - o, (int64_t)1 << 24));
 }
 
+/* How long a CSVLogger's file is (its rows are flushed as written): from
+ * fstat, as ftell says 0 for an append stream not yet written to.  -1 for a
+ * log that is not a regular file (nothing to truncate on resume). */
+static int64_t csv_length(FILE *f)
+{
+    struct stat sb;
+    if (!f || fflush(f) || fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode))
+        return -1;
+    return (int64_t)sb.st_size;
+}
+
 int nnm_checkpoint_save(NnmSession *s, const char *dir, const NnmStep *st, const NnmFit *f, int epoch,
                         const int64_t *idx, int64_t n)
 {
     const NnmProgram *p = s->p;
-    char *path = path_in(dir), *tmp;
+    char *path = path_in(dir);
+    NnmOut *tmp;
     FILE *out = nnm_out_open(path, &tmp);
     if (!out) {
         free(path);
@@ -136,12 +150,12 @@ int nnm_checkpoint_save(NnmSession *s, const char *dir, const NnmStep *st, const
         put_i64(&w, c->best_weights ? f->n->nparams : 0);
         if (c->best_weights)
             put_floats(&w, c->best_weights, f->n->nparams);
-        put_i64(&w, c->csv ? (int64_t)ftell(c->csv) : -1);
+        put_i64(&w, csv_length(c->csv));
         put_i64(&w, c->csv_keys);
     }
     uint32_t crc = (uint32_t)w.crc;
     fwrite(&crc, sizeof crc, 1, out);
-    int rc = nnm_out_commit(out, tmp, path, 1);
+    int rc = nnm_out_commit(out, tmp, 1);
     free(path);
     return rc;
 }
@@ -211,34 +225,15 @@ int nnm_checkpoint_load(NnmSession *s, const char *dir)
 {
     const NnmProgram *p = s->p;
     char *path = path_in(dir);
-    FILE *in = fopen(path, "rb");
-    if (!in) {
-        int missing = errno == ENOENT;
-        if (!missing)
-            fprintf(stderr, "nnmc: error: %s: cannot read: %s\n", path, strerror(errno));
-        free(path);
-        return missing ? 1 : -1;
-    }
     unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            buf = nnm_xrealloc(buf, cap);
-        }
-        size_t got = fread(buf + len, 1, cap - len, in);
-        len += got;
-        if (got == 0)
-            break;
+    size_t len = 0;
+    int got = nnm_read_file(path, (int64_t)1 << 40, "1 TiB", 1, &buf, &len);
+    if (got) {
+        free(path);
+        return got == -2 ? 1 : -1; /* none yet, or a message said why */
     }
-    int rerr = ferror(in);
-    fclose(in);
     int rc = 0;
     NnmFitResume *fr = NULL;
-    if (rerr) {
-        rc = damaged(path, "cannot be read");
-        goto out;
-    }
     uint32_t crc, mark;
     if (len < sizeof MAGIC + sizeof mark + 4 || memcmp(buf, MAGIC, sizeof MAGIC)) {
         rc = damaged(path, "is not an nnmc checkpoint");
@@ -274,7 +269,7 @@ int nnm_checkpoint_load(NnmSession *s, const char *dir)
     fr->step = (int)get_i64(&r);
     fr->next_epoch = (int)get_i64(&r);
     fr->stopped = (int)get_i64(&r);
-    if (fr->step < 0 || fr->step >= p->nsteps || p->steps[fr->step].kind != STEP_FIT || fr->next_epoch < 1) {
+    if (fr->step < 0 || fr->step >= p->nsteps || p->steps[fr->step].kind != STEP_FIT || fr->next_epoch < 0) {
         rc = damaged(path, "names a step this program does not have");
         goto out;
     }
@@ -294,7 +289,8 @@ int nnm_checkpoint_load(NnmSession *s, const char *dir)
             }
             NnmOptState *o = &net->opt;
             o->iterations = get_i64(&r);
-            if (o->iterations < 0)
+            /* updates a run can count to: no run makes 2^53 of them */
+            if (o->iterations < 0 || o->iterations > ((int64_t)1 << 53))
                 r.bad = 1;
             o->lr = get_f64(&r);
             o->m_schedule = get_f64(&r);

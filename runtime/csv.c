@@ -9,6 +9,7 @@
  * counts are known before anything runs; the run checks that the file has
  * not changed shape since. */
 #include "csv.h"
+#include "files.h"
 #include "rng.h"
 #include "util.h"
 
@@ -22,135 +23,154 @@
 
 typedef struct {
     int64_t rows, cols;
-    char **cells;        /* [rows * cols] */
+    char **cells;        /* [rows * cols], into text */
     int header;          /* the first row is a header (not counted in rows) */
     char **names;        /* [cols] header names, or NULL */
+    unsigned char *text; /* the file, its fields unquoted in place */
 } Table;
 
 static void table_free(Table *t)
 {
-    for (int64_t i = 0; i < t->rows * t->cols; i++)
-        free(t->cells[i]);
     free(t->cells);
-    for (int64_t c = 0; t->names && c < t->cols; c++)
-        free(t->names[c]);
     free(t->names);
+    free(t->text);
     memset(t, 0, sizeof *t);
 }
 
+/* A decimal number as Python's float() reads one, with blanks around it:
+ * [+-] digits [. digits] [e [+-] digits]; not hexadecimal, inf or nan. */
 static int number(const char *s, double *out)
 {
     while (*s == ' ' || *s == '\t')
         s++;
-    if (!*s)
+    const char *p = s;
+    int digits = 0;
+    if (*p == '+' || *p == '-')
+        p++;
+    for (; *p >= '0' && *p <= '9'; p++)
+        digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits++;
+    if (!digits)
         return 0;
-    char *end;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (*p < '0' || *p > '9')
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    const char *end = p;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p)
+        return 0;
+    char *stop;
     errno = 0;
-    double v = strtod(s, &end);
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end || errno == ERANGE || !isfinite(v))
+    double v = strtod(s, &stop);
+    if (stop != end || errno == ERANGE || !isfinite(v))
         return 0;
     *out = v;
     return 1;
 }
 
-/* one line's fields; -1 for an unclosed quote */
-static int split_line(const char *line, char ***fields, int64_t *n)
-{
-    int64_t cap = 8, k = 0;
-    char **f = nnm_xmalloc(sizeof *f * (size_t)cap);
-    const char *p = line;
-    for (;;) {
-        size_t len = strlen(p), o = 0;
-        char *cell = nnm_xmalloc(len + 1);
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (!*p) {
-                    free(cell);
-                    for (int64_t i = 0; i < k; i++)
-                        free(f[i]);
-                    free(f);
-                    return -1;
-                }
-                if (*p == '"' && p[1] == '"')
-                    cell[o++] = '"', p += 2;
-                else if (*p == '"') {
-                    p++;
-                    break;
-                } else
-                    cell[o++] = *p++;
-            }
-            while (*p && *p != ',')
-                p++;
-        } else {
-            while (*p && *p != ',')
-                cell[o++] = *p++;
-        }
-        cell[o] = 0;
-        if (k == cap)
-            f = nnm_xrealloc(f, sizeof *f * (size_t)(cap *= 2));
-        f[k++] = cell;
-        if (*p != ',')
-            break;
-        p++;
-    }
-    *fields = f;
-    *n = k;
-    return 0;
-}
-
+/* The file's records: fields separated by commas, records by newlines
+ * (\n, \r\n or \r); a quoted field ("a, b", "" for a quote) may hold
+ * commas and newlines.  Each field is unquoted in place and ended by a NUL,
+ * so the whole table costs the file and a pointer per field: the file may
+ * take an eighth of what this process may allocate. */
 static int read_table(const char *path, Table *t, char *err, size_t errsize)
 {
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
+    size_t len;
+    double limit = nnm_memory_limit() / 8;
+    char what[64];
+    snprintf(what, sizeof what, "%.0f MiB, an eighth of this process's memory", limit / (1 << 20));
+    if (nnm_read_file_msg(path, (int64_t)limit, what, &t->text, &len, err, errsize))
+        return -1;
+    unsigned char *b = t->text, *nul = memchr(b, 0, len);
+    if (nul) {
+        int64_t line = 1;
+        for (unsigned char *c = b; c < nul; c++)
+            line += *c == '\n';
+        snprintf(err, errsize, "%s:%lld: a NUL byte: not a text file", path, (long long)line);
+        table_free(t);
         return -1;
     }
-    char *line = NULL;
-    size_t lcap = 0;
-    int64_t cap = 0, lineno = 0;
-    ssize_t len;
+    char **row = NULL;
+    int64_t ncap = 0, n = 0, cap = 0, line = 1;
+    size_t p = 0;
     int rc = 0;
-    while ((len = getline(&line, &lcap, f)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = 0;
-        if (len == 0)
-            continue; /* blank lines, e.g. at the end */
-        if ((size_t)len != strlen(line)) {
-            snprintf(err, errsize, "%s:%lld: a NUL byte: not a text file", path, (long long)lineno);
-            rc = -1;
-            break;
+    while (p < len && rc == 0) {
+        if (b[p] == '\n' || b[p] == '\r') { /* blank lines, e.g. at the end */
+            line += b[p] == '\n' || (b[p] == '\r' && (p + 1 >= len || b[p + 1] != '\n'));
+            p++;
+            continue;
         }
-        char **fields;
-        int64_t n;
-        if (split_line(line, &fields, &n)) {
-            snprintf(err, errsize, "%s:%lld: a quote is never closed", path, (long long)lineno);
-            rc = -1;
-            break;
+        int64_t rline = line;
+        n = 0;
+        for (;;) { /* one field */
+            size_t w = p;
+            char *cell = (char *)b + p;
+            if (b[p] == '"') {
+                int64_t qline = line;
+                for (p++;; p++) {
+                    if (p >= len) {
+                        snprintf(err, errsize, "%s:%lld: a quote is never closed", path, (long long)qline);
+                        rc = -1;
+                        break;
+                    }
+                    if (b[p] == '"' && p + 1 < len && b[p + 1] == '"')
+                        b[w++] = '"', p++;
+                    else if (b[p] == '"')
+                        break;
+                    else
+                        line += b[p] == '\n', b[w++] = b[p];
+                }
+                if (rc)
+                    break;
+                p++;
+                while (p < len && b[p] != ',' && b[p] != '\n' && b[p] != '\r')
+                    p++; /* after the closing quote: ignored */
+            } else {
+                while (p < len && b[p] != ',' && b[p] != '\n' && b[p] != '\r')
+                    p++;
+                w = p;
+            }
+            int comma = p < len && b[p] == ',';
+            int cr_lf = p + 1 < len && b[p] == '\r' && b[p + 1] == '\n';
+            if (p < len)
+                line += b[p] == '\n' || (b[p] == '\r' && !cr_lf);
+            b[w] = 0; /* w <= p: the field's end or its delimiter */
+            p += p < len ? 1 + cr_lf : 0;
+            if (n == ncap)
+                row = nnm_xrealloc(row, sizeof *row * (size_t)(ncap = ncap ? 2 * ncap : 64));
+            row[n++] = cell;
+            if (!comma)
+                break;
         }
+        if (rc)
+            break;
         if (!t->cols && !t->names) {
             /* the first line: a header when some field is not a number */
             double v;
             int header = 0;
             for (int64_t i = 0; i < n; i++)
-                header |= !number(fields[i], &v);
+                header |= !number(row[i], &v);
             t->cols = n;
             if (header) {
-                t->names = fields;
+                t->names = nnm_xmalloc(sizeof *t->names * (size_t)n);
+                memcpy(t->names, row, sizeof *row * (size_t)n);
                 t->header = 1;
                 continue;
             }
         }
         if (n != t->cols) {
-            snprintf(err, errsize, "%s:%lld: %lld fields, but the first line has %lld", path, (long long)lineno,
+            snprintf(err, errsize, "%s:%lld: %lld fields, but the first line has %lld", path, (long long)rline,
                      (long long)n, (long long)t->cols);
-            for (int64_t i = 0; i < n; i++)
-                free(fields[i]);
-            free(fields);
             rc = -1;
             break;
         }
@@ -158,21 +178,10 @@ static int read_table(const char *path, Table *t, char *err, size_t errsize)
             cap = cap ? 2 * cap : 1024 + t->cols;
             t->cells = nnm_xrealloc(t->cells, sizeof *t->cells * (size_t)cap);
         }
-        memcpy(t->cells + t->rows * t->cols, fields, sizeof *fields * (size_t)n);
-        free(fields);
+        memcpy(t->cells + t->rows * t->cols, row, sizeof *row * (size_t)n);
         t->rows++;
-        if (t->rows > 100000000) {
-            snprintf(err, errsize, "%s: more than 100,000,000 rows", path);
-            rc = -1;
-            break;
-        }
     }
-    if (rc == 0 && ferror(f)) {
-        snprintf(err, errsize, "%s: cannot read: %s", path, strerror(errno));
-        rc = -1;
-    }
-    free(line);
-    fclose(f);
+    free(row);
     if (rc == 0 && t->rows == 0) {
         snprintf(err, errsize, "%s: no data rows", path);
         rc = -1;
@@ -332,7 +341,8 @@ int nnm_csv_load(const NnmDataset *d, NnmData *out)
         s->rows = 1, s->cols = F, s->chans = 1;
         s->x = nnm_alloc_floats(s->n * F + 1);
         s->label = nnm_xcalloc((size_t)s->n + 1, 1);
-        snprintf(s->label_file, sizeof s->label_file, "%s", d->path);
+        s->label_file = nnm_xstrdup(d->path);
+        s->x_file = nnm_xstrdup(d->path);
         for (int64_t i = 0; i < s->n && rc == 0; i++) {
             int64_t r = order[from + i];
             rc = features_of(&t, r, lc, s->x + i * F, err, sizeof err, d->path);

@@ -7,12 +7,15 @@
  * by name instead of being read out of bounds. */
 #include "data.h"
 #include "csv.h"
+#include "files.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 static int fail(const char *file, const char *msg)
@@ -72,15 +75,27 @@ static uint32_t be32(const unsigned char *b)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/* A gzip stream (or plain bytes: zlib reads them as they are) over a
+ * regular file, opened through nnm_in_fd; NULL after a message. */
+static gzFile open_gz(const char *file)
+{
+    int fd = nnm_in_fd(file, 0, NULL);
+    if (fd < 0)
+        return NULL;
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        fail(file, "cannot open: out of memory");
+    }
+    return f;
+}
+
 /* Opens an IDX file and checks its header; dims[] receives ndim sizes. */
 static gzFile open_idx(const char *file, uint32_t magic, int ndim, uint32_t *dims)
 {
-    gzFile f = gzopen(file, "rb");
-    if (!f) {
-        fprintf(stderr, "nnmc: error: %s: cannot open: %s\n", file,
-                errno ? strerror(errno) : "out of memory");
+    gzFile f = open_gz(file);
+    if (!f)
         return NULL;
-    }
     unsigned char h[16];
     int r = readn(f, h, (size_t)(4 + 4 * ndim));
     if (r != 1) {
@@ -125,6 +140,18 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
         return fail(labels, msg);
     }
     int64_t n = d[0], px = (int64_t)d[1] * d[2];
+    /* what the header declares is checked before any of it is inflated:
+     * a byte and a float per pixel */
+    double need = (double)n * (double)px * 5, limit = nnm_memory_limit();
+    if (need > limit) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "its header declares %lld images of %ux%u (%.1f GiB in memory), more than this "
+                 "process may allocate (%.1f GiB)", (long long)n, d[1], d[2], need / (1 << 30), limit / (1 << 30));
+        gzclose(fi);
+        if (fl)
+            gzclose(fl);
+        return fail(images, msg);
+    }
     unsigned char *raw;
     int r = read_exactly(fi, (size_t)(n * px), &raw);
     gzclose(fi);
@@ -153,7 +180,8 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
     out->rows = d[1];
     out->cols = d[2];
     out->chans = 1;
-    snprintf(out->label_file, sizeof out->label_file, "%s", labels ? labels : images);
+    out->label_file = nnm_xstrdup(labels ? labels : images);
+    out->x_file = nnm_xstrdup(images);
     return 0;
 }
 
@@ -172,11 +200,9 @@ int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out)
     for (int f = 0; f < nfiles; f++) {
         free(rec); /* the previous file's records */
         rec = NULL;
-        gzFile g = gzopen(files[f], "rb");
-        if (!g) {
-            fprintf(stderr, "nnmc: error: %s: cannot open: %s\n", files[f], errno ? strerror(errno) : "out of memory");
+        gzFile g = open_gz(files[f]);
+        if (!g)
             goto fail;
-        }
         int r = read_exactly(g, (size_t)CIFAR_RECORD * CIFAR_PER_FILE, &rec);
         gzclose(g);
         if (r != 1) {
@@ -205,7 +231,8 @@ int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out)
     out->n = n;
     out->rows = out->cols = 32;
     out->chans = 3;
-    snprintf(out->label_file, sizeof out->label_file, "%s", files[0]);
+    out->label_file = nnm_xstrdup(files[0]);
+    out->x_file = nnm_xstrdup(files[0]);
     return 0;
 fail:
     free(rec);
@@ -217,18 +244,55 @@ void nnm_split_free(NnmSplit *s)
 {
     nnm_free_aligned(s->x);
     free(s->label);
+    free(s->label_file);
+    free(s->x_file);
     memset(s, 0, sizeof *s);
 }
 
-/* Whether dir/sub/name exists; buf receives that path either way. */
-static int find(char *buf, size_t size, const char *dir, const char *sub, const char *name)
+/* dir/sub/name in a new string, and whether something is there (a file
+ * that is not a regular one is reported when it is opened) */
+static int find(char **path, const char *dir, const char *sub, const char *name)
 {
-    snprintf(buf, size, "%s/%s/%s", dir, sub, name);
-    FILE *f = fopen(buf, "rb");
-    if (!f)
-        return 0;
-    fclose(f);
-    return 1;
+    size_t n = strlen(dir) + strlen(sub) + strlen(name) + 3;
+    *path = nnm_xmalloc(n);
+    snprintf(*path, n, "%s/%s/%s", dir, sub, name);
+    struct stat sb;
+    return stat(*path, &sb) == 0;
+}
+
+int nnm_data_files(const NnmDataset *d, const char *dir, char **out)
+{
+    if (d->source == DS_CSV) {
+        out[0] = nnm_xstrdup(d->path);
+        return 1;
+    }
+    if (d->source == DS_CIFAR10) {
+        for (int i = 0; i < 6; i++) {
+            char name[32];
+            if (i < 5)
+                snprintf(name, sizeof name, "data_batch_%d.bin", i + 1);
+            else
+                snprintf(name, sizeof name, "test_batch.bin");
+            find(&out[i], dir, "cifar-10-batches-bin", name);
+        }
+        return 6;
+    }
+    const char *sub = d->source == DS_MNIST ? "mnist" : "fashion-mnist";
+    static const char *names[4] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                   "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+    for (int i = 0; i < 4; i++) {
+        if (find(&out[i], dir, sub, names[i]) || d->source != DS_FASHION_MNIST)
+            continue;
+        /* Debian's dataset-fashion-mnist */
+        char *tried = out[i];
+        if (find(&out[i], "/usr/share/datasets", sub, names[i])) {
+            free(tried);
+            continue;
+        }
+        free(out[i]);
+        out[i] = tried;
+    }
+    return 4;
 }
 
 static int filter(NnmSplit *s, const NnmDataset *d, const char *file)
@@ -260,53 +324,38 @@ static int filter(NnmSplit *s, const NnmDataset *d, const char *file)
     return 0;
 }
 
-static int load_idx_pair(const NnmDataset *d, const char *dir, NnmData *out)
+/* The data set's files (nnm_data_files), each there or reported. */
+static int found(char **files, int n)
 {
-    const char *sub = d->source == DS_MNIST ? "mnist" : "fashion-mnist";
-    static const char *names[4] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                                   "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
-    char path[4][1100];
-    for (int i = 0; i < 4; i++) {
-        if (find(path[i], sizeof path[i], dir, sub, names[i]))
-            continue;
-        if (d->source == DS_FASHION_MNIST &&
-            find(path[i], sizeof path[i], "/usr/share/datasets", sub, names[i]))
-            continue;
-        snprintf(path[i], sizeof path[i], "%s/%s/%s", dir, sub, names[i]);
-        fprintf(stderr, "nnmc: error: %s: no such file (run 'make data', or give --data DIR)\n",
-                path[i]);
-        return -1;
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        if (stat(files[i], &sb)) {
+            fprintf(stderr, "nnmc: error: %s: no such file (run 'make data', or give --data DIR)\n", files[i]);
+            return 0;
+        }
     }
-    if (nnm_idx_load(path[0], path[1], &out->train) || nnm_idx_load(path[2], path[3], &out->test)) {
-        nnm_split_free(&out->train);
-        return -1;
-    }
-    return 0;
+    return 1;
 }
 
-static int load_cifar(const char *dir, NnmData *out)
+static int load_files(const NnmDataset *d, const char *dir, NnmData *out)
 {
-    char paths[6][1100];
-    const char *files[6];
-    for (int i = 0; i < 6; i++) {
-        char name[32];
-        if (i < 5)
-            snprintf(name, sizeof name, "data_batch_%d.bin", i + 1);
-        else
-            snprintf(name, sizeof name, "test_batch.bin");
-        if (!find(paths[i], sizeof paths[i], dir, "cifar-10-batches-bin", name)) {
-            fprintf(stderr, "nnmc: error: %s: no such file (run 'make data', or give --data DIR)\n", paths[i]);
-            return -1;
+    char *files[NNM_DATA_FILES_MAX];
+    int n = nnm_data_files(d, dir, files), rc = found(files, n) ? 0 : -1;
+    if (rc == 0 && d->source == DS_CIFAR10) {
+        if (nnm_cifar_load((const char *const *)files, 5, &out->train))
+            rc = -1;
+        else if (nnm_cifar_load((const char *const *)files + 5, 1, &out->test)) {
+            nnm_split_free(&out->train);
+            rc = -1;
         }
-        files[i] = paths[i];
-    }
-    if (nnm_cifar_load(files, 5, &out->train))
-        return -1;
-    if (nnm_cifar_load(files + 5, 1, &out->test)) {
+    } else if (rc == 0 && (nnm_idx_load(files[0], files[1], &out->train) ||
+                           nnm_idx_load(files[2], files[3], &out->test))) {
         nnm_split_free(&out->train);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    for (int i = 0; i < n; i++)
+        free(files[i]);
+    return rc;
 }
 
 int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
@@ -314,12 +363,8 @@ int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
     memset(out, 0, sizeof *out);
     if (d->source == DS_CSV)
         return nnm_csv_load(d, out);
-    if (d->source == DS_CIFAR10) {
-        if (load_cifar(dir, out))
-            return -1;
-    } else if (load_idx_pair(d, dir, out)) {
+    if (load_files(d, dir, out))
         return -1;
-    }
     out->nclasses = d->nclasses;
     if (filter(&out->train, d, out->train.label_file) || filter(&out->test, d, out->test.label_file)) {
         nnm_split_free(&out->train);

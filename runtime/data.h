@@ -10,7 +10,8 @@ typedef struct {
     int64_t n, rows, cols, chans; /* n images of rows x cols x chans */
     float *x;               /* [n, rows*cols*chans] in [0, 1], HWC */
     uint8_t *label;         /* [n] */
-    char label_file[1024];  /* where the labels came from, for messages */
+    char *label_file;       /* where the labels came from, for messages (owned) */
+    char *x_file;           /* where the samples came from, likewise */
 } NnmSplit;
 
 typedef struct {
@@ -28,6 +29,10 @@ int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out);
  * pixel bytes, channel-major) into one split, converting to HWC. */
 int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out);
 void nnm_split_free(NnmSplit *s);
+/* The files data set d is read from, under dir, as new strings in out[]
+ * (whether or not they exist); their count. */
+#define NNM_DATA_FILES_MAX 6
+int nnm_data_files(const NnmDataset *d, const char *dir, char **out);
 /* Floats per sample. */
 int64_t nnm_split_sample(const NnmSplit *s);
 /* The names of the classes a data set's labels 0 .. count-1 stand for,

@@ -1,6 +1,7 @@
 /* runtime/npz.c — see npz.h.  Zip layout (APPNOTE): for each member a local
  * header, the data; then the central directory and its end record. */
 #include "npz.h"
+#include "files.h"
 #include "layer.h"
 #include "util.h"
 
@@ -47,19 +48,20 @@ static size_t npy_header(char *buf, const NnmShape *s)
 
 int npy_write(const char *path, const NnmShape *shape, const float *data)
 {
-    char *tmp, head[512];
+    char head[512];
+    NnmOut *tmp;
     FILE *f = nnm_out_open(path, &tmp);
     if (!f)
         return -1;
     size_t hl = npy_header(head, shape), n = (size_t)shape_size(shape);
     if (fwrite(head, 1, hl, f) == hl)
         fwrite(data, sizeof *data, n, f);
-    return nnm_out_commit(f, tmp, path, 1); /* a failed write sets the stream's error flag */
+    return nnm_out_commit(f, tmp, 1); /* a failed write sets the stream's error flag */
 }
 
 int npz_write(const char *path, const NpzArray *arrays, int n)
 {
-    char *tmp;
+    NnmOut *tmp;
     FILE *f = nnm_out_open(path, &tmp);
     if (!f)
         return -1;
@@ -83,14 +85,14 @@ int npz_write(const char *path, const NpzArray *arrays, int n)
         crc = crc32(crc, (const Bytef *)head, (uInt)hl);
         crc = crc32_z(crc, (const Bytef *)a->data, (z_size_t)dbytes);
         unsigned char lh[30] = {0};
-        put32(lh, 0x04034b50);
+        put32(lh, 0x04034b50); /* the local header, as APPNOTE lays it out */
         put16(lh + 4, 20);
-        put16(lh + 10, 0);     /* stored */
-        put16(lh + 12, 0);     /* time 00:00 */
-        put16(lh + 14, 0x21);  /* date 1980-01-01 */
-        put32(lh + 14 + 2, (uint32_t)crc);
-        put32(lh + 18 + 2, (uint32_t)size);
-        put32(lh + 22 + 2, (uint32_t)size);
+        put16(lh + 8, 0);      /* stored */
+        put16(lh + 10, 0);     /* time 00:00 */
+        put16(lh + 12, 0x21);  /* date 1980-01-01 */
+        put32(lh + 14, (uint32_t)crc);
+        put32(lh + 18, (uint32_t)size);
+        put32(lh + 22, (uint32_t)size);
         put16(lh + 26, (unsigned)nl);
         unsigned char *c = central + clen;
         memset(c, 0, 46);
@@ -122,7 +124,7 @@ int npz_write(const char *path, const NpzArray *arrays, int n)
     free(central);
     /* ok is 0 after a reported problem or a failed write, which the
      * stream's error flag tells nnm_out_commit about */
-    return nnm_out_commit(f, tmp, path, ok || ferror(f));
+    return nnm_out_commit(f, tmp, ok || ferror(f));
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -142,22 +144,14 @@ static int bad(const char *path, const char *msg)
 
 NpzFile *npz_open(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "nnmc: error: %s: cannot open: %s\n", path, strerror(errno));
+    unsigned char *buf;
+    size_t len;
+    if (nnm_read_file(path, (int64_t)1 << 40, "1 TiB", 0, &buf, &len))
         return NULL;
-    }
     NpzFile *z = nnm_xcalloc(1, sizeof *z);
     z->path = nnm_xstrdup(path);
-    size_t cap = 1 << 16;
-    z->buf = nnm_xmalloc(cap);
-    size_t got;
-    while ((got = fread(z->buf + z->size, 1, cap - z->size, f)) > 0) {
-        z->size += got;
-        if (z->size == cap)
-            z->buf = nnm_xrealloc(z->buf, cap *= 2);
-    }
-    fclose(f);
+    z->buf = buf;
+    z->size = len;
     /* find the end-of-central-directory record (may be followed by a comment) */
     long e = -1;
     for (long i = (long)z->size - 22; i >= 0 && i >= (long)z->size - 22 - 65535; i--)
@@ -189,7 +183,127 @@ void npz_close(NpzFile *z)
     free(z);
 }
 
-/* Parses the dict of an .npy header: descr, fortran_order, shape. */
+/* The .npy header's dict, parsed as the Python literal it is:
+ * {'descr': '<f4', 'fortran_order': False, 'shape': (784, 512), } with any
+ * spacing, either quote, the keys in any order and a trailing comma.  Returns
+ * NULL, or what is wrong. */
+typedef struct {
+    char descr[16];
+    int fortran;
+    NnmShape shape; /* rank -1: more dimensions than nnmc has */
+} NpyHeader;
+
+static void skip_ws(const char **p)
+{
+    while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+        (*p)++;
+}
+
+static int py_string(const char **p, char *out, size_t size)
+{
+    char q = **p;
+    if (q != '\'' && q != '"')
+        return -1;
+    size_t n = 0;
+    for ((*p)++; **p && **p != q; (*p)++) {
+        if (**p == '\\' || n + 1 >= size)
+            return -1;
+        out[n++] = **p;
+    }
+    if (**p != q)
+        return -1;
+    (*p)++;
+    out[n] = 0;
+    return 0;
+}
+
+static const char *npy_dict(const char *p, NpyHeader *h)
+{
+    int seen = 0; /* bits: descr, fortran_order, shape */
+    skip_ws(&p);
+    if (*p++ != '{')
+        return "its header is not a Python dict";
+    for (;;) {
+        skip_ws(&p);
+        if (*p == '}')
+            break;
+        char key[32];
+        if (py_string(&p, key, sizeof key))
+            return "its header has a key that is not a string";
+        skip_ws(&p);
+        if (*p++ != ':')
+            return "its header is not a Python dict";
+        skip_ws(&p);
+        if (!strcmp(key, "descr")) {
+            if (py_string(&p, h->descr, sizeof h->descr))
+                return "its header's 'descr' is not a string";
+            seen |= 1;
+        } else if (!strcmp(key, "fortran_order")) {
+            if (!strncmp(p, "True", 4))
+                h->fortran = 1, p += 4;
+            else if (!strncmp(p, "False", 5))
+                h->fortran = 0, p += 5;
+            else
+                return "its header's 'fortran_order' is neither True nor False";
+            seen |= 2;
+        } else if (!strcmp(key, "shape")) {
+            if (*p++ != '(')
+                return "its header's 'shape' is not a tuple";
+            h->shape.rank = 0;
+            for (;;) {
+                skip_ws(&p);
+                if (*p == ')')
+                    break;
+                if (*p < '0' || *p > '9')
+                    return "its header's 'shape' is not a tuple of sizes";
+                int64_t v = 0;
+                for (; *p >= '0' && *p <= '9'; p++) {
+                    if (v > (INT64_MAX - 9) / 10)
+                        return "its header's 'shape' has a size too large";
+                    v = v * 10 + (*p - '0');
+                }
+                if (*p == 'L') /* Python 2's long */
+                    p++;
+                if (h->shape.rank >= 0 && h->shape.rank < NNM_MAX_RANK)
+                    h->shape.dim[h->shape.rank++] = v;
+                else
+                    h->shape.rank = -1;
+                skip_ws(&p);
+                if (*p == ',')
+                    p++;
+                else if (*p != ')')
+                    return "its header's 'shape' is not a tuple of sizes";
+            }
+            p++;
+            seen |= 4;
+        } else {
+            return "its header has a key other than 'descr', 'fortran_order' and 'shape'";
+        }
+        skip_ws(&p);
+        if (*p == ',')
+            p++;
+        else if (*p != '}')
+            return "its header is not a Python dict";
+    }
+    p++;
+    skip_ws(&p);
+    if (*p)
+        return "its header has text after the dict";
+    if (seen != 7)
+        return "its header lacks 'descr', 'fortran_order' or 'shape'";
+    return NULL;
+}
+
+static void shape_text(char *buf, size_t size, const NnmShape *s)
+{
+    int o = snprintf(buf, size, "(");
+    for (int i = 0; i < s->rank && i < NNM_MAX_RANK; i++)
+        o += snprintf(buf + o, size - (size_t)o, "%lld%s", (long long)s->dim[i],
+                      s->rank == 1 ? "," : i + 1 < s->rank ? ", " : "");
+    snprintf(buf + o, size - (size_t)o, ")");
+}
+
+/* Checks an .npy member against the shape the model needs. */
 static int parse_npy(NpzFile *z, const char *name, const unsigned char *p, size_t n,
                      const NnmShape *want, size_t *data_off)
 {
@@ -211,56 +325,30 @@ static int parse_npy(NpzFile *z, const char *name, const unsigned char *p, size_
     char *h = nnm_xmalloc(hl + 1);
     memcpy(h, p + ho, hl);
     h[hl] = 0;
-    int ok = strstr(h, "'descr': '<f4'") != NULL;
-    if (!ok) {
-        snprintf(msg, sizeof msg, "array '%s' is not float32 ('<f4'); nnmc reads float32 weights", name);
-        free(h);
-        return bad(z->path, msg);
-    }
-    if (strstr(h, "'fortran_order': True")) {
-        snprintf(msg, sizeof msg, "array '%s' is in Fortran order; save it in C order", name);
-        free(h);
-        return bad(z->path, msg);
-    }
-    NnmShape got = {0, {0}};
-    char *s = strstr(h, "'shape': (");
-    if (s) {
-        s += 10;
-        while (*s && *s != ')' && got.rank <= NNM_MAX_RANK) {
-            while (*s == ' ' || *s == ',')
-                s++;
-            if (*s == ')')
-                break;
-            char *end;
-            long long v = strtoll(s, &end, 10);
-            if (end == s || got.rank == NNM_MAX_RANK) {
-                got.rank = -1;
-                break;
-            }
-            got.dim[got.rank++] = v;
-            s = end;
-        }
-    }
+    NpyHeader nh = {"", 0, {0, {0}}};
+    const char *why = strlen(h) == hl ? npy_dict(h, &nh) : "its header holds a NUL byte";
     free(h);
-    int same = s && got.rank == want->rank;
-    for (int i = 0; same && i < got.rank; i++)
-        same = got.dim[i] == want->dim[i];
+    if (why) {
+        snprintf(msg, sizeof msg, "array '%s': %s", name, why);
+        return bad(z->path, msg);
+    }
+    if (strcmp(nh.descr, "<f4")) {
+        snprintf(msg, sizeof msg, "array '%s' is not float32 ('<f4'); nnmc reads float32 weights", name);
+        return bad(z->path, msg);
+    }
+    if (nh.fortran) {
+        snprintf(msg, sizeof msg, "array '%s' is in Fortran order; save it in C order", name);
+        return bad(z->path, msg);
+    }
+    int same = nh.shape.rank == want->rank;
+    for (int i = 0; same && i < nh.shape.rank; i++)
+        same = nh.shape.dim[i] == want->dim[i];
     if (!same) {
         char a[96], b[96];
-        int o = 0;
-        o += snprintf(a + o, sizeof a - (size_t)o, "(");
-        for (int i = 0; i < want->rank; i++)
-            o += snprintf(a + o, sizeof a - (size_t)o, "%lld%s", (long long)want->dim[i],
-                          want->rank == 1 ? "," : i + 1 < want->rank ? ", " : "");
-        snprintf(a + o, sizeof a - (size_t)o, ")");
-        o = 0;
-        o += snprintf(b + o, sizeof b - (size_t)o, "(");
-        for (int i = 0; i < got.rank && i < NNM_MAX_RANK; i++)
-            o += snprintf(b + o, sizeof b - (size_t)o, "%lld%s", (long long)got.dim[i],
-                          got.rank == 1 ? "," : i + 1 < got.rank ? ", " : "");
-        snprintf(b + o, sizeof b - (size_t)o, ")");
+        shape_text(a, sizeof a, want);
+        shape_text(b, sizeof b, &nh.shape);
         snprintf(msg, sizeof msg, "array '%s' has shape %s but the model needs %s", name,
-                 got.rank < 0 ? "(unreadable)" : b, a);
+                 nh.shape.rank < 0 ? "(more than 4 dimensions)" : b, a);
         return bad(z->path, msg);
     }
     *data_off = ho + hl;
@@ -295,6 +383,13 @@ int npz_read(NpzFile *z, const char *name, const NnmShape *shape, float *out)
                 return bad(z->path, "truncated zip member");
             const unsigned char *data = z->buf + doff;
             unsigned char *plain = NULL;
+            /* a member is its .npy header and the floats of its shape: a
+             * larger declared size is refused before anything is inflated */
+            if ((uint64_t)usize > (uint64_t)shape_size(shape) * 4 + ((uint64_t)1 << 20)) {
+                snprintf(msg, sizeof msg, "array '%s' declares %lu bytes, more than its shape needs", name,
+                         (unsigned long)usize);
+                return bad(z->path, msg);
+            }
             if (method == 8) {
                 plain = nnm_xmalloc((size_t)usize + 1);
                 z_stream s;

@@ -1,5 +1,8 @@
 /* runtime/options.c — see options.h. */
 #include "options.h"
+#include "data.h"
+#include "files.h"
+#include "util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -51,27 +54,14 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
     }
     const char *v = argv[++*i];
     uint64_t u;
-    if (!strcmp(opt, "--data")) {
-        snprintf(a->data_dir, sizeof a->data_dir, "%s", v);
-    } else if (!strcmp(opt, "--checkpoint") || !strcmp(opt, "--resume") || !strcmp(opt, "--plot")) {
-        char *dst = opt[2] == 'c' ? a->checkpoint_dir : opt[2] == 'p' ? a->plot_dir : a->resume_dir;
-        if (!*v || strlen(v) >= sizeof a->checkpoint_dir - 32) {
-            fprintf(stderr, "nnmc: error: %s needs a directory, got '%s'\n", opt, v);
+    if (!strcmp(opt, "--data") || !strcmp(opt, "--checkpoint") || !strcmp(opt, "--resume") || !strcmp(opt, "--plot")) {
+        if (!*v) {
+            fprintf(stderr, "nnmc: error: %s needs a directory, got ''\n", opt);
             return -1;
         }
-        snprintf(dst, sizeof a->checkpoint_dir, "%s", v);
-        if (opt[2] != 'r') {
-            /* make it now: a run should not train for an hour and then find it cannot save */
-            struct stat sb;
-            if (mkdir(v, 0777) && errno != EEXIST) {
-                fprintf(stderr, "nnmc: error: %s: cannot make the directory: %s\n", v, strerror(errno));
-                return -1;
-            }
-            if (stat(v, &sb) || !S_ISDIR(sb.st_mode)) {
-                fprintf(stderr, "nnmc: error: %s: not a directory\n", v);
-                return -1;
-            }
-        }
+        const char **dst = opt[2] == 'd' ? &o->data_dir : opt[2] == 'c' ? &o->checkpoint_dir
+                         : opt[2] == 'p' ? &o->plot_dir : &o->resume_dir;
+        *dst = v;
     } else if (!strcmp(opt, "--seed")) {
         if (parse_u64(v, UINT64_MAX, &u)) {
             fprintf(stderr, "nnmc: error: --seed needs a non-negative integer, got '%s'\n", v);
@@ -123,44 +113,141 @@ int nnm_program_args(NnmRunArgs *a, int argc, char **argv)
     return -1;
 }
 
-static void default_data_dir(char *buf, size_t size)
+/* The default data directory: $NNM_DATA, else ./data, else data/ next to
+ * the executable (so nnmc works from any directory of a checkout). */
+static const char *default_data_dir(void)
 {
+    static char *exe_data;
     const char *env = getenv("NNM_DATA");
-    if (env && *env) {
-        snprintf(buf, size, "%s", env);
-        return;
+    if (env && *env)
+        return env;
+    if (access("data", F_OK) == 0)
+        return "data";
+    if (!exe_data) {
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+        if (!slash)
+            return "data";
+        *slash = 0;
+        size_t len = strlen(exe) + 6;
+        exe_data = nnm_xmalloc(len);
+        snprintf(exe_data, len, "%s/data", exe);
     }
-    if (access("data", F_OK) == 0) {
-        snprintf(buf, size, "data");
-        return;
-    }
-    /* next to the executable, so nnmc works from any directory of a checkout */
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(buf, size, "%s/data", exe);
-            return;
-        }
-    }
-    snprintf(buf, size, "data");
+    return exe_data;
 }
 
-void nnm_run_args_finish(NnmRunArgs *a, const NnmProgram *p)
+static int make_dir(const char *v)
 {
-    if (!a->data_dir[0])
-        default_data_dir(a->data_dir, sizeof a->data_dir);
-    a->o.data_dir = a->data_dir;
-    a->o.checkpoint_dir = a->checkpoint_dir[0] ? a->checkpoint_dir : NULL;
-    a->o.resume_dir = a->resume_dir[0] ? a->resume_dir : NULL;
-    a->o.plot_dir = a->plot_dir[0] ? a->plot_dir : NULL;
-    if (!a->o.threads) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        a->o.threads = n < 1 ? 1 : n > 2 ? 2 : (int)n;
+    struct stat sb;
+    if (mkdir(v, 0777) && errno != EEXIST) {
+        fprintf(stderr, "nnmc: error: %s: cannot make the directory: %s\n", v, strerror(errno));
+        return -1;
     }
-    if (p && p->has_seed && !a->o.seed_given)
-        a->o.seed = p->seed;
+    if (stat(v, &sb) || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "nnmc: error: %s: not a directory\n", v);
+        return -1;
+    }
+    return 0;
+}
+
+int nnm_run_args_finish(NnmRunArgs *a, const NnmProgram *p)
+{
+    NnmRunOpts *o = &a->o;
+    if (!o->data_dir)
+        o->data_dir = default_data_dir();
+    if (!o->threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o->threads = n < 1 ? 1 : n > 2 ? 2 : (int)n;
+    }
+    if (p && p->has_seed && !o->seed_given)
+        o->seed = p->seed;
+    if ((o->plot_dir && make_dir(o->plot_dir)) || (o->checkpoint_dir && make_dir(o->checkpoint_dir)))
+        return -1;
+    return p ? nnm_check_outputs(p, o) : 0;
+}
+
+/* ---- what a run reads and writes ------------------------------------------ */
+
+typedef struct {
+    char *path;
+    int line;       /* in the program, 0 for a command-line option's */
+    const char *what;
+    int write;
+} Use;
+
+typedef struct {
+    Use *u;
+    int n, cap;
+} Uses;
+
+static void add(Uses *us, char *path, int line, const char *what, int write)
+{
+    if (us->n == us->cap)
+        us->u = nnm_xrealloc(us->u, sizeof *us->u * (size_t)(us->cap = us->cap ? 2 * us->cap : 32));
+    us->u[us->n++] = (Use){path, line, what, write};
+}
+
+static char *join(const char *dir, const char *name, int n)
+{
+    size_t len = strlen(dir) + strlen(name) + 32;
+    char *p = nnm_xmalloc(len);
+    if (n >= 0)
+        snprintf(p, len, "%s/%s%d.svg", dir, name, n);
+    else
+        snprintf(p, len, "%s/%s", dir, name);
+    return p;
+}
+
+int nnm_check_outputs(const NnmProgram *p, const NnmRunOpts *o)
+{
+    Uses us = {0};
+    add(&us, nnm_xstrdup(p->file), 0, "the program's source", 0);
+    for (int d = 0; d < p->ndatasets; d++) {
+        char *files[NNM_DATA_FILES_MAX];
+        int n = nnm_data_files(&p->datasets[d], o->data_dir, files);
+        for (int i = 0; i < n; i++)
+            add(&us, files[i], 0, "a data file", 0);
+    }
+    int fits = 0, evals = 0;
+    for (int i = 0; i < p->nsteps; i++) {
+        const NnmStep *st = &p->steps[i];
+        if (st->kind == STEP_LOAD)
+            add(&us, nnm_xstrdup(st->path), st->line, "weights the program loads", 0);
+        if ((st->kind == STEP_SAVE || st->kind == STEP_PREDICT) && st->path)
+            add(&us, nnm_xstrdup(st->path), st->line, "a file the program writes", 1);
+        for (int c = 0; c < st->ncallbacks; c++)
+            if (st->callbacks[c].path && !strchr(st->callbacks[c].path, '{'))
+                add(&us, nnm_xstrdup(st->callbacks[c].path), st->callbacks[c].line, "a file the program writes", 1);
+        if (o->plot_dir && st->kind == STEP_FIT)
+            add(&us, join(o->plot_dir, "fit", ++fits), 0, "a picture of --plot", 1);
+        if (o->plot_dir && st->kind == STEP_EVALUATE)
+            add(&us, join(o->plot_dir, "confusion", ++evals), 0, "a picture of --plot", 1);
+    }
+    if (o->checkpoint_dir)
+        add(&us, join(o->checkpoint_dir, "checkpoint.nnmc", -1), 0, "the checkpoint of --checkpoint", 1);
+    /* the program's own pairs were checked when it was compiled: here, the
+     * pairs with one side that depends on the command line */
+    int rc = 0;
+    for (int i = 0; i < us.n && rc == 0; i++)
+        for (int j = 0; j < us.n && rc == 0; j++) {
+            Use *w = &us.u[i], *r = &us.u[j];
+            if (i == j || !w->write || (r->write && j < i) || (w->line && r->line) ||
+                !nnm_same_file(w->path, r->path))
+                continue;
+            if (r->write && !strcmp(w->what, r->what))
+                continue;
+            char wl[32] = "", rl[32] = "";
+            if (w->line)
+                snprintf(wl, sizeof wl, " (line %d)", w->line);
+            if (r->line)
+                snprintf(rl, sizeof rl, " (line %d)", r->line);
+            fprintf(stderr, "nnmc: error: %s: %s%s %s %s%s of %s; nothing was run\n", w->path, w->what, wl,
+                    r->write ? "is also" : "would overwrite", r->what, rl, p->file);
+            rc = -1;
+        }
+    for (int i = 0; i < us.n; i++)
+        free(us.u[i].path);
+    free(us.u);
+    return rc;
 }

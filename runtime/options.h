@@ -25,9 +25,7 @@
     "  -q, --quiet      no summaries and no progress output; print() still prints\n"
 
 typedef struct {
-    NnmRunOpts o;
-    char data_dir[4104];
-    char checkpoint_dir[4104], resume_dir[4104], plot_dir[4104];
+    NnmRunOpts o;           /* its paths point into argv (or the environment) */
 } NnmRunArgs;
 
 void nnm_run_args_init(NnmRunArgs *a);
@@ -40,7 +38,15 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
  * Returns -1 to go on, else the exit status to leave with (0 after --help,
  * 1 after a bad value, 2 after a usage message). */
 int nnm_program_args(NnmRunArgs *a, int argc, char **argv);
-/* After the options: the defaults of what was not given, and the file's own
- * seed when --seed was not given. */
-void nnm_run_args_finish(NnmRunArgs *a, const NnmProgram *p);
+/* After the options and the program's compilation: the defaults of what
+ * was not given, the file's own seed when --seed was not given, the
+ * directories of --plot and --checkpoint made (a run should not train for an
+ * hour and then find it cannot save), and nnm_check_outputs.  0, or -1
+ * after a message (exit status 1). */
+int nnm_run_args_finish(NnmRunArgs *a, const NnmProgram *p);
+/* What only the run knows, checked before anything runs: no file written
+ * (--plot's and --checkpoint's, and those the program names) is one the
+ * program reads (its source, its data under --data, weights it loads).
+ * 0, or -1 after a message. */
+int nnm_check_outputs(const NnmProgram *p, const NnmRunOpts *o);
 #endif

@@ -3,6 +3,7 @@
  * with a dot per epoch, a legend; colours are matplotlib's first two
  * (training blue, validation orange), as in the plots of the Keras guides. */
 #include "plot.h"
+#include "files.h"
 #include "util.h"
 
 #include <math.h>
@@ -114,7 +115,7 @@ static void panel(FILE *o, double x0, double y0, const char *title, const char *
 int nnm_plot_history(const char *path, const char *title, const char *const *keys, const NnmResult *res, int nkeys,
                      int first)
 {
-    char *tmp;
+    NnmOut *tmp;
     FILE *o = nnm_out_open(path, &tmp);
     if (!o)
         return -1;
@@ -144,13 +145,13 @@ int nnm_plot_history(const char *path, const char *title, const char *const *key
               b ? b->n : 0, first);
     }
     fputs("</svg>\n", o);
-    return nnm_out_commit(o, tmp, path, 1);
+    return nnm_out_commit(o, tmp, 1);
 }
 
 int nnm_plot_confusion(const char *path, const char *title, int classes, const char *const *names,
                        const int64_t *counts)
 {
-    char *tmp;
+    NnmOut *tmp;
     FILE *o = nnm_out_open(path, &tmp);
     if (!o)
         return -1;
@@ -190,5 +191,5 @@ int nnm_plot_confusion(const char *path, const char *title, int classes, const c
         }
     }
     fputs("</svg>\n", o);
-    return nnm_out_commit(o, tmp, path, 1);
+    return nnm_out_commit(o, tmp, 1);
 }

@@ -25,7 +25,11 @@ typedef struct {
     int64_t begin, n;
 } View;
 
-static int get_view(NnmSession *e, const NnmArrayRef *r, View *v)
+/* Rows of a data set for model m.  Every step's data comes through here,
+ * so this is where a data file that does not hold what the model was
+ * compiled for (28x28 images in the program, 32x32 in the file) is refused,
+ * before any sample is copied into the model's buffers. */
+static int get_view(NnmSession *e, const NnmArrayRef *r, int m, View *v)
 {
     if (!e->data_ready[r->dataset]) {
         if (nnm_data_load(&e->p->datasets[r->dataset], e->o->data_dir, &e->data[r->dataset]))
@@ -33,12 +37,31 @@ static int get_view(NnmSession *e, const NnmArrayRef *r, View *v)
         e->data_ready[r->dataset] = 1;
     }
     const NnmSplit *s = r->test ? &e->data[r->dataset].test : &e->data[r->dataset].train;
+    const NnmModel *md = &e->p->models[m];
+    int64_t want = shape_size(&md->input), have = nnm_split_sample(s);
+    if (have != want) {
+        char dims[96];
+        if (s->rows == 1)
+            snprintf(dims, sizeof dims, "%lld features", (long long)s->cols);
+        else
+            snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)s->rows, (long long)s->cols, (long long)s->chans);
+        fprintf(stderr,
+                "nnmc: error: %s: its samples have %lld values (%s), but model '%s' was compiled for %lld "
+                "(%s:%d)\n", s->x_file ? s->x_file : "the data", (long long)have, dims, md->name, (long long)want,
+                e->p->file, r->line);
+        return -1;
+    }
     int64_t b = NNM_MIN(r->begin, s->n), end = r->end < 0 ? s->n : NNM_MIN(r->end, s->n);
     v->s = s;
     v->begin = b;
     v->n = end > b ? end - b : 0;
     if (e->o->max_samples > 0 && v->n > e->o->max_samples)
         v->n = e->o->max_samples;
+    if (v->n == 0) {
+        fprintf(stderr, "nnmc: error: %s:%d: the array has no samples%s\n", e->p->file, r->line,
+                e->p->datasets[r->dataset].filtered ? " (none of the data set's samples is of the classes= chosen)" : "");
+        return -1;
+    }
     if (r->expect_n >= 0 && r->expect_n != end - b) {
         fprintf(stderr,
                 "nnmc: error: %s:%d: the array was reshaped for %lld samples, but the data has %lld\n",
@@ -192,11 +215,11 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     struct NnmFitResume *fr = e->resume && e->resume->step == st - e->p->steps ? e->resume : NULL;
     Net *n = get_net(e, st->model);
     View x, vx = {0};
-    if (get_view(e, &st->x, &x))
+    if (get_view(e, &st->x, st->model, &x))
         return -1;
     int has_val = 0;
     if (st->has_val_data) {
-        if (get_view(e, &st->vx, &vx))
+        if (get_view(e, &st->vx, st->model, &vx))
             return -1;
         has_val = 1;
     } else if (st->val_split > 0) {
@@ -243,6 +266,11 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     NnmMetrics ms, vms;
     nnm_metrics_init(&ms, n->m, n->out_size, 0);
     nnm_metrics_init(&vms, n->m, n->out_size, 0);
+    /* --checkpoint: a fit's first commit point is its start, so that a kill
+     * in its first epoch resumes from here, with every CSVLogger cut back to
+     * what it held then (not from an earlier fit, with rows of this one) */
+    if (!fr && e->o->checkpoint_dir)
+        rc = nnm_checkpoint_save(e, e->o->checkpoint_dir, st, &f, first - 1, idx, x.n);
     for (int ep = first; ep < epochs && !f.stop && rc == 0; ep++) {
         if (verbose)
             printf("Epoch %d/%d\n", ep + 1, epochs);
@@ -301,6 +329,9 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         if (has_val && !halted)
             evaluate_view(n, &vx, bs, vals + 1 + nmet, NULL, NULL, &vms, NULL);
         progbar_update(&pb, st->steps ? (seen + bs - 1) / bs : seen, halted ? ntrain : nshow, f.keys, vals, 1);
+        f.absent = 0;
+        for (int k = ntrain; halted && k < nshow; k++)
+            f.absent |= 1u << k;
         rc = nnm_fit_epoch_end(&f, ep, vals);
         /* an epoch cut short has no validation figures (Keras's logs lack them) */
         for (int k = 0; k < f.nkeys; k++)
@@ -338,7 +369,7 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
     const NnmModel *m = &e->p->models[st->model];
     Net *n = get_net(e, st->model);
     View x;
-    if (get_view(e, &st->x, &x))
+    if (get_view(e, &st->x, st->model, &x))
         return -1;
     net_plan(n, st->batch_size);
     Progbar pb;

@@ -7,49 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-FILE *nnm_out_open(const char *path, char **tmp)
-{
-    size_t n = strlen(path) + 32;
-    *tmp = nnm_xmalloc(n);
-    snprintf(*tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(*tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (!f) {
-        fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(*tmp);
-        }
-        free(*tmp);
-        *tmp = NULL;
-        return NULL;
-    }
-    fchmod(fd, 0644); /* mkstemp made it 0600; what we write is meant to be shared */
-    return f;
-}
-
-int nnm_out_commit(FILE *f, char *tmp, const char *path, int ok)
-{
-    int mine = 0; /* a failure here, not the caller's (who has said why) */
-    errno = 0;
-    if (ok && (ferror(f) || fflush(f) || fsync(fileno(f))))
-        ok = 0, mine = 1;
-    if (fclose(f) && ok)
-        ok = 0, mine = 1;
-    if (ok && rename(tmp, path))
-        ok = 0, mine = 1;
-    if (!ok) {
-        if (mine)
-            fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno ? errno : EIO));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
-}
 
 void nnm_panic(const char *file, int line, const char *fmt, ...)
 {
@@ -185,4 +146,20 @@ double nnm_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double nnm_memory_limit(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double limit = pages > 0 && psize > 0 ? (double)pages * (double)psize : 64.0 * (1 << 30);
+    const char *env = getenv("NNM_MEMORY_MB"); /* a lower limit, for tests and shared machines */
+    if (env && atof(env) > 0 && atof(env) * (1 << 20) < limit)
+        limit = atof(env) * (1 << 20);
+    static const int which[] = {RLIMIT_AS, RLIMIT_DATA};
+    for (size_t i = 0; i < NNM_COUNTOF(which); i++) {
+        struct rlimit r;
+        if (getrlimit(which[i], &r) == 0 && r.rlim_cur != RLIM_INFINITY && (double)r.rlim_cur < limit)
+            limit = (double)r.rlim_cur;
+    }
+    return limit;
 }

@@ -50,16 +50,10 @@ void nnm_free_aligned(void *p);
  * same double ("0.1", "1e-05", "98.4", "3.0").  buf must hold 32 bytes. */
 void nnm_pyfloat(char *buf, size_t size, double v);
 
-/* Files written whole or not at all: nnm_out_open opens PATH.tmp.XXXXXX
- * next to path (NULL after "nnmc: error: PATH: cannot write");
- * nnm_out_commit flushes, syncs and renames it into place, or removes it and
- * says why when a write failed (the stream's error flag).  Pass ok = 0 to
- * drop the file for a reason the caller has reported.  0, or -1. */
-#ifndef NNM_PREDICT_ONLY
-#include <stdio.h>
-FILE *nnm_out_open(const char *path, char **tmp);
-int nnm_out_commit(FILE *f, char *tmp, const char *path, int ok);
-#endif
+/* How many bytes this process may allocate: the machine's memory, or less
+ * under a limit (ulimit -v, -d, or NNM_MEMORY_MB).  What a model file or a data file asks
+ * for is checked against it before it is allocated. */
+double nnm_memory_limit(void);
 
 /* Monotonic wall clock in seconds. */
 double nnm_now(void);

@@ -14,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export FUZZ_WORK=$tmp/work
 mkdir "$tmp/seeds" "$tmp/cases"
-if FUZZ_VERBOSE=1 "$h" --seeds "$tmp/seeds" >"$tmp/out" 2>&1 && [ "$(ls "$tmp/seeds" | wc -l)" -ge 8 ]; then
+if FUZZ_VERBOSE=1 "$h" --seeds "$tmp/seeds" >"$tmp/out" 2>&1 && [ "$(ls "$tmp/seeds" | wc -l)" -ge 14 ]; then
     echo "ok files-seeds"
 else
     echo "FAIL files-seeds"; head -5 "$tmp/out"; exit 0
@@ -28,6 +28,18 @@ for s in png pgm npz idx-image; do
     replay "$tmp/seeds/$s"
     if grep -q '%)' "$tmp/out"; then echo "ok files-seed-$s-predicts"; else echo "FAIL files-seed-$s-predicts"; head -5 "$tmp/out"; fi
 done
+
+# the kinds that go beyond one reader: a deflated .npz predicts; MNIST
+# images of the wrong size are refused by name; a FIFO is refused, not waited on
+replay "$tmp/seeds/npz-deflated"
+if grep -q '%)' "$tmp/out"; then echo "ok files-seed-npz-deflated-predicts"; else echo "FAIL files-seed-npz-deflated-predicts"; head -5 "$tmp/out"; fi
+replay "$tmp/seeds/mnist-28"
+if [ ! -s "$tmp/out" ]; then echo "ok files-seed-mnist-28-trains"; else echo "FAIL files-seed-mnist-28-trains"; head -5 "$tmp/out"; fi
+replay "$tmp/seeds/mnist-32"
+if grep -q 'train-images-idx3-ubyte.gz: its samples have 1024 values' "$tmp/out"; then echo "ok files-seed-mnist-32-refused"
+else echo "FAIL files-seed-mnist-32-refused"; head -5 "$tmp/out"; fi
+replay "$tmp/seeds/special"
+if grep -q 'is a FIFO' "$tmp/out"; then echo "ok files-seed-special-refused"; else echo "FAIL files-seed-special-refused"; head -5 "$tmp/out"; fi
 
 # deterministic damage: truncations and changed bytes of every seed
 /usr/bin/python3 - "$tmp/seeds" "$tmp/cases" <<'X'

@@ -10,6 +10,7 @@
 #   tests/bad/*                     must fail cleanly: status 1, no crash, no hang
 #   tests/cli.sh                    command-line behaviour
 #   tests/files.sh                  damaged checkpoints, weights, images, data (FUZZ_FILES)
+#   tests/guarantees.sh             docs/guarantees.md: bad input, outputs, kills (needs `make data`)
 #   UNIT (tests/unit/*.c)           gradients, optimizers, kernels, IDX, npz
 #   tests/e2e/*.sh                  training on MNIST (needs `make data`)
 set -u
@@ -69,7 +70,7 @@ if [ -n "$UNIT" ]; then
     else fail=$((fail + ${n_bad:-1})); printf '%s\n' "$out" | grep -v '^ok' | tail -30; fi
 fi
 
-for t in tests/cli.sh tests/files.sh tests/models.sh tests/emit.sh tests/e2e/*.sh; do
+for t in tests/cli.sh tests/files.sh tests/guarantees.sh tests/models.sh tests/emit.sh tests/e2e/*.sh; do
     [ "${t##*/}" = lib.sh ] && continue
     [ -e "$t" ] || continue
     out=$(bash "$t" 2>&1)

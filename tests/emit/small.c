@@ -113,7 +113,8 @@ int main(int argc, char **argv)
     int status = nnm_program_args(&ra, argc, argv);
     if (status >= 0)
         return status;
-    nnm_run_args_finish(&ra, &program);
+    if (nnm_run_args_finish(&ra, &program))
+        return 1;
     NnmSession s;
     int rc = nnm_session_open(&s, &program, &ra.o);
     s.nets[0].forward_fn = m0_forward;
