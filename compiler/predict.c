@@ -52,6 +52,12 @@ static int read_png(FILE *f, const char *path, int want_c, Image *im)
         return bad(path, "implausible PNG dimensions");
     }
     size_t size = PNG_IMAGE_SIZE(p), n = size / (wide ? 2 : 1);
+    /* a few bytes of PNG can declare 16384x16384 pixels: what they need (the
+     * decoded bytes and a float each) is checked before it is allocated */
+    if ((double)size + 4.0 * (double)n > nnm_memory_limit()) {
+        png_image_free(&p);
+        return bad(path, "its size needs more memory than this process may allocate");
+    }
     unsigned char *buf = nnm_xmalloc(size);
     if (!png_image_finish_read(&p, NULL, buf, 0, NULL)) {
         free(buf);
@@ -104,6 +110,8 @@ static int read_pnm(FILE *f, const char *path, Image *im)
         (int64_t)sb.st_size - here < n * (binary && max > 255 ? 2 : 1)) {
         return bad(path, "truncated image data");
     }
+    if (4.0 * (double)n > nnm_memory_limit())
+        return bad(path, "its size needs more memory than this process may allocate");
     im->h = h, im->w = w, im->c = c;
     im->px = nnm_xmalloc(sizeof(float) * (size_t)n);
     for (int64_t i = 0; i < n; i++) {

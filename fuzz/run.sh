@@ -32,4 +32,5 @@ export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0:rss_limit_mb=500
 export FUZZ_WORK=$PWD/build-fuzz/work-$target
 dict=()
 [ "$target" = frontend ] && dict=(-x fuzz/nnm.dict)
+mkdir -p fuzz/out
 afl-fuzz -i "$seeds" -o "fuzz/out/$target" -V "$secs" -t 2000 -m none "${dict[@]}" -- "build-fuzz/fuzz_$target"

@@ -227,7 +227,7 @@ int nnm_checkpoint_load(NnmSession *s, const char *dir)
     char *path = path_in(dir);
     unsigned char *buf = NULL;
     size_t len = 0;
-    int got = nnm_read_file(path, (int64_t)1 << 40, "1 TiB", 1, &buf, &len);
+    int got = nnm_read_file(path, (int64_t)nnm_memory_limit(), "what this process may allocate", 1, &buf, &len);
     if (got) {
         free(path);
         return got == -2 ? 1 : -1; /* none yet, or a message said why */

@@ -146,7 +146,7 @@ NpzFile *npz_open(const char *path)
 {
     unsigned char *buf;
     size_t len;
-    if (nnm_read_file(path, (int64_t)1 << 40, "1 TiB", 0, &buf, &len))
+    if (nnm_read_file(path, (int64_t)nnm_memory_limit(), "what this process may allocate", 0, &buf, &len))
         return NULL;
     NpzFile *z = nnm_xcalloc(1, sizeof *z);
     z->path = nnm_xstrdup(path);

@@ -244,6 +244,18 @@ open('bomb.npz', 'wb').write(lh + name + data + cd + name + end)
 X
 t npz-declared-size 1 "$NNMC" predict pw.nnm --weights bomb.npz img.pgm
 has npz-declared-size-says err "bomb.npz: array 'dense_1/kernel:0' declares 2147483648 bytes, more than its shape needs"
+# a 300 KB PNG of 16384x16384 pixels, with 400 MiB to spend
+$PY - <<'X'
+import struct, zlib
+chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+c = zlib.compressobj(9)
+row = b'\0' * 16385
+body = b''.join(c.compress(row) for _ in range(16384)) + c.flush()
+open('huge.png', 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 16384, 16384, 8, 0, 0, 0, 0))
+                             + chunk(b'IDAT', body) + chunk(b'IEND', b''))
+X
+t png-declared-size 1 env NNM_MEMORY_MB=400 "$NNMC" predict pw.nnm --weights pw.npz huge.png
+has png-declared-size-says err "huge.png: its size needs more memory than this process may allocate"
 # an IDX file whose header honestly declares 3,000,000 images, under a 3 GiB limit
 $PY - <<'X'
 import os, struct, zlib
