@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "files.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct FileUse {
@@ -70,12 +71,19 @@ static int same(const char *a, const char *b)
     const char *pbase = ps ? ps + 1 : pat, *nbase = ns ? ns + 1 : name;
     if (!glob_braces(pbase, nbase))
         return 0;
-    char pd[4096], nd[4096];
-    snprintf(pd, sizeof pd, "%.*s", ps ? (int)(ps - pat) : 1, ps ? pat : ".");
-    snprintf(nd, sizeof nd, "%.*s", ns ? (int)(ns - name) : 1, ns ? name : ".");
-    if (strchr(pd, '{'))
-        return !strcmp(pd, nd);
-    return nnm_same_file(pd[0] ? pd : "/", nd[0] ? nd : "/");
+    /* the directories, "." for none, "/" for the root */
+    size_t pl = ps ? (size_t)(ps - pat) : 0, nl = ns ? (size_t)(ns - name) : 0;
+    char *pd = nnm_xmalloc(pl + 2), *nd = nnm_xmalloc(nl + 2);
+    snprintf(pd, pl + 2, "%.*s", (int)pl, pat);
+    snprintf(nd, nl + 2, "%.*s", (int)nl, name);
+    if (!ps || !pl)
+        strcpy(pd, ps ? "/" : ".");
+    if (!ns || !nl)
+        strcpy(nd, ns ? "/" : ".");
+    int r = strchr(pd, '{') ? !strcmp(pd, nd) : nnm_same_file(pd, nd);
+    free(pd);
+    free(nd);
+    return r;
 }
 
 static void conflict(Sema *s, const FileUse *u, const FileUse *e, const char *why)

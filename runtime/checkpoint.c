@@ -51,7 +51,7 @@ static uint64_t fingerprint(const NnmProgram *p)
     return h;
 }
 
-static char *path_in(const char *dir)
+char *nnm_checkpoint_path(const char *dir)
 {
     size_t n = strlen(dir) + 32;
     char *p = nnm_xmalloc(n);
@@ -97,7 +97,7 @@ int nnm_checkpoint_save(NnmSession *s, const char *dir, const NnmStep *st, const
                         const int64_t *idx, int64_t n)
 {
     const NnmProgram *p = s->p;
-    char *path = path_in(dir);
+    char *path = nnm_checkpoint_path(dir);
     NnmOut *tmp;
     FILE *out = nnm_out_open(path, &tmp);
     if (!out) {
@@ -224,7 +224,7 @@ static int is_permutation(const int64_t *idx, int64_t n)
 int nnm_checkpoint_load(NnmSession *s, const char *dir)
 {
     const NnmProgram *p = s->p;
-    char *path = path_in(dir);
+    char *path = nnm_checkpoint_path(dir);
     unsigned char *buf = NULL;
     size_t len = 0;
     int got = nnm_read_file(path, (int64_t)nnm_memory_limit(), "what this process may allocate", 1, &buf, &len);

@@ -22,6 +22,9 @@
 #include "callbacks.h"
 #include "session.h"
 
+/* DIR/checkpoint.nnmc in a new string: the one place that name is made. */
+char *nnm_checkpoint_path(const char *dir);
+
 /* The fit in progress, as saved and as restored. */
 typedef struct NnmFitResume {
     int step;              /* index of the fit step */

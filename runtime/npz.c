@@ -199,6 +199,18 @@ static void skip_ws(const char **p)
         (*p)++;
 }
 
+/* After an item of a tuple or dict: a comma (consumed), or its closing
+ * bracket (left for the caller); 0 for anything else. */
+static int item_end(const char **p, char close)
+{
+    skip_ws(p);
+    if (**p == ',') {
+        (*p)++;
+        return 1;
+    }
+    return **p == close;
+}
+
 static int py_string(const char **p, char *out, size_t size)
 {
     char q = **p;
@@ -268,10 +280,7 @@ static const char *npy_dict(const char *p, NpyHeader *h)
                     h->shape.dim[h->shape.rank++] = v;
                 else
                     h->shape.rank = -1;
-                skip_ws(&p);
-                if (*p == ',')
-                    p++;
-                else if (*p != ')')
+                if (!item_end(&p, ')'))
                     return "its header's 'shape' is not a tuple of sizes";
             }
             p++;
@@ -279,10 +288,7 @@ static const char *npy_dict(const char *p, NpyHeader *h)
         } else {
             return "its header has a key other than 'descr', 'fortran_order' and 'shape'";
         }
-        skip_ws(&p);
-        if (*p == ',')
-            p++;
-        else if (*p != '}')
+        if (!item_end(&p, '}'))
             return "its header is not a Python dict";
     }
     p++;

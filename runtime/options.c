@@ -1,7 +1,9 @@
 /* runtime/options.c — see options.h. */
 #include "options.h"
+#include "checkpoint.h"
 #include "data.h"
 #include "files.h"
+#include "plot.h"
 #include "util.h"
 
 #include <errno.h>
@@ -188,17 +190,6 @@ static void add(Uses *us, char *path, int line, const char *what, int write)
     us->u[us->n++] = (Use){path, line, what, write};
 }
 
-static char *join(const char *dir, const char *name, int n)
-{
-    size_t len = strlen(dir) + strlen(name) + 32;
-    char *p = nnm_xmalloc(len);
-    if (n >= 0)
-        snprintf(p, len, "%s/%s%d.svg", dir, name, n);
-    else
-        snprintf(p, len, "%s/%s", dir, name);
-    return p;
-}
-
 int nnm_check_outputs(const NnmProgram *p, const NnmRunOpts *o)
 {
     Uses us = {0};
@@ -220,12 +211,12 @@ int nnm_check_outputs(const NnmProgram *p, const NnmRunOpts *o)
             if (st->callbacks[c].path && !strchr(st->callbacks[c].path, '{'))
                 add(&us, nnm_xstrdup(st->callbacks[c].path), st->callbacks[c].line, "a file the program writes", 1);
         if (o->plot_dir && st->kind == STEP_FIT)
-            add(&us, join(o->plot_dir, "fit", ++fits), 0, "a picture of --plot", 1);
+            add(&us, nnm_plot_path(o->plot_dir, "fit", ++fits), 0, "a picture of --plot", 1);
         if (o->plot_dir && st->kind == STEP_EVALUATE)
-            add(&us, join(o->plot_dir, "confusion", ++evals), 0, "a picture of --plot", 1);
+            add(&us, nnm_plot_path(o->plot_dir, "confusion", ++evals), 0, "a picture of --plot", 1);
     }
     if (o->checkpoint_dir)
-        add(&us, join(o->checkpoint_dir, "checkpoint.nnmc", -1), 0, "the checkpoint of --checkpoint", 1);
+        add(&us, nnm_checkpoint_path(o->checkpoint_dir), 0, "the checkpoint of --checkpoint", 1);
     /* the program's own pairs were checked when it was compiled: here, the
      * pairs with one side that depends on the command line */
     int rc = 0;

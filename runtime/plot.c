@@ -193,3 +193,11 @@ int nnm_plot_confusion(const char *path, const char *title, int classes, const c
     fputs("</svg>\n", o);
     return nnm_out_commit(o, tmp, 1);
 }
+
+char *nnm_plot_path(const char *dir, const char *name, int n)
+{
+    size_t len = strlen(dir) + strlen(name) + 32;
+    char *path = nnm_xmalloc(len);
+    snprintf(path, len, "%s/%s%d.svg", dir, name, n);
+    return path;
+}

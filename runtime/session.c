@@ -187,18 +187,10 @@ static int ordinal(const NnmSession *e, const NnmStep *st)
     return k;
 }
 
-/* --plot: a picture in DIR/NAME_N.svg */
-static char *plot_path(const NnmSession *e, const char *name, int n)
-{
-    size_t len = strlen(e->o->plot_dir) + strlen(name) + 32;
-    char *path = nnm_xmalloc(len);
-    snprintf(path, len, "%s/%s%d.svg", e->o->plot_dir, name, n);
-    return path;
-}
 
 static int plot_fit(NnmSession *e, const NnmStep *st, const NnmFit *f)
 {
-    char *path = plot_path(e, "fit", ordinal(e, st)), title[256];
+    char *path = nnm_plot_path(e->o->plot_dir, "fit", ordinal(e, st)), title[256];
     snprintf(title, sizeof title, "training %s, %s:%d", e->p->models[st->model].name, e->p->file, st->line);
     int rc = nnm_plot_history(path, title, f->keys, e->res + st->result, f->nkeys, st->initial_epoch);
     free(path);
@@ -393,7 +385,7 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
     }
     int rc = 0;
     if (plot) {
-        char *path = plot_path(e, "confusion", ordinal(e, st)), title[256];
+        char *path = nnm_plot_path(e->o->plot_dir, "confusion", ordinal(e, st)), title[256];
         snprintf(title, sizeof title, "confusion matrix of %s, %s:%d", m->name, e->p->file, st->line);
         rc = nnm_plot_confusion(path, title, ms.classes, cls, ms.confusion);
         free(path);

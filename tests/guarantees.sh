@@ -139,6 +139,26 @@ dev has save-weights-dev-full-says err "full.npz: cannot write"
 model cl.nnm "model.fit(x_train[:100], y_train[:100], epochs=1, callbacks=[CSVLogger('$DEVNULL')])"
 dev t csvlogger-dev-null 0 ./run cl.nnm --data $DATA
 dev yes_ csvlogger-dev-null-device test -c $DEVNULL
+# every writer, not only emit's: a directory or a FIFO nobody reads where
+# CSVLogger, --checkpoint, --plot and np.save write is an error, and stays
+model cd.nnm "model.fit(x_train[:100], y_train[:100], epochs=1, callbacks=[CSVLogger('adir')])"
+t csvlogger-directory 1 ./run cd.nnm --data $DATA
+has csvlogger-directory-says err "adir: is a directory"
+model cf.nnm "model.fit(x_train[:100], y_train[:100], epochs=1, callbacks=[CSVLogger('pipe')])"
+t csvlogger-fifo-no-reader 1 ./run cf.nnm --data $DATA
+has csvlogger-fifo-says err "pipe: cannot write: no process reads it"
+mkdir -p ckd/checkpoint.nnmc pld && mkfifo pld/fit1.svg
+model fo.nnm "model.fit(x_train[:100], y_train[:100], epochs=1)"
+t checkpoint-over-directory 1 ./run fo.nnm --data $DATA --checkpoint ckd
+has checkpoint-over-directory-says err "ckd/checkpoint.nnmc: is a directory"
+t plot-over-fifo 1 ./run fo.nnm --data $DATA --plot pld
+has plot-over-fifo-says err "pld/fit1.svg: cannot write: no process reads it"
+yes_ writers-left-them test -d ckd/checkpoint.nnmc -a -p pld/fit1.svg -a -d adir -a -p pipe
+mkfifo np.npy
+model npf.nnm "p = model.predict(x_test[:10])
+np.save('np.npy', p)"
+t np-save-fifo-no-reader 1 ./run npf.nnm --data $DATA
+has np-save-fifo-says err "np.npy: cannot write: no process reads it"
 # a full disk: a small tmpfs, where root may mount one
 mkdir small
 if mount -t tmpfs -o size=64k tmpfs small 2>/dev/null; then
