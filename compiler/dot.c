@@ -5,6 +5,7 @@
  * the file builds several. */
 #include "emit.h"
 #include "layer.h"
+#include "net.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,16 +29,24 @@ static void shape(FILE *o, const NnmShape *sh)
     fputc(')', o);
 }
 
-static void node(FILE *o, int m, int i, const char *name, const char *cls, const NnmShape *in, const NnmShape *out)
+/* node i of model m (-1: the input); a merge's input is the list of its
+ * inputs' shapes, as plot_model shows it */
+static void node(FILE *o, const NnmModel *md, int m, int i, const char *name, const char *cls)
 {
+    const NnmLayer *l = i >= 0 ? &md->layers[i] : NULL;
     fprintf(o, "    m%d_%d [label=\"{", m, i + 1);
     label_text(o, name);
     fputs(": ", o);
     label_text(o, cls);
     fputs("|{input:|output:}|{", o);
-    shape(o, in);
-    fputc('|', o);
-    shape(o, out);
+    if (!l)
+        shape(o, &md->input);
+    for (int k = 0; l && k < l->nin; k++) {
+        fputs(l->nin > 1 ? (k ? ", " : "[") : "", o);
+        shape(o, l->inputs[k] >= 0 ? &md->layers[l->inputs[k]].out : &md->input);
+    }
+    fputs(l && l->nin > 1 ? "]|" : "|", o);
+    shape(o, l ? &l->out : &md->input);
     fputs("}}\"];\n", o);
 }
 
@@ -53,11 +62,16 @@ int nnm_write_dot(const NnmProgram *p, FILE *o)
         }
         char in_name[NNM_NAME_MAX + 8];
         snprintf(in_name, sizeof in_name, "input_%d", m + 1);
-        node(o, m, -1, in_name, "InputLayer", &md->input, &md->input);
+        node(o, md, m, -1, in_name, "InputLayer");
+        /* one box per layer: a layer called again is its first call's box */
         for (int i = 0; i < md->nlayers; i++) {
             const NnmLayer *l = &md->layers[i];
-            node(o, m, i, l->name, layer_kinds[l->kind]->name, &l->in, &l->out);
-            fprintf(o, "    m%d_%d -> m%d_%d;\n", m, i, m, i + 1);
+            if (!l->weights_of)
+                node(o, md, m, i, l->name, layer_kinds[l->kind]->name);
+            for (int k = 0; k < l->nin; k++) {
+                int from = l->inputs[k] >= 0 ? net_weights_owner(md, l->inputs[k]) + 1 : 0;
+                fprintf(o, "    m%d_%d -> m%d_%d;\n", m, from, m, net_weights_owner(md, i) + 1);
+            }
         }
         if (p->nmodels > 1)
             fputs("  }\n", o);

@@ -26,7 +26,7 @@
 /* A new field in these structs must be emitted below: the sizes (on 64-bit
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
-_Static_assert(sizeof(NnmLayer) == 520, "NnmLayer changed: update emit_layer() in emit.c");
+_Static_assert(sizeof(NnmLayer) == 728, "NnmLayer changed: update emit_layer() in emit.c");
 _Static_assert(sizeof(NnmStep) == 368, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmAugment) == 80, "NnmAugment changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
@@ -235,6 +235,14 @@ void emit_layer(Emitter *e, const NnmLayer *l)
     put_shape(o, &l->in);
     fputs(", .out = ", o);
     put_shape(o, &l->out);
+    fprintf(o, ", .nin = %d, .inputs = {", l->nin);
+    for (int k = 0; k < l->nin; k++)
+        fprintf(o, "%s%d", k ? ", " : "", l->inputs[k]);
+    fprintf(o, "}, .weights_of = %d", l->weights_of);
+    if (l->kind == LK_CONCATENATE || l->kind == LK_DOT) {
+        fprintf(o, ", .axis = %" PRId64 ", .normalize = %d, .in_axis = ", l->axis, l->normalize);
+        put_i64s(o, l->in_axis, l->nin);
+    }
     fprintf(o, ",\n     .act = ACT_%s, .alpha = ", act_ids[l->act]);
     put_double(o, l->alpha);
     fprintf(o, ", .units = %" PRId64 ", .depth_multiplier = %" PRId64 ", .use_bias = %d, .rate = ",
@@ -504,7 +512,7 @@ static void put_passes(Emitter *e, int m)
         const NnmLayer *l = &md->layers[i];
         emit_origin(e, l->line, "    ");
         fprintf(o, "    r = net_layer_back(n, %d, batch);\n    r.l = &m%d_layers[%d];\n", i, m, i);
-        fprintf(o, "    layer_%s.backward(&r);\n", kind_syms[l->kind]);
+        fprintf(o, "    layer_%s.backward(&r);\n    net_layer_back_end(n, %d, &r);\n", kind_syms[l->kind], i);
     }
     fputs("}\n", o);
 }

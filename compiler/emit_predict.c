@@ -330,7 +330,7 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
     int64_t nw = 0, *woff = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *woff);
     for (int i = 0; i < m->nlayers; i++) {
         woff[i] = nw;
-        nw += m->layers[i].nparams;
+        nw += m->layers[i].nparams; /* 0 for a layer's later calls: they use its first call's w */
     }
     float *w = nnm_alloc_floats(nw + 1);
     if (net_weights_file(m, w, wpath, 0)) {
@@ -437,17 +437,21 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
             const NnmLayer *l = &m->layers[i];
             emit_origin(&e, l->line, "    ");
             fprintf(out, "    memset(&r, 0, sizeof r);\n    r.l = &layers[%d];\n    r.batch = 1;\n", i);
-            if (i)
-                fprintf(out, "    r.x = y%d;\n", i - 1);
-            else
-                fputs("    r.x = input;\n", out);
+            for (int k = 0; k < l->nin; k++) {
+                if (l->inputs[k] >= 0)
+                    fprintf(out, "    r.xs[%d] = y%d;\n", k, l->inputs[k]);
+                else
+                    fprintf(out, "    r.xs[%d] = input;\n", k);
+            }
+            fputs("    r.x = r.xs[0];\n", out);
             fprintf(out, "    r.y = y%d;\n", i);
             if (layer_kinds[l->kind]->scratch(l))
                 fprintf(out, "    r.scratch = s%d;\n", i);
             if (layer_workspace(l))
                 fputs("    r.work = work;\n", out);
-            if (l->nparams) /* read only: training is off */
-                fprintf(out, "    r.w = (float *)w%d;\n", i);
+            int owner = net_weights_owner(m, i);
+            if (m->layers[owner].nparams) /* read only: training is off */
+                fprintf(out, "    r.w = (float *)w%d;\n", owner);
             fprintf(out, "    %s(&r);\n", fwd[i]);
         }
         const NnmLayer *ll = &m->layers[m->nlayers - 1];

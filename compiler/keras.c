@@ -22,7 +22,7 @@ static const char *const module_names[M_COUNT] = {
     "keras.preprocessing.image"};
 
 enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE,
-       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC, F_DATAGEN, F_LOAD_CSV };
+       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC, F_DATAGEN, F_LOAD_CSV, F_MODEL, F_MERGE };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
        MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, MM_FIT_GENERATOR, AM_RESHAPE, AM_ASTYPE, GM_FLOW, GM_FIT };
 
@@ -50,6 +50,19 @@ static const Entry entries[] = {
     ALLM("Sequential", V_FUNC, F_SEQUENTIAL, 0),
     ALLM("Input", V_FUNC, F_INPUT, 0),
     {M_MODELS, "Sequential", V_FUNC, F_SEQUENTIAL, 0},
+    ALLM("Model", V_FUNC, F_MODEL, 0),
+    {M_MODELS, "Model", V_FUNC, F_MODEL, 0},
+    /* the merge layers' functional forms: add([x, y]) is Add()([x, y]) */
+    {-1, "add", V_FUNC, F_MERGE, LK_ADD}, {M_LAYERS, "add", V_FUNC, F_MERGE, LK_ADD},
+    {-1, "subtract", V_FUNC, F_MERGE, LK_SUBTRACT}, {M_LAYERS, "subtract", V_FUNC, F_MERGE, LK_SUBTRACT},
+    {-1, "multiply", V_FUNC, F_MERGE, LK_MULTIPLY}, {M_LAYERS, "multiply", V_FUNC, F_MERGE, LK_MULTIPLY},
+    {-1, "average", V_FUNC, F_MERGE, LK_AVERAGE}, {M_LAYERS, "average", V_FUNC, F_MERGE, LK_AVERAGE},
+    {-1, "maximum", V_FUNC, F_MERGE, LK_MAXIMUM}, {M_LAYERS, "maximum", V_FUNC, F_MERGE, LK_MAXIMUM},
+    {-1, "minimum", V_FUNC, F_MERGE, LK_MINIMUM}, {M_LAYERS, "minimum", V_FUNC, F_MERGE, LK_MINIMUM},
+    {-1, "concatenate", V_FUNC, F_MERGE, LK_CONCATENATE},
+    {M_LAYERS, "concatenate", V_FUNC, F_MERGE, LK_CONCATENATE},
+    {-1, "dot", V_FUNC, F_MERGE, LK_DOT}, {M_LAYERS, "dot", V_FUNC, F_MERGE, LK_DOT},
+    {M_LAYERS, "merge", V_MODULE, M_LAYERS, 0},
     /* Keras 2's layer submodules: keras.layers.core.Dense is keras.layers.Dense */
     {M_LAYERS, "core", V_MODULE, M_LAYERS, 0},
     {M_LAYERS, "convolutional", V_MODULE, M_LAYERS, 0},
@@ -761,8 +774,19 @@ Value *make_input(Sema *s, const Args *a)
             return val_err(s);
         }
     }
+    const char *name = NULL;
+    if (val[2] && val[2]->k != V_NONE) {
+        if (want_str(s, val[2], where[2], "an input name", &name))
+            return val_err(s);
+        if (!*name || strlen(name) >= NNM_NAME_MAX || strpbrk(name, "/:")) {
+            diag_error(s->diag, where[2]->loc, "an input name must be 1 to %d characters without '/' or ':'",
+                       NNM_NAME_MAX - 1);
+            return val_err(s);
+        }
+    }
     Value *v = val_new(s, V_INPUT);
     v->layer = l;
+    v->tensor = graph_input(s, &l->input, name, a->call->loc);
     return v;
 }
 
@@ -990,6 +1014,8 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         case F_DATAGEN: return make_datagen(s, a);
         case F_LOAD_CSV: return load_csv(s, a);
         case F_SEQUENTIAL: return make_sequential(s, a);
+        case F_MODEL: return make_model(s, a);
+        case F_MERGE: return graph_merge(s, f->sub, a);
         case F_LOAD_DATA: return load_data(s, f->sub, a);
         case F_TO_CATEGORICAL: return to_categorical(s, a);
         case F_PRINT: return do_print(s, a);

@@ -21,6 +21,10 @@ void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at)
         m->broken = 1;
         return;
     }
+    if (m->functional) {
+        diag_error(s->diag, at->loc, "'%s' is a functional Model: it has no add(); call layers on tensors instead", m->name);
+        return;
+    }
     if (m->frozen) {
         diag_error(s->diag, at->loc, "layers cannot be added to '%s' after compile() or use", m->name);
         m->broken = 1;
@@ -42,8 +46,12 @@ void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at)
         return;
     }
     LayerV *l = lv->layer;
-    if (l->owner) {
-        diag_error(s->diag, at->loc, "layer '%s' is already part of model '%s'", l->d.name, l->owner->name);
+    if (l->owner || l->ncalls) {
+        if (l->owner)
+            diag_error(s->diag, at->loc, "layer '%s' is already part of model '%s'", l->d.name, l->owner->name);
+        else
+            diag_error(s->diag, at->loc, "layer '%s' was called on a tensor already; nnmc does not share layers "
+                       "between models yet", l->d.name);
         m->broken = 1;
         return;
     }
@@ -75,7 +83,9 @@ void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at)
     if (m->broken)
         return;
     l->d.in = m->cur;
-    char err[256];
+    l->d.nin = 1;
+    l->d.inputs[0] = m->n - 1; /* the chain: the previous layer, or the model's input */
+    char err[320];
     if (layer_kinds[l->d.kind]->infer(&l->d, err, sizeof err)) {
         diag_error(s->diag, at->loc, "%s", err);
         m->broken = 1;
@@ -135,7 +145,7 @@ Value *make_sequential(Sema *s, const Args *a)
     return v;
 }
 
-static void fmt_thousands(char *buf, size_t size, int64_t v)
+void fmt_thousands(char *buf, size_t size, int64_t v)
 {
     char tmp[32];
     int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v), o = 0;
@@ -147,15 +157,14 @@ static void fmt_thousands(char *buf, size_t size, int64_t v)
     buf[o] = 0;
 }
 
-/* Keras 2.2.4 print_summary for sequential models: 65 columns, fields cut at
- * 29 and 55; every row is padded to the full width. */
-static void summary_row(char *out, size_t *o, size_t cap, const char *f0, const char *f1, const char *f2)
+/* Keras 2.2.4's print_row: each field cut at its column's end and padded
+ * to it; a field after the first overwrites the last character before it.
+ * Sequential models have 3 columns ending at 29, 55 and 65. */
+void summary_row(char *out, size_t *o, size_t cap, const int *pos, int nf, const char *const *f)
 {
-    static const int pos[3] = {29, 55, 65};
-    const char *f[3] = {f0, f1, f2};
-    char line[80];
+    char line[160];
     int len = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < nf; i++) {
         if (i > 0)
             line[len - 1] = ' ';
         for (const char *c = f[i]; *c && len < pos[i]; c++)
@@ -167,6 +176,8 @@ static void summary_row(char *out, size_t *o, size_t cap, const char *f0, const 
     *o += (size_t)snprintf(out + *o, cap - *o, "%s\n", line);
 }
 
+static const int seq_pos[3] = {29, 55, 65};
+
 int64_t model_params(const ModelV *m)
 {
     int64_t t = 0;
@@ -177,6 +188,8 @@ int64_t model_params(const ModelV *m)
 
 const char *summary_text(Sema *s, const ModelV *m)
 {
+    if (m->functional)
+        return graph_summary_text(s, m, ++s->walk_count);
     size_t cap = 400 + (size_t)m->n * 200, o = 0;
     char *out = arena_alloc(s->arena, cap);
     char rule[70], dbl[70];
@@ -185,7 +198,8 @@ const char *summary_text(Sema *s, const ModelV *m)
     memset(dbl, '=', 65);
     dbl[65] = 0;
     o += (size_t)snprintf(out + o, cap - o, "%s\n", rule);
-    summary_row(out, &o, cap, "Layer (type)", "Output Shape", "Param #");
+    static const char *const head[] = {"Layer (type)", "Output Shape", "Param #"};
+    summary_row(out, &o, cap, seq_pos, 3, head);
     o += (size_t)snprintf(out + o, cap - o, "%s\n", dbl);
     for (int i = 0; i < m->n; i++) {
         const NnmLayer *l = &m->layers[i]->d;
@@ -193,7 +207,8 @@ const char *summary_text(Sema *s, const ModelV *m)
         snprintf(f0, sizeof f0, "%s (%s)", l->name, layer_kinds[l->kind]->name);
         shape_str(&l->out, f1, sizeof f1);
         snprintf(f2, sizeof f2, "%lld", (long long)l->nparams);
-        summary_row(out, &o, cap, f0, f1, f2);
+        const char *f[3] = {f0, f1, f2};
+        summary_row(out, &o, cap, seq_pos, 3, f);
         o += (size_t)snprintf(out + o, cap - o, "%s\n", i == m->n - 1 ? dbl : rule);
     }
     if (m->n == 0)

@@ -111,6 +111,7 @@ static int pb_value(Sema *s, PrintBuf *b, const Value *v, int repr, const Ast *a
     case V_FUNC:
     case V_METHOD:
     case V_INPUT:
+    case V_TENSOR:
     case V_ARRAY:
     case V_HISTORY:
     case V_PRED:

@@ -43,6 +43,7 @@ const char *val_kind_name(const Value *v)
     case V_METHOD: return "a method";
     case V_LAYER: return "a layer";
     case V_INPUT: return "an Input";
+    case V_TENSOR: return "a tensor";
     case V_OPTIM: return "an optimizer";
     case V_MODEL: return "a model";
     case V_ARRAY: return "an array";
@@ -395,6 +396,8 @@ static Value *eval_call(Sema *s, const Ast *n)
     }
     if (bad)
         return val_err(s);
+    if (f->k == V_LAYER)
+        return graph_call(s, f, &a);
     if (f->k != V_FUNC && f->k != V_METHOD) {
         diag_error(s->diag, n->a->loc, "%s is not callable", val_kind_name(f));
         return val_err(s);

@@ -50,7 +50,11 @@ typedef struct {
     NnmProgram *prog;
     int cap_models, cap_steps, cap_data;
     int name_count[LK_COUNT]; /* auto names: dense_1, dense_2, ... */
-    int model_count;
+    int model_count;          /* sequential_1, ... */
+    int functional_count;     /* model_1, ... */
+    int input_count;          /* input_1, ... */
+    int tensor_count;         /* TensorV ids: creation order */
+    int walk_count;           /* graph.c's walks mark tensors with a fresh number */
     struct FileUse *files;    /* fileuse.c: what the program reads and writes */
     uint64_t str_bytes;       /* of the strings built by '+' */
     double mem_data;          /* bytes of the data sets the program loads */
@@ -122,6 +126,17 @@ Value *datagen_method(Sema *s, Value *gen, int flow, const Args *a);
 Value *make_metric(Sema *s, int kind, const char *fname, const Args *a);
 Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict);
 void model_weights(Sema *s, ModelV *m, const Args *a, int load);
+
+/* model.c: Keras 2.2.4's summary rows, fields cut at pos[i]; 1,234,567 */
+void summary_row(char *out, size_t *o, size_t cap, const int *pos, int nf, const char *const *f);
+void fmt_thousands(char *buf, size_t size, int64_t v);
+
+/* graph.c: the functional API */
+TensorV *graph_input(Sema *s, const NnmShape *shape, const char *name, Loc loc);
+Value *graph_call(Sema *s, Value *layer, const Args *a);     /* layer(x) */
+Value *graph_merge(Sema *s, int kind, const Args *a);        /* add([x, y]) and the like */
+Value *make_model(Sema *s, const Args *a);                   /* Model(inputs, outputs) */
+const char *graph_summary_text(Sema *s, const ModelV *m, int walk);
 
 /* arrays.c */
 Value *array_copy(Sema *s, const Value *a);

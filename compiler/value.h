@@ -13,7 +13,8 @@ typedef enum {
     V_FUNC,     /* callable: id, sub */
     V_METHOD,   /* bound method: id, self */
     V_LAYER,    /* layer */
-    V_INPUT,    /* Input(shape=...): layer->in is the shape */
+    V_INPUT,    /* Input(shape=...): layer->input is the shape; tensor is its tensor */
+    V_TENSOR,   /* a layer's output in the functional API: tensor */
     V_OPTIM,    /* opt */
     V_MODEL,    /* model */
     V_ARRAY,    /* arr: a view of a data set */
@@ -33,6 +34,7 @@ typedef enum {
 typedef struct LayerV LayerV;
 typedef struct ModelV ModelV;
 typedef struct ArrayV ArrayV;
+typedef struct TensorV TensorV;
 typedef struct Value Value;
 
 struct Value {
@@ -59,6 +61,7 @@ struct Value {
     int flow_shuffle;
     ModelV *model;
     ArrayV *arr;
+    TensorV *tensor;
     int slot, index;    /* RESULT, HISTORY */
 };
 
@@ -68,6 +71,23 @@ struct LayerV {
     int has_input;      /* input_shape= or input_dim= given */
     NnmShape input;
     ModelV *owner;
+    TensorV *first;     /* functional API: the output of its first call, whose weights later calls share */
+    int ncalls;
+};
+
+/* A tensor of the functional API: an Input, or the output of one call of a
+ * layer (Keras's node) on earlier tensors.  Tensors are immutable, so
+ * creation order (id) is a topological order of any graph of them. */
+struct TensorV {
+    int id;
+    LayerV *layer;      /* the layer called, or NULL for an Input */
+    int call;           /* which call of the layer made it: Keras's node index */
+    int nin;
+    TensorV *in[NNM_MAX_IN];
+    NnmLayer d;         /* the call: its shapes (d.out is the tensor's), attributes and weights count */
+    char name[NNM_NAME_MAX]; /* an Input's layer name */
+    Loc loc;            /* of the call, or of Input() */
+    int mark;           /* scratch of graph.c's walks */
 };
 
 struct ModelV {
@@ -77,6 +97,10 @@ struct ModelV {
     int n, cap;
     int has_input;
     NnmShape input, cur;
+    int functional;     /* Model(inputs, outputs): layers[i]->d are its nodes; no add() */
+    TensorV **nodes;    /* functional: the tensor of each node, and ninputs Inputs */
+    TensorV *inputs[NNM_MAX_IN];
+    int ninputs;
     int frozen;         /* no more add(); the IR model exists */
     int broken;         /* an error was reported; skip dependent checks */
     int compiled;

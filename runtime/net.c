@@ -10,24 +10,78 @@
 #include <stdlib.h>
 #include <string.h>
 
+int net_weights_owner(const NnmModel *m, int i)
+{
+    return m->layers[i].weights_of ? m->layers[i].weights_of - 1 : i;
+}
+
+/* the shape of input k of node i */
+static const NnmShape *input_shape(const NnmModel *m, int i, int k)
+{
+    int p = m->layers[i].inputs[k];
+    return p >= 0 ? &m->layers[p].out : &m->input;
+}
+
+/* Which gradients of the backward pass are added rather than written: walks
+ * the nodes as backward does, last first; the output's gradient comes from
+ * the loss. */
+static void plan_backward(Net *n)
+{
+    const NnmModel *m = n->m;
+    const int L = m->nlayers;
+    unsigned char *dy_set = nnm_xcalloc((size_t)L + 1, 1), *dw_set = nnm_xcalloc((size_t)L + 1, 1);
+    n->add_dx = nnm_xcalloc((size_t)L * NNM_MAX_IN + 1, 1);
+    n->add_dw = nnm_xcalloc((size_t)L + 1, 1);
+    if (L)
+        dy_set[L - 1] = 1;
+    for (int i = L - 1; i >= 0; i--) {
+        const NnmLayer *l = &m->layers[i];
+        NNM_ASSERT(l->nin >= 1 && l->nin <= NNM_MAX_IN && l->weights_of <= i);
+        int owner = net_weights_owner(m, i);
+        if (m->layers[owner].nparams) {
+            n->add_dw[i] = dw_set[owner];
+            dw_set[owner] = 1;
+            if (n->add_dw[i])
+                n->dwacc_size = NNM_MAX(n->dwacc_size, m->layers[owner].nparams);
+        }
+        for (int k = 0; k < l->nin; k++) {
+            int p = l->inputs[k];
+            if (p < 0)
+                continue; /* nobody needs the gradient of a model's input */
+            NNM_ASSERT(p < i && p >= -1); /* one model input */
+            n->add_dx[i * NNM_MAX_IN + k] = dy_set[p];
+            if (dy_set[p])
+                n->acc_size[k] = NNM_MAX(n->acc_size[k], shape_size(&m->layers[p].out));
+            dy_set[p] = 1;
+        }
+    }
+    free(dy_set);
+    free(dw_set);
+}
+
 void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed)
 {
     memset(n, 0, sizeof *n);
     n->m = m;
     n->woff = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *n->woff);
     for (int i = 0; i < m->nlayers; i++) {
-        n->woff[i] = n->nparams;
+        n->woff[i] = m->layers[i].weights_of ? n->woff[net_weights_owner(m, i)] : n->nparams;
         n->nparams += m->layers[i].nparams;
     }
     n->woff[m->nlayers] = n->nparams;
     n->w = nnm_alloc_floats(n->nparams);
     n->dw = nnm_alloc_floats(n->nparams);
     for (int i = 0; i < m->nlayers; i++)
-        layer_kinds[m->layers[i].kind]->init(&m->layers[i], n->w + n->woff[i], init_rng);
+        if (!m->layers[i].weights_of)
+            layer_kinds[m->layers[i].kind]->init(&m->layers[i], n->w + n->woff[i], init_rng);
     n->out_size = m->nlayers ? shape_size(&m->layers[m->nlayers - 1].out) : shape_size(&m->input);
+    plan_backward(n);
+    n->dwacc = nnm_alloc_floats(n->dwacc_size);
     n->regs = nnm_xcalloc((size_t)(2 * m->nlayers + 1), sizeof *n->regs);
     for (int i = 0; i < m->nlayers; i++) {
         const NnmLayer *l = &m->layers[i];
+        if (l->weights_of)
+            continue; /* its weights' penalty counts once, at their owner */
         WeightInfo wi[LAYER_MAX_WEIGHTS];
         int k = layer_kinds[l->kind]->weights(l, wi);
         int64_t off = n->woff[i];
@@ -60,6 +114,10 @@ static void unplan(Net *n)
     nnm_free_aligned(n->in);
     nnm_free_aligned(n->t);
     nnm_free_aligned(n->rw);
+    for (int k = 0; k < NNM_MAX_IN; k++) {
+        nnm_free_aligned(n->acc[k]);
+        n->acc[k] = NULL;
+    }
     n->cap = 0;
 }
 
@@ -97,6 +155,9 @@ void net_plan(Net *n, int64_t batch)
     }
     n->t = nnm_alloc_floats(batch * n->out_size);
     n->rw = nnm_alloc_floats(batch);
+    for (int k = 0; k < NNM_MAX_IN; k++)
+        if (n->acc_size[k])
+            n->acc[k] = nnm_alloc_floats(batch * n->acc_size[k]);
     if (!n->opt_ready && m->compiled) {
         nnm_optim_init(&n->opt, &m->optim, n->nparams);
         n->opt_ready = 1;
@@ -111,6 +172,9 @@ void net_free(Net *n)
         nnm_optim_free(&n->opt);
     nnm_free_aligned(n->w);
     nnm_free_aligned(n->dw);
+    nnm_free_aligned(n->dwacc);
+    free(n->add_dx);
+    free(n->add_dw);
     free(n->woff);
     free(n->regs);
     free(n->prof);
@@ -120,29 +184,37 @@ void net_free(Net *n)
 LayerRun net_layer_run(Net *n, int i, int64_t batch, int training)
 {
     const NnmModel *m = n->m;
+    const NnmLayer *l = &m->layers[i];
     LayerRun r = {
-        .l = &m->layers[i],
+        .l = l,
         .batch = batch,
-        .x = i ? n->y[i - 1] : n->in,
         .y = n->y[i],
         .scratch = n->scratch[i],
         .work = n->work,
         .w = n->w + n->woff[i],
         .dw = n->dw + n->woff[i],
         .dy = n->dy[i],
-        .dx = i ? n->dy[i - 1] : NULL,
         .training = training,
         .rng = &n->dropout_rng,
     };
+    for (int k = 0; k < l->nin; k++)
+        r.xs[k] = l->inputs[k] >= 0 ? n->y[l->inputs[k]] : n->in;
+    r.x = r.xs[0];
     return r;
 }
 
 LayerRun net_layer_back(Net *n, int i, int64_t batch)
 {
     LayerRun r = net_layer_run(n, i, batch, 1);
+    const NnmLayer *l = r.l;
     r.fused = i == n->m->nlayers - 1 && n->fused;
-    if (i == 0)
-        r.dx = NULL; /* nobody needs the gradient of the input */
+    for (int k = 0; k < l->nin; k++) {
+        int p = l->inputs[k];
+        r.dxs[k] = p < 0 ? NULL : n->add_dx[i * NNM_MAX_IN + k] ? n->acc[k] : n->dy[p];
+    }
+    r.dx = r.dxs[0];
+    if (n->add_dw[i])
+        r.dw = n->dwacc;
     const double *act = n->m->layers[i].reg[REG_ACTIVITY];
     if (act[0] > 0 || act[1] > 0) {
         /* d/dy of l1·Σ|y| + l2·Σy² over the batch (Keras 2.2 does not divide
@@ -156,6 +228,23 @@ LayerRun net_layer_back(Net *n, int i, int64_t batch)
         }
     }
     return r;
+}
+
+void net_layer_back_end(Net *n, int i, const LayerRun *r)
+{
+    const NnmLayer *l = r->l;
+    for (int k = 0; k < l->nin; k++)
+        if (l->inputs[k] >= 0 && n->add_dx[i * NNM_MAX_IN + k]) {
+            float *to = n->dy[l->inputs[k]];
+            for (int64_t j = 0, len = r->batch * shape_size(input_shape(n->m, i, k)); j < len; j++)
+                to[j] += r->dxs[k][j];
+        }
+    if (n->add_dw[i]) {
+        int owner = net_weights_owner(n->m, i);
+        float *to = n->dw + n->woff[owner];
+        for (int64_t j = 0; j < n->m->layers[owner].nparams; j++)
+            to[j] += n->dwacc[j];
+    }
 }
 
 void net_forward(Net *n, int64_t batch, int training)
@@ -228,6 +317,7 @@ void net_backward(Net *n, int64_t batch)
             LayerRun r = net_layer_back(n, i, batch);
             double t = n->prof ? nnm_now() : 0;
             layer_kinds[m->layers[i].kind]->backward(&r);
+            net_layer_back_end(n, i, &r);
             if (n->prof)
                 n->prof[2 * i + 1] += nnm_now() - t;
         }
@@ -276,6 +366,8 @@ int net_weights_file(const NnmModel *m, float *w, const char *path, int save)
     int na = 0, rc = 0;
     for (int i = 0; i < m->nlayers && rc == 0; i++) {
         WeightInfo wi[LAYER_MAX_WEIGHTS];
+        if (m->layers[i].weights_of)
+            continue; /* saved with the layer's first call */
         int k = layer_kinds[m->layers[i].kind]->weights(&m->layers[i], wi);
         for (int j = 0; j < k && rc == 0; j++) {
             NNM_ASSERT(na < max_arrays);

@@ -46,6 +46,17 @@ struct Net {
         double l1, l2;
     } *regs;
     NetBackwardFn backward_fn;
+    /* the backward pass's plan, fixed at net_init: a tensor used by several
+     * nodes and a layer called more than once get their gradients added up
+     * in reverse node order (so the sums, and the figures, do not depend on
+     * threads): the first gradient to arrive is written in place, each
+     * later one into acc or dwacc and then added */
+    unsigned char *add_dx;   /* [nlayers * NNM_MAX_IN]: input k of node i is added */
+    unsigned char *add_dw;   /* [nlayers]: node i's weight gradient is added to its owner's */
+    float *acc[NNM_MAX_IN];  /* [cap, acc_size[k]] */
+    int64_t acc_size[NNM_MAX_IN];
+    float *dwacc;            /* [largest shared layer's weights] */
+    int64_t dwacc_size;
 };
 
 void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed);
@@ -59,6 +70,12 @@ void net_forward(Net *n, int64_t batch, int training);
  * backward pass gets it too. */
 LayerRun net_layer_run(Net *n, int i, int64_t batch, int training);
 LayerRun net_layer_back(Net *n, int i, int64_t batch);
+/* After layer i's backward with r from net_layer_back: adds the gradients
+ * it left in the accumulation buffers to where they belong. */
+void net_layer_back_end(Net *n, int i, const LayerRun *r);
+/* The node whose weights node i uses (i itself, or the first call of a
+ * layer called again). */
+int net_weights_owner(const NnmModel *m, int i);
 const float *net_output(const Net *n);
 /* After net_forward: the loss of the batch against n->t, summed over the
  * samples (Keras's figure is this / batch), plus batch x the regularizers'

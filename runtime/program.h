@@ -2,8 +2,10 @@
  * (and, later, the C emitter) consumes.  It is flat, index-based and holds
  * no pointers into the AST: a Program is the whole meaning of a .nnm file.
  *
- *   models[]    each a straight list of layers with inferred per-sample
- *               shapes, a loss, an optimizer and its metrics
+ *   models[]    each a graph of layer nodes in topological order (a
+ *               Sequential model is the chain: node i takes node i-1) with
+ *               inferred per-sample shapes; the last node is the output;
+ *               a loss, an optimizer and its metrics
  *   datasets[]  which data set and which classes of it
  *   steps[]     what to do, in order: fit, evaluate, predict, print,
  *               save_weights, load_weights
@@ -17,6 +19,7 @@
 #define NNM_MAX_RANK 4
 #define NNM_NAME_MAX 64
 #define NNM_MAX_CLASSES 10
+#define NNM_MAX_IN 16 /* tensors one node takes: Concatenate([...]) of at most this many */
 
 typedef struct {
     int rank;
@@ -75,10 +78,21 @@ extern const char *const nnm_init_names[INIT_COUNT];
 extern const char *const nnm_loss_names[LOSS_COUNT];
 extern const char *const nnm_optim_names[OPT_COUNT];
 
+/* One node of a model's graph: a layer called on one tensor (or, for the
+ * merge kinds, on several).  A model's nodes are in topological order:
+ * every input is a node before this one, or one of the model's inputs. */
 typedef struct {
     int kind;                 /* LK_* (layers.def) */
     char name[NNM_NAME_MAX];  /* Keras name: dense_1, dropout_2, ... */
-    NnmShape in, out;         /* per sample */
+    NnmShape in, out;         /* per sample; in is the first input's shape */
+    int nin;                  /* tensors taken: 1 but for the merge kinds */
+    int inputs[NNM_MAX_IN];   /* each a node index below this one's, or -1 - k for the model's input k */
+    int weights_of;           /* 0: the node has its own weights; else 1 + the node whose weights it
+                                 shares (a layer called again: nparams is 0 here) */
+    int64_t axis;             /* Concatenate: Keras's axis (-1: the last); per sample once inferred */
+    int64_t in_axis[NNM_MAX_IN]; /* Concatenate: each input's size along axis; Dot: Keras's axes of
+                                 the two inputs, then 0-based per sample once inferred */
+    int normalize;            /* Dot: the l2-normalised inputs' dot product (cosine) */
     int act;                  /* NnmAct, for Dense and Activation */
     double alpha;             /* leaky_relu slope, elu alpha (set from the activation when not given) */
     int64_t units;            /* Dense units, filters of the convolutions */

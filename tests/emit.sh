@@ -61,6 +61,7 @@ if [ -d "$root/data/mnist" ]; then
     same_run hostile "$root/tests/emit/hostile.nnm"
     same_run zoo "$root/tests/emit/zoo.nnm"
     same_run zoo1d "$root/tests/emit/zoo1d.nnm"
+    same_run graph "$root/tests/emit/graph.nnm"
 fi
 
 # emit --inference: the predict-only file, driven by tests/emit/predict_main.c
@@ -93,12 +94,12 @@ predict_test() { # name model.nnm
         echo "FAIL emit-predict-$name: the driver does not build"; head -5 "$d/cc.err"; return
     fi
     "$d/drv" "$root/data/mnist/t10k-images-idx3-ubyte.gz" 200 "$d/got.bin"
-    if [ "$name" = zoo ]; then # most layer kinds' forward code, under the sanitizers
+    if [ "$name" = zoo ] || [ "$name" = graph ]; then # most layer kinds' forward code, under the sanitizers
         if gcc -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -I"$d" \
             -DPREDICT="${base}_predict" -DHEADER="\"p.h\"" -DIN=$in -DOUTN=$out -o "$d/drv_san" \
             "$root/tests/emit/predict_main.c" "$d/p.c" -lz -lm 2>"$d/cc.err" &&
             "$d/drv_san" "$root/data/mnist/t10k-images-idx3-ubyte.gz" 20 "$d/san.bin" 2>"$d/san.err"
-        then echo "ok emit-predict-sanitizers"; else echo "FAIL emit-predict-sanitizers"; head -5 "$d/cc.err" "$d/san.err"; fi
+        then echo "ok emit-predict-$name-sanitizers"; else echo "FAIL emit-predict-$name-sanitizers"; head -5 "$d/cc.err" "$d/san.err"; fi
     fi
     if tail -c $((200 * out * 4)) "$d/${base}_preds.npy" | cmp -s - "$d/got.bin"; then
         echo "ok emit-predict-$name (200 test images, outputs equal bit for bit)"
@@ -108,6 +109,7 @@ if [ -d "$root/data/mnist" ]; then
     predict_test lenet "$root/models/lenet.nnm"
     predict_test zoo "$root/tests/emit/zoo.nnm"
     predict_test zoo1d "$root/tests/emit/zoo1d.nnm"
+    predict_test graph "$root/tests/emit/graph.nnm"
     predict_test hostile "$root/tests/emit/hostile.nnm"
 fi
 

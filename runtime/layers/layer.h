@@ -48,7 +48,8 @@ typedef struct {
 typedef struct {
     const NnmLayer *l;
     int64_t batch;
-    const float *x;      /* [batch, in]  */
+    const float *x;      /* [batch, in]: the first input, xs[0] */
+    const float *xs[NNM_MAX_IN]; /* every input (merge kinds): [batch, that input's size] */
     float *y;            /* [batch, out] */
     float *scratch;      /* [batch, scratch()]: kept from forward to backward */
     float *work;         /* [threads, workspace()]: each thread's own buffer for
@@ -57,7 +58,8 @@ typedef struct {
                           * updates its moving statistics here while training) */
     float *dw;           /* their gradient, overwritten by backward */
     float *dy;           /* [batch, out] dL/dy; backward may overwrite it */
-    float *dx;           /* [batch, in] or NULL when nobody needs it */
+    float *dx;           /* [batch, in] or NULL when nobody needs it: dxs[0] */
+    float *dxs[NNM_MAX_IN]; /* the gradient of every input, each overwritten, or NULL */
     int training;
     int fused;           /* dy already is dL/d(pre-activation) */
     NnmRng *rng;         /* dropout stream */
@@ -77,6 +79,9 @@ typedef struct LayerKind {
     void (*defaults)(NnmLayer *l);
     /* sets l->out and l->nparams from l->in; 0, or -1 with a message in err */
     int (*infer)(NnmLayer *l, char *err, size_t errsize);
+    /* the merge kinds instead: the shapes of the l->nin inputs (nin >= 1
+     * checked here); sets l->in to ins[0], l->out and l->nparams */
+    int (*infer_inputs)(NnmLayer *l, const NnmShape *ins, char *err, size_t errsize);
     int64_t (*scratch)(const NnmLayer *l); /* floats per sample */
     /* floats per thread, or NULL for none: a buffer small enough to stay in
      * cache (Conv2D: a few images' im2col columns and their gradient), whose

@@ -59,6 +59,18 @@ static void finish_layer(NnmLayer *l)
     CHECK(rc == 0, "probe layer %s does not fit: %s", layer_kinds[l->kind]->name, err);
 }
 
+/* The probes below list their layers as chains: each takes the previous
+ * one's output (the first the model's input), as Sequential's do. */
+static void chained(const NnmModel *m)
+{
+    NnmLayer *L = (NnmLayer *)m->layers; /* the tests own their layers */
+    for (int i = 0; i < m->nlayers; i++)
+        if (L[i].nin == 0) {
+            L[i].nin = 1;
+            L[i].inputs[0] = i - 1;
+        }
+}
+
 /* Mean loss of the batch in the net (dropout mask fixed by the saved RNG). */
 static double probe_loss(Net *n, int64_t b, const NnmRng *rng)
 {
@@ -70,6 +82,7 @@ static double probe_loss(Net *n, int64_t b, const NnmRng *rng)
 static void grad_check_b(const char *what, NnmModel *m, NnmRng *rng, int onehot, int64_t b)
 {
     Net n;
+    chained(m);
     net_init(&n, m, rng, 5);
     net_plan(&n, b);
     int64_t in = shape_size(&m->input);
@@ -250,7 +263,7 @@ static void test_spatial_grads(void)
     for (int k = 0; k < LK_COUNT; k++) {
         if (k == LK_CONV2D || k == LK_MAXPOOL2D || k == LK_AVGPOOL2D || k == LK_CONV1D || k == LK_MAXPOOL1D ||
             k == LK_GLOBAL_AVGPOOL1D || k == LK_DEPTHWISE_CONV2D || k == LK_SEPARABLE_CONV2D ||
-            k == LK_CONV2D_TRANSPOSE)
+            k == LK_CONV2D_TRANSPOSE || layer_kinds[k]->infer_inputs /* test_graph_grads */)
             continue;
         NnmShape flat = {1, {6, 0, 0, 0}};
         NnmLayer probe = mk_layer(k, &flat);
@@ -494,6 +507,149 @@ static void test_layer_grads(void)
     }
 }
 
+/* ---- graphs: merges, fan-out, shared layers ---------------------------- */
+
+/* node i of kind k taking the nodes in[] (-1: the model's input) */
+static NnmLayer graph_node(const NnmLayer *L, int kind, int nin, const int *in, const NnmShape *model_in)
+{
+    NnmShape shapes[NNM_MAX_IN];
+    for (int k = 0; k < nin; k++)
+        shapes[k] = in[k] >= 0 ? L[in[k]].out : *model_in;
+    NnmLayer l = mk_layer(kind, &shapes[0]);
+    l.nin = nin;
+    memcpy(l.inputs, in, sizeof *in * (size_t)nin);
+    return l;
+}
+
+static void graph_finish(NnmLayer *l, const NnmLayer *L, const NnmShape *model_in)
+{
+    char err[256];
+    int rc;
+    if (layer_kinds[l->kind]->infer_inputs) {
+        NnmShape shapes[NNM_MAX_IN];
+        for (int k = 0; k < l->nin; k++)
+            shapes[k] = l->inputs[k] >= 0 ? L[l->inputs[k]].out : *model_in;
+        rc = layer_kinds[l->kind]->infer_inputs(l, shapes, err, sizeof err);
+    } else
+        rc = layer_kinds[l->kind]->infer(l, err, sizeof err);
+    CHECK(rc == 0, "graph probe %s does not fit: %s", layer_kinds[l->kind]->name, err);
+}
+
+/* Dense(units, act) on node `from` (-1: the model's input) */
+static NnmLayer graph_dense(const NnmLayer *L, int from, int64_t units, int act, const NnmShape *model_in)
+{
+    NnmLayer l = graph_node(L, LK_DENSE, 1, (int[]){from}, model_in);
+    l.units = units;
+    l.act = act;
+    graph_finish(&l, L, model_in);
+    return l;
+}
+
+/* Every merge kind between two branches of one input (a tensor used twice),
+ * Add of three with one branch twice, Dot of rank 1 and 2 (normalised too),
+ * and a Dense called twice on a chain whose first tensor also skips ahead:
+ * finite differences of every weight. */
+static void test_graph_grads(void)
+{
+    NnmRng rng;
+    nnm_rng_seed(&rng, 77, 9);
+    NnmOptim sgd = {.kind = OPT_SGD, .lr = 0.01};
+    NnmShape s = {1, {4, 0, 0, 0}};
+    static const int merges[] = {LK_ADD, LK_SUBTRACT, LK_MULTIPLY, LK_AVERAGE, LK_MAXIMUM, LK_MINIMUM,
+                                 LK_CONCATENATE, LK_DOT, LK_DOT};
+    for (size_t c = 0; c < NNM_COUNTOF(merges); c++) {
+        /* input (4,) -> Dense(3, tanh), Dense(3 or 2, tanh) -> merge -> Dense(2) -> mse */
+        int kind = merges[c], normalize = c == NNM_COUNTOF(merges) - 1;
+        NnmLayer L[4];
+        L[0] = graph_dense(L, -1, 3, ACT_TANH, &s);
+        L[1] = graph_dense(L, -1, kind == LK_CONCATENATE ? 2 : 3, ACT_TANH, &s);
+        L[2] = graph_node(L, kind, 2, (int[]){0, 1}, &s);
+        L[2].in_axis[0] = L[2].in_axis[1] = 1;
+        L[2].normalize = normalize;
+        graph_finish(&L[2], L, &s);
+        L[3] = graph_dense(L, 2, 2, ACT_LINEAR, &s);
+        NnmModel m = {.nlayers = 4, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        char what[96];
+        snprintf(what, sizeof what, "graph: %s%s of two branches", layer_kinds[kind]->name,
+                 normalize ? "(normalize=True)" : "");
+        grad_check(what, &m, &rng, 0);
+    }
+    for (int axis = 1; axis <= 3; axis += 2) {
+        /* images (2, 3, 2) and (1 or 2, 3, 1 or 2) concatenated on rows (axis=1) or channels (axis=-1) */
+        NnmLayer L[6];
+        L[0] = graph_dense(L, -1, 12, ACT_TANH, &s);
+        L[1] = graph_node(L, LK_RESHAPE, 1, (int[]){0}, &s);
+        L[1].target = (NnmShape){3, {2, 3, 2, 0}};
+        graph_finish(&L[1], L, &s);
+        L[2] = graph_dense(L, -1, 6, ACT_TANH, &s);
+        L[3] = graph_node(L, LK_RESHAPE, 1, (int[]){2}, &s);
+        L[3].target = axis == 1 ? (NnmShape){3, {1, 3, 2, 0}} : (NnmShape){3, {2, 3, 1, 0}};
+        graph_finish(&L[3], L, &s);
+        L[4] = graph_node(L, LK_CONCATENATE, 2, (int[]){1, 3}, &s);
+        L[4].axis = axis == 1 ? 1 : -1;
+        graph_finish(&L[4], L, &s);
+        CHECK(L[4].out.dim[0] == (axis == 1 ? 3 : 2) && L[4].out.dim[2] == (axis == 1 ? 2 : 3), "Concatenate's shape");
+        L[5] = graph_node(L, LK_FLATTEN, 1, (int[]){4}, &s);
+        graph_finish(&L[5], L, &s);
+        NnmLayer out = graph_dense(L, 5, 2, ACT_LINEAR, &s);
+        NnmLayer all[7];
+        memcpy(all, L, sizeof L);
+        all[6] = out;
+        NnmModel m = {.nlayers = 7, .layers = all, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        grad_check(axis == 1 ? "graph: Concatenate(axis=1) of images" : "graph: Concatenate(axis=-1) of images", &m,
+                   &rng, 0);
+    }
+    {
+        /* Add([a, b, a]): one tensor twice in one merge */
+        NnmLayer L[4];
+        L[0] = graph_dense(L, -1, 3, ACT_TANH, &s);
+        L[1] = graph_dense(L, 0, 3, ACT_SIGMOID, &s);
+        L[2] = graph_node(L, LK_ADD, 3, (int[]){0, 1, 0}, &s);
+        graph_finish(&L[2], L, &s);
+        L[3] = graph_dense(L, 2, 2, ACT_LINEAR, &s);
+        NnmModel m = {.nlayers = 4, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        grad_check("graph: Add([a, b, a])", &m, &rng, 0);
+    }
+    for (int normalize = 0; normalize < 2; normalize++) {
+        /* Dense(6) -> Reshape(3, 2) and Dense(6) -> Reshape(2, 3), Dot(axes=(1, 2)) -> (2, 2) */
+        NnmLayer L[7];
+        L[0] = graph_dense(L, -1, 6, ACT_TANH, &s);
+        L[1] = graph_node(L, LK_RESHAPE, 1, (int[]){0}, &s);
+        L[1].target = (NnmShape){2, {3, 2, 0, 0}};
+        graph_finish(&L[1], L, &s);
+        L[2] = graph_dense(L, -1, 6, ACT_TANH, &s);
+        L[3] = graph_node(L, LK_RESHAPE, 1, (int[]){2}, &s);
+        L[3].target = (NnmShape){2, {2, 3, 0, 0}};
+        graph_finish(&L[3], L, &s);
+        L[4] = graph_node(L, LK_DOT, 2, (int[]){1, 3}, &s);
+        L[4].in_axis[0] = 1;
+        L[4].in_axis[1] = 2;
+        L[4].normalize = normalize;
+        graph_finish(&L[4], L, &s);
+        CHECK(L[4].out.rank == 2 && L[4].out.dim[0] == 2 && L[4].out.dim[1] == 2, "Dot of (3, 2) and (2, 3) on axes (1, 2)");
+        L[5] = graph_node(L, LK_FLATTEN, 1, (int[]){4}, &s);
+        graph_finish(&L[5], L, &s);
+        L[6] = graph_dense(L, 5, 2, ACT_LINEAR, &s);
+        NnmModel m = {.nlayers = 7, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        grad_check(normalize ? "graph: Dot of matrices, normalize=True" : "graph: Dot of matrices", &m, &rng, 0);
+    }
+    {
+        /* a = Dense(4)(x); shared = Dense(4); b = shared(shared(a)); Add([a, b]) -> Dense(2) */
+        NnmLayer L[5];
+        L[0] = graph_dense(L, -1, 4, ACT_TANH, &s);
+        L[1] = graph_dense(L, 0, 4, ACT_TANH, &s);
+        L[2] = L[1];
+        L[2].inputs[0] = 1;
+        L[2].weights_of = 2;
+        L[2].nparams = 0;
+        L[3] = graph_node(L, LK_ADD, 2, (int[]){0, 2}, &s);
+        graph_finish(&L[3], L, &s);
+        L[4] = graph_dense(L, 3, 2, ACT_LINEAR, &s);
+        NnmModel m = {.nlayers = 5, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        grad_check("graph: a layer called twice, a tensor used twice", &m, &rng, 0);
+    }
+}
+
 /* net_plan() allocates everything: training steps allocate nothing. */
 static void test_no_alloc_per_batch(void)
 {
@@ -515,6 +671,7 @@ static void test_no_alloc_per_batch(void)
     NnmOptim adam = {.kind = OPT_ADAM, .lr = 0.001, .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-7};
     NnmModel m = {.nlayers = 3, .layers = L, .input = s, .compiled = 1, .loss = LOSS_CCE, .optim = adam};
     Net n;
+    chained(&m);
     net_init(&n, &m, &rng, 1);
     net_plan(&n, 8);
     long before = nnm_alloc_count;
@@ -929,6 +1086,7 @@ static void test_regularizer_grads(void)
     finish_layer(&d);
     NnmModel m = {.nlayers = 1, .layers = &d, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
     Net n;
+    chained(&m);
     net_init(&n, &m, &rng, 1);
     net_plan(&n, 2);
     n.w[0] = 1.0f, n.w[1] = -2.0f, n.w[2] = 3.0f; /* kernel (1, -2), bias 3 */
@@ -1169,6 +1327,7 @@ int main(void)
         return 2;
     test_layer_grads();
     test_spatial_grads();
+    test_graph_grads();
     test_spatial_forward();
     test_batchnorm();
     test_fused_loss();

@@ -1,0 +1,522 @@
+/* compiler/graph.c — the functional API at compile time: Input tensors,
+ * layers called on tensors (a layer called again shares its weights),
+ * the merge functions add([...]), concatenate([...]), ..., Model(inputs,
+ * outputs), and the summary of a graph in Keras 2.2's format.
+ *
+ * A Model's nodes are the calls its outputs depend on, in creation order
+ * (tensors are immutable, so that order is topological and a chain keeps
+ * the order Sequential would give it); each node's inputs are indices of
+ * earlier nodes or -1 - k for the model's input k (program.h). */
+#include "sema_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TensorV *graph_input(Sema *s, const NnmShape *shape, const char *name, Loc loc)
+{
+    TensorV *t = NEW(s->arena, TensorV);
+    memset(t, 0, sizeof *t);
+    t->id = ++s->tensor_count;
+    t->d.out = *shape;
+    t->loc = loc;
+    if (name)
+        snprintf(t->name, sizeof t->name, "%s", name);
+    else
+        snprintf(t->name, sizeof t->name, "input_%d", ++s->input_count);
+    return t;
+}
+
+static TensorV *tensor_of(const Value *v)
+{
+    return v->k == V_TENSOR || v->k == V_INPUT ? v->tensor : NULL;
+}
+
+/* The tensors of v (one tensor, or a list or tuple of them) into out; n,
+ * or -1 after an error.  *list tells which form it was. */
+static int tensors_of(Sema *s, const Value *v, const Ast *at, const char *what, TensorV **out, int *list)
+{
+    *list = v->k == V_LIST || v->k == V_TUPLE;
+    if (v->k == V_ERR)
+        return -1;
+    if (!*list) {
+        if (!tensor_of(v)) {
+            diag_error(s->diag, at->loc, "%s must be a tensor (such as Input(shape=...) or a layer's output), got %s",
+                       what, val_kind_name(v));
+            return -1;
+        }
+        out[0] = tensor_of(v);
+        return 1;
+    }
+    if (v->n > NNM_MAX_IN) {
+        diag_error(s->diag, at->loc, "%s: nnmc takes at most %d tensors here, got %d", what, NNM_MAX_IN, v->n);
+        return -1;
+    }
+    const Ast *el = at->kind == AST_LIST || at->kind == AST_TUPLE ? at->kids : NULL;
+    for (int i = 0; i < v->n; i++, el = el ? el->next : NULL) {
+        if (v->v[i]->k == V_ERR)
+            return -1;
+        if (!(out[i] = tensor_of(v->v[i]))) {
+            diag_error(s->diag, (el ? el : at)->loc, "%s must be tensors, but item %d is %s", what, i,
+                       val_kind_name(v->v[i]));
+            return -1;
+        }
+    }
+    return v->n;
+}
+
+static int same_shape(const NnmShape *a, const NnmShape *b)
+{
+    if (a->rank != b->rank)
+        return 0;
+    for (int d = 0; d < a->rank; d++)
+        if (a->dim[d] != b->dim[d])
+            return 0;
+    return 1;
+}
+
+/* a later call's weights must be the first call's: same arrays, same shapes */
+static int weights_fit(const NnmLayer *first, const NnmLayer *again)
+{
+    const LayerKind *k = layer_kinds[first->kind];
+    WeightInfo a[LAYER_MAX_WEIGHTS], b[LAYER_MAX_WEIGHTS];
+    int na = k->weights(first, a), nb = k->weights(again, b);
+    if (na != nb)
+        return 0;
+    for (int i = 0; i < na; i++)
+        if (!same_shape(&a[i].shape, &b[i].shape))
+            return 0;
+    return 1;
+}
+
+Value *graph_call(Sema *s, Value *lv, const Args *a)
+{
+    LayerV *l = lv->layer;
+    const LayerKind *lk = layer_kinds[l->d.kind];
+    const Ast *at = a->call;
+    if (a->npos != 1 || a->nkw) {
+        diag_error(s->diag, at->loc, "a layer is called on one tensor, or on a list of tensors for a merge layer: "
+                   "y = %s(...)(x)", lk->name);
+        return val_err(s);
+    }
+    TensorV *in[NNM_MAX_IN];
+    int list, n = tensors_of(s, a->pos[0].v, a->pos[0].node, "the input of a layer", in, &list);
+    if (n < 0)
+        return val_err(s);
+    if (lk->infer_inputs && !list) {
+        diag_error(s->diag, a->pos[0].node->loc, "%s merges a list of tensors: %s()([a, b])", lk->name, lk->name);
+        return val_err(s);
+    }
+    if (!lk->infer_inputs && (list || n != 1)) {
+        diag_error(s->diag, a->pos[0].node->loc, "%s takes one tensor, got a list of %d; merge them first, e.g. with "
+                   "Concatenate()", lk->name, n);
+        return val_err(s);
+    }
+    if (l->owner) {
+        diag_error(s->diag, at->loc, "layer '%s' belongs to model '%s' already; nnmc does not share layers between "
+                   "models yet", l->d.name, l->owner->name);
+        return val_err(s);
+    }
+    TensorV *t = NEW(s->arena, TensorV);
+    memset(t, 0, sizeof *t);
+    t->layer = l;
+    t->call = l->ncalls;
+    t->nin = n;
+    memcpy(t->in, in, sizeof *in * (size_t)n);
+    t->loc = at->loc;
+    t->d = l->d;
+    t->d.nin = n;
+    char err[320];
+    int rc;
+    if (lk->infer_inputs) {
+        NnmShape shapes[NNM_MAX_IN];
+        for (int k = 0; k < n; k++)
+            shapes[k] = in[k]->d.out;
+        rc = lk->infer_inputs(&t->d, shapes, err, sizeof err);
+    } else {
+        t->d.in = in[0]->d.out;
+        rc = lk->infer(&t->d, err, sizeof err);
+    }
+    if (rc) {
+        diag_error(s->diag, at->loc, "%s", err);
+        return val_err(s);
+    }
+    if (l->first) {
+        if (!weights_fit(&l->first->d, &t->d)) {
+            char was[96], now[96];
+            shape_str(&l->first->d.in, was, sizeof was);
+            shape_str(&t->d.in, now, sizeof now);
+            diag_error(s->diag, at->loc, "layer '%s' is called on %s, but its weights were made for %s by its first call",
+                       l->d.name, now, was);
+            diag_note(s->diag, l->first->loc, "the first call of '%s'", l->d.name);
+            return val_err(s);
+        }
+        t->d.nparams = t->d.nfrozen = 0; /* counted at the first call */
+    } else {
+        l->first = t;
+    }
+    l->ncalls++;
+    t->id = ++s->tensor_count;
+    Value *v = val_new(s, V_TENSOR);
+    v->tensor = t;
+    return v;
+}
+
+/* add([x, y]), concatenate([x, y], axis=-1), dot([x, y], axes): the layer
+ * made from the keyword arguments, called on the list. */
+Value *graph_merge(Sema *s, int kind, const Args *a)
+{
+    const char *fname = layer_kinds[kind]->snake;
+    if (a->npos < 1) {
+        diag_error(s->diag, a->call->loc, "%s() needs the list of tensors to merge", fname);
+        return val_err(s);
+    }
+    Args la = *a;
+    la.npos = a->npos - 1; /* Keras: merge(inputs, *args, **kwargs); the rest go to the layer */
+    memmove(la.pos, a->pos + 1, sizeof *la.pos * (size_t)la.npos);
+    Value *lv = make_layer(s, kind, &la, 0);
+    if (lv->k == V_ERR)
+        return lv;
+    Args ca = {.npos = 1, .nkw = 0, .call = a->call};
+    ca.pos[0] = a->pos[0];
+    return graph_call(s, lv, &ca);
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const TensorV *x = *(TensorV *const *)a, *y = *(TensorV *const *)b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* the position of t among the sorted nodes, or -1 */
+static int node_index(TensorV **nodes, int n, const TensorV *t)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (nodes[mid]->id == t->id)
+            return mid;
+        if (nodes[mid]->id < t->id)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+#define GRAPH_MAX_NODES 1000 /* as Sequential's MODEL_MAX_LAYERS */
+
+Value *make_model(Sema *s, const Args *a)
+{
+    static const Param params[] = {{"inputs", 1, 1}, {"outputs", 1, 1}, {"name", 1, 0}, {NULL, 0, 0}};
+    Value *val[3];
+    const Ast *where[3];
+    if (bind_args(s, a, "Model", params, val, where))
+        return val_err(s);
+    TensorV *ins[NNM_MAX_IN], *outs[NNM_MAX_IN];
+    int list, nin = tensors_of(s, val[0], where[0], "Model's inputs", ins, &list);
+    int nout = nin < 0 ? -1 : tensors_of(s, val[1], where[1], "Model's outputs", outs, &list);
+    if (nin < 0 || nout < 0)
+        return val_err(s);
+    const char *name = NULL;
+    if (val[2] && want_str(s, val[2], where[2], "a model name", &name))
+        return val_err(s);
+    for (int i = 0; i < nin; i++) {
+        if (ins[i]->layer) {
+            diag_error(s->diag, where[0]->loc, "Model's inputs must be Input() tensors, but input %d is the output of "
+                       "layer '%s'", i, ins[i]->layer->d.name);
+            return val_err(s);
+        }
+        for (int j = 0; j < i; j++)
+            if (ins[j] == ins[i]) {
+                diag_error(s->diag, where[0]->loc, "input '%s' is given twice", ins[i]->name);
+                return val_err(s);
+            }
+    }
+    if (nin != 1 || nout != 1) {
+        diag_error(s->diag, nin != 1 ? where[0]->loc : where[1]->loc,
+                   "nnmc does not support models with several %s yet", nin != 1 ? "inputs" : "outputs");
+        return val_err(s);
+    }
+    /* every tensor the outputs depend on, walked back to the Inputs */
+    int walk = ++s->walk_count;
+    int cap = 64, n = 0, top = 0;
+    TensorV **nodes = malloc(sizeof *nodes * (size_t)cap), **stack = malloc(sizeof *stack * (size_t)cap);
+    int scap = cap, ok = 1;
+    for (int i = 0; i < nout; i++) {
+        stack[top++] = outs[i];
+        outs[i]->mark = walk;
+    }
+    while (top > 0 && ok) {
+        TensorV *t = stack[--top];
+        if (!t->layer) {
+            int listed = 0;
+            for (int i = 0; i < nin; i++)
+                listed |= ins[i] == t;
+            if (!listed) {
+                diag_error(s->diag, where[1]->loc, "graph disconnected: the outputs need Input '%s', which is not "
+                           "among the model's inputs", t->name);
+                diag_note(s->diag, t->loc, "'%s' is made here", t->name);
+                ok = 0;
+            }
+            continue;
+        }
+        if (n == GRAPH_MAX_NODES) {
+            diag_error(s->diag, a->call->loc, "a model can have at most %d layer calls", GRAPH_MAX_NODES);
+            ok = 0;
+            break;
+        }
+        if (n == cap) {
+            cap *= 2;
+            nodes = realloc(nodes, sizeof *nodes * (size_t)cap);
+        }
+        nodes[n++] = t;
+        for (int k = 0; k < t->nin; k++) {
+            if (t->in[k]->mark == walk)
+                continue;
+            t->in[k]->mark = walk;
+            if (top == scap) {
+                scap *= 2;
+                stack = realloc(stack, sizeof *stack * (size_t)scap);
+            }
+            stack[top++] = t->in[k];
+        }
+    }
+    free(stack);
+    for (int i = 0; i < nin && ok; i++)
+        if (ins[i]->mark != walk) {
+            diag_error(s->diag, where[0]->loc, "input '%s' is not connected to the model's outputs", ins[i]->name);
+            diag_note(s->diag, ins[i]->loc, "'%s' is made here", ins[i]->name);
+            ok = 0;
+        }
+    qsort(nodes, (size_t)n, sizeof *nodes, by_id);
+    /* one name per layer, as Keras requires */
+    for (int i = 0; i < n && ok; i++)
+        for (int j = 0; j < i && ok; j++) {
+            const char *ni = nodes[i]->layer->d.name, *nj = nodes[j]->layer->d.name;
+            if (nodes[i]->layer != nodes[j]->layer && !strcmp(ni, nj)) {
+                diag_error(s->diag, nodes[i]->loc, "the model already has a layer named '%s'", ni);
+                diag_note(s->diag, nodes[j]->loc, "the other '%s'", nj);
+                ok = 0;
+            }
+        }
+    for (int i = 0; i < n && ok; i++)
+        if (nodes[i]->layer->owner) {
+            diag_error(s->diag, a->call->loc, "layer '%s' belongs to model '%s' already; nnmc does not share layers "
+                       "between models yet", nodes[i]->layer->d.name, nodes[i]->layer->owner->name);
+            ok = 0;
+        }
+    if (!ok) {
+        free(nodes);
+        return val_err(s);
+    }
+    ModelV *m = NEW(s->arena, ModelV);
+    memset(m, 0, sizeof *m);
+    m->id = -1;
+    m->loc = a->call->loc;
+    m->functional = 1;
+    if (name)
+        snprintf(m->name, sizeof m->name, "%s", name);
+    else
+        snprintf(m->name, sizeof m->name, "model_%d", ++s->functional_count);
+    m->ninputs = nin;
+    memcpy(m->inputs, ins, sizeof *ins * (size_t)nin);
+    m->has_input = 1;
+    m->input = ins[0]->d.out;
+    m->cur = outs[0]->d.out;
+    m->n = m->cap = n;
+    m->layers = arena_alloc(s->arena, sizeof *m->layers * (size_t)(n ? n : 1));
+    m->nodes = arena_alloc(s->arena, sizeof *m->nodes * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        TensorV *t = nodes[i];
+        LayerV *node = NEW(s->arena, LayerV);
+        *node = *t->layer;
+        node->d = t->d;
+        node->loc = t->loc;
+        node->owner = m;
+        for (int k = 0; k < t->nin; k++) {
+            int p = node_index(nodes, i, t->in[k]);
+            if (p < 0)
+                for (int j = 0; j < nin; j++)
+                    if (ins[j] == t->in[k])
+                        p = -1 - j;
+            NNM_ASSERT(p != -1 || t->in[k] == ins[0]);
+            node->d.inputs[k] = p;
+        }
+        /* the model's first call of a layer holds its weights */
+        node->d.weights_of = 0;
+        for (int j = 0; j < i; j++)
+            if (nodes[j]->layer == t->layer) {
+                node->d.weights_of = j + 1;
+                break;
+            }
+        if (!node->d.weights_of) {
+            node->d.nparams = t->layer->first->d.nparams;
+            node->d.nfrozen = t->layer->first->d.nfrozen;
+        } else {
+            node->d.nparams = node->d.nfrozen = 0;
+        }
+        m->layers[i] = node;
+        m->nodes[i] = t;
+    }
+    for (int i = 0; i < n; i++)
+        nodes[i]->layer->owner = m;
+    free(nodes);
+    ModelLink *link = NEW(s->arena, ModelLink);
+    link->m = m;
+    link->next = s->models;
+    s->models = link;
+    Value *v = val_new(s, V_MODEL);
+    v->model = m;
+    return v;
+}
+
+/* ---- summary ---------------------------------------------------------------------------- */
+
+/* A layer of the summary: an Input (t) or a layer object (l). */
+typedef struct {
+    LayerV *l;
+    TensorV *t;
+    int index;             /* Keras's traversal order from the outputs */
+    int depth;
+} SumLayer;
+
+static int by_depth(const void *a, const void *b)
+{
+    const SumLayer *x = a, *y = b;
+    if (x->depth != y->depth)
+        return y->depth - x->depth;
+    return x->index - y->index;
+}
+
+typedef struct {
+    const ModelV *m;
+    TensorV **post;        /* the nodes, inputs included, in the walk's post-order */
+    int npost;
+    SumLayer *layers;
+    int nlayers;
+} SumWalk;
+
+static int sum_layer(SumWalk *w, TensorV *t)
+{
+    for (int i = 0; i < w->nlayers; i++)
+        if (t->layer ? w->layers[i].l == t->layer : w->layers[i].t == t)
+            return i;
+    w->layers[w->nlayers] = (SumLayer){t->layer, t->layer ? NULL : t, w->nlayers, 0};
+    return w->nlayers++;
+}
+
+/* Keras's build_map: layers numbered in pre-order from the outputs, nodes
+ * listed in post-order */
+static void sum_visit(SumWalk *w, TensorV *t, int walk)
+{
+    if (t->mark == walk)
+        return;
+    t->mark = walk;
+    sum_layer(w, t);
+    for (int k = 0; k < t->nin; k++)
+        sum_visit(w, t->in[k], walk);
+    w->post[w->npost++] = t;
+}
+
+/* Keras 2.2.4's print_summary of a functional model: layers by decreasing
+ * depth (then traversal order), InputLayers included; the three columns of
+ * Sequential when the graph is a chain without shared layers, else four
+ * with "Connected to" (layer[node][tensor]). */
+const char *graph_summary_text(Sema *s, const ModelV *m, int walk)
+{
+    int total = m->n + m->ninputs;
+    SumWalk w = {m, arena_alloc(s->arena, sizeof(TensorV *) * (size_t)total), 0,
+                 arena_alloc(s->arena, sizeof(SumLayer) * (size_t)total), 0};
+    sum_visit(&w, m->nodes[m->n - 1], walk); /* the output: the last node */
+    int *depth = arena_alloc(s->arena, sizeof *depth * (size_t)w.npost);
+    memset(depth, 0, sizeof *depth * (size_t)w.npost);
+    for (int i = 0; i < w.npost; i++)
+        w.post[i]->mark = -1 - i; /* position in post, for the walk below */
+    for (int i = w.npost - 1; i >= 0; i--) {
+        TensorV *t = w.post[i];
+        SumLayer *L = &w.layers[sum_layer(&w, t)];
+        int d = depth[i] > L->depth ? depth[i] : L->depth;
+        L->depth = depth[i] = d;
+        for (int k = 0; k < t->nin; k++) {
+            int j = -1 - t->in[k]->mark;
+            if (depth[j] < d + 1)
+                depth[j] = d + 1;
+        }
+    }
+    /* a chain: one node per depth, one input per node, no layer called twice */
+    int chain = 1;
+    int *per_depth = arena_alloc(s->arena, sizeof *per_depth * (size_t)(w.npost + 1));
+    memset(per_depth, 0, sizeof *per_depth * (size_t)(w.npost + 1));
+    for (int i = 0; i < w.npost; i++) {
+        chain &= ++per_depth[depth[i]] == 1 && w.post[i]->nin <= 1;
+        for (int j = 0; j < i; j++)
+            chain &= !w.post[i]->layer || w.post[j]->layer != w.post[i]->layer;
+    }
+    qsort(w.layers, (size_t)w.nlayers, sizeof *w.layers, by_depth);
+    static const int pos3[] = {29, 55, 65}, pos4[] = {32, 53, 65, 98};
+    const int *pos = chain ? pos3 : pos4, width = chain ? 65 : 98, nf = chain ? 3 : 4;
+    size_t cap = 600 + (size_t)total * 400, o = 0;
+    char *out = arena_alloc(s->arena, cap), rule[100], dbl[100];
+    memset(rule, '_', (size_t)width);
+    rule[width] = 0;
+    memset(dbl, '=', (size_t)width);
+    dbl[width] = 0;
+    o += (size_t)snprintf(out + o, cap - o, "%s\n", rule);
+    static const char *const head[] = {"Layer (type)", "Output Shape", "Param #", "Connected to"};
+    summary_row(out, &o, cap, pos, nf, head);
+    o += (size_t)snprintf(out + o, cap - o, "%s\n", dbl);
+    int64_t params = 0, frozen = 0;
+    for (int i = 0; i < w.nlayers; i++) {
+        const SumLayer *L = &w.layers[i];
+        char f0[160], f1[120], f2[32], conn[NNM_NAME_MAX + 32];
+        const char *f[4] = {f0, f1, f2, ""};
+        int64_t np = 0;
+        if (L->t) {
+            snprintf(f0, sizeof f0, "%s (InputLayer)", L->t->name);
+            shape_str(&L->t->d.out, f1, sizeof f1);
+        } else {
+            snprintf(f0, sizeof f0, "%s (%s)", L->l->d.name, layer_kinds[L->l->d.kind]->name);
+            np = L->l->first->d.nparams;
+            params += np;
+            frozen += L->l->first->d.nfrozen;
+            /* Keras's layer.output_shape: 'multiple' when its calls differ */
+            shape_str(&L->l->first->d.out, f1, sizeof f1);
+            for (int j = 0; j < m->n; j++)
+                if (m->nodes[j]->layer == L->l && !same_shape(&m->nodes[j]->d.out, &L->l->first->d.out))
+                    snprintf(f1, sizeof f1, "multiple");
+        }
+        snprintf(f2, sizeof f2, "%lld", (long long)np);
+        int first = 1;
+        for (int j = 0; j < m->n && L->l; j++) {
+            const TensorV *t = m->nodes[j];
+            if (t->layer != L->l)
+                continue;
+            for (int k = 0; k < t->nin; k++) {
+                const TensorV *in = t->in[k];
+                snprintf(conn, sizeof conn, "%s[%d][0]", in->layer ? in->layer->d.name : in->name, in->call);
+                if (first) {
+                    f[3] = conn;
+                    if (chain)
+                        break;
+                    summary_row(out, &o, cap, pos, nf, f);
+                    first = 0;
+                } else {
+                    const char *more[4] = {"", "", "", conn};
+                    summary_row(out, &o, cap, pos, nf, more);
+                }
+            }
+        }
+        if (first)
+            summary_row(out, &o, cap, pos, nf, f);
+        o += (size_t)snprintf(out + o, cap - o, "%s\n", i == w.nlayers - 1 ? dbl : rule);
+    }
+    char t[40], tr[40], fr[40];
+    snprintf(t, sizeof t, "%lld", (long long)params);
+    fmt_thousands(t, sizeof t, params);
+    fmt_thousands(tr, sizeof tr, params - frozen);
+    fmt_thousands(fr, sizeof fr, frozen);
+    o += (size_t)snprintf(out + o, cap - o, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n",
+                          t, tr, fr, rule);
+    return out;
+}
