@@ -249,6 +249,48 @@ Value *keras_array_scale(Sema *s, const Ast *n, Value *arr, Value *by, const Ast
     return array_copy(s, arr);
 }
 
+/* Labels are classes 0 .. nclasses-1, so any element-wise integer function
+ * of them is a table: the array keeps its samples and gets a new map. */
+Value *array_label_op(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *by_node)
+{
+    const char *opname = n->op == 'f' ? "//" : n->op == '%' ? "%" : n->op == '+' ? "+" : n->op == '-' ? "-"
+                       : n->op == '*' ? "*" : "/";
+    int64_t k;
+    if (n->op == '*' || n->op == '/') {
+        diag_error(s->diag, n->loc, "labels take %%, //, + and - with an integer (y %% 2, y // 5); not '%s'", opname);
+        return val_err(s);
+    }
+    if (want_int(s, by, by_node, "the number", INT64_MIN, &k))
+        return val_err(s);
+    const ArrayV *a = arr->arr;
+    if (a->onehot) {
+        diag_error(s->diag, n->loc, "'%s' on one-hot labels: apply it to the class numbers, before to_categorical()",
+                   opname);
+        return val_err(s);
+    }
+    if ((n->op == '%' || n->op == 'f') && k <= 0) {
+        diag_error(s->diag, n->loc, "labels %s %lld: the number must be positive", opname, (long long)k);
+        return val_err(s);
+    }
+    Value *r = array_copy(s, arr);
+    ArrayV *ra = r->arr;
+    int most = 0;
+    for (int c = 0; c < a->nclasses && c < NNM_MAX_CLASSES; c++) {
+        int64_t v = a->mapped ? a->map[c] : c;
+        v = n->op == '%' ? v % k : n->op == 'f' ? v / k : n->op == '+' ? v + k : v - k; /* v >= 0, k > 0 for % and // */
+        if (v < 0 || v >= NNM_MAX_CLASSES) {
+            diag_error(s->diag, n->loc, "labels %s %lld make class %d into %lld; labels must stay in 0 .. %d", opname,
+                       (long long)k, c, (long long)v, NNM_MAX_CLASSES - 1);
+            return val_err(s);
+        }
+        ra->map[c] = (signed char)v;
+        most = v > most ? (int)v : most;
+    }
+    ra->mapped = 1;
+    ra->nclasses = most + 1;
+    return r;
+}
+
 Value *keras_array_index(Sema *s, const Ast *n, Value *av, const Ast *ix)
 {
     if (ix->kind != AST_SLICE) {

@@ -140,7 +140,16 @@ static void dump(const Ast *n, FILE *out)
     case AST_SLICE: fputs("(slice ", out); dump(n->a, out); fputc(' ', out); dump(n->b, out); fputc(')', out); return;
     case AST_KWARG: fprintf(out, "(kw %s ", n->str); dump(n->a, out); fputc(')', out); return;
     case AST_UNARY: fprintf(out, "(%c ", n->op); dump(n->a, out); fputc(')', out); return;
-    case AST_BINOP: fprintf(out, "(%c ", n->op); dump(n->a, out); fputc(' ', out); dump(n->b, out); fputc(')', out); return;
+    case AST_BINOP:
+        if (n->op == 'f')
+            fputs("(// ", out);
+        else
+            fprintf(out, "(%c ", n->op);
+        dump(n->a, out);
+        fputc(' ', out);
+        dump(n->b, out);
+        fputc(')', out);
+        return;
     case AST_ASSIGN: fputs("(= ", out); dump(n->a, out); fputc(' ', out); dump(n->b, out); fputc(')', out); return;
     case AST_AUGASSIGN: fprintf(out, "(%c= ", n->op); dump(n->a, out); fputc(' ', out); dump(n->b, out); fputc(')', out); return;
     case AST_EXPR: fputs("(expr ", out); dump(n->a, out); fputc(')', out); return;

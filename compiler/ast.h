@@ -30,7 +30,7 @@ typedef enum {
     AST_CALL,   /* a ( kids ), keyword arguments are AST_KWARG */
     AST_KWARG,  /* str = a */
     AST_UNARY,  /* op a, op is '-' or '+' */
-    AST_BINOP,  /* a op b, op is one of + - * / */
+    AST_BINOP,  /* a op b, op is one of + - * / %, or 'f' for // */
     /* statements */
     AST_ASSIGN, /* a = b */
     AST_AUGASSIGN, /* a op= b */

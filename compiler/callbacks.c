@@ -355,10 +355,11 @@ int fit_callbacks(Sema *s, const NnmModel *m, NnmStep *st, Value *list, const As
     st->callbacks = cbs;
     st->ncallbacks = list->n;
     const char *keys[NNM_MAX_KEYS];
-    int nk = nnm_fit_keys(m, st, keys);
-    char have[200];
+    NnmKeyText *text = arena_alloc(s->arena, sizeof *text);
+    int nk = nnm_fit_keys(m, st, keys, *text);
+    char have[NNM_MAX_KEYS * (NNM_KEY_MAX + 8)];
     size_t hl = 0;
-    for (int k = 0; k < nk; k++)
+    for (int k = 0; k < nk && hl < sizeof have; k++)
         hl += (size_t)snprintf(have + hl, sizeof have - hl, "%s%s", k == 0 ? "" : k == nk - 1 ? " and " : ", ",
                                keys[k]);
     if (lr_cbs && m->optim.schedule.kind != SCHED_NONE) {

@@ -29,24 +29,40 @@ static void shape(FILE *o, const NnmShape *sh)
     fputc(')', o);
 }
 
-/* node i of model m (-1: the input); a merge's input is the list of its
+/* a node's Graphviz name: input k of model m (i < 0: -1 - k), or its node i */
+static void node_id(FILE *o, int m, int i)
+{
+    if (i < 0)
+        fprintf(o, "m%d_in%d", m, -1 - i);
+    else
+        fprintf(o, "m%d_%d", m, i + 1);
+}
+
+static const NnmShape *tensor_shape(const NnmModel *md, int i)
+{
+    return i >= 0 ? &md->layers[i].out : &md->inputs[-1 - i];
+}
+
+/* node i of model m (< 0: an input); a merge's input is the list of its
  * inputs' shapes, as plot_model shows it */
 static void node(FILE *o, const NnmModel *md, int m, int i, const char *name, const char *cls)
 {
     const NnmLayer *l = i >= 0 ? &md->layers[i] : NULL;
-    fprintf(o, "    m%d_%d [label=\"{", m, i + 1);
+    fputs("    ", o);
+    node_id(o, m, i);
+    fputs(" [label=\"{", o);
     label_text(o, name);
     fputs(": ", o);
     label_text(o, cls);
     fputs("|{input:|output:}|{", o);
     if (!l)
-        shape(o, &md->input);
+        shape(o, tensor_shape(md, i));
     for (int k = 0; l && k < l->nin; k++) {
         fputs(l->nin > 1 ? (k ? ", " : "[") : "", o);
-        shape(o, l->inputs[k] >= 0 ? &md->layers[l->inputs[k]].out : &md->input);
+        shape(o, tensor_shape(md, l->inputs[k]));
     }
     fputs(l && l->nin > 1 ? "]|" : "|", o);
-    shape(o, l ? &l->out : &md->input);
+    shape(o, tensor_shape(md, i));
     fputs("}}\"];\n", o);
 }
 
@@ -60,17 +76,19 @@ int nnm_write_dot(const NnmProgram *p, FILE *o)
             label_text(o, md->name);
             fputs("\";\n", o);
         }
-        char in_name[NNM_NAME_MAX + 8];
-        snprintf(in_name, sizeof in_name, "input_%d", m + 1);
-        node(o, md, m, -1, in_name, "InputLayer");
+        for (int k = 0; k < md->ninputs; k++)
+            node(o, md, m, -1 - k, md->input_names[k], "InputLayer");
         /* one box per layer: a layer called again is its first call's box */
         for (int i = 0; i < md->nlayers; i++) {
             const NnmLayer *l = &md->layers[i];
             if (!l->weights_of)
                 node(o, md, m, i, l->name, layer_kinds[l->kind]->name);
             for (int k = 0; k < l->nin; k++) {
-                int from = l->inputs[k] >= 0 ? net_weights_owner(md, l->inputs[k]) + 1 : 0;
-                fprintf(o, "    m%d_%d -> m%d_%d;\n", m, from, m, net_weights_owner(md, i) + 1);
+                fputs("    ", o);
+                node_id(o, m, l->inputs[k] >= 0 ? net_weights_owner(md, l->inputs[k]) : l->inputs[k]);
+                fputs(" -> ", o);
+                node_id(o, m, net_weights_owner(md, i));
+                fputs(";\n", o);
             }
         }
         if (p->nmodels > 1)

@@ -27,10 +27,10 @@
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
 _Static_assert(sizeof(NnmLayer) == 728, "NnmLayer changed: update emit_layer() in emit.c");
-_Static_assert(sizeof(NnmStep) == 368, "NnmStep changed: update put_step() in emit.c");
+_Static_assert(sizeof(NnmStep) == 2000, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmAugment) == 80, "NnmAugment changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
-_Static_assert(sizeof(NnmModel) == 704, "NnmModel changed: update the models in emit.c");
+_Static_assert(sizeof(NnmModel) == 2704, "NnmModel changed: update the models in emit.c");
 _Static_assert(sizeof(NnmMetric) == 24, "NnmMetric changed: update the models in emit.c");
 _Static_assert(sizeof(NnmCallback) == 512, "NnmCallback changed: update put_callback() in emit.c");
 _Static_assert(sizeof(NnmSchedule) == 344, "NnmSchedule changed: update put_schedule() in emit.c");
@@ -334,10 +334,21 @@ static void put_optim(FILE *o, const NnmOptim *op)
     fputc('}', o);
 }
 
-static void put_ref(FILE *o, const char *field, const NnmArrayRef *r)
+/* the first n array references of a step's field (one per input or output) */
+static void put_refs(FILE *o, const char *field, const NnmArrayRef *refs, int n)
 {
-    fprintf(o, ", .%s = {%d, %d, %" PRId64 ", %" PRId64 ", %" PRId64 ", %d}", field, r->dataset, r->test,
-            r->begin, r->end, r->expect_n, r->line);
+    if (n == 0)
+        return;
+    fprintf(o, ", .%s = {", field);
+    for (int k = 0; k < n; k++) {
+        const NnmArrayRef *r = &refs[k];
+        fprintf(o, "%s{%d, %d, %" PRId64 ", %" PRId64 ", %" PRId64 ", %d, %d, {", k ? ", " : "", r->dataset, r->test,
+                r->begin, r->end, r->expect_n, r->line, r->mapped);
+        for (int c = 0; c < NNM_MAX_CLASSES; c++)
+            fprintf(o, "%s%d", c ? ", " : "", r->map[c]);
+        fputs("}}", o);
+    }
+    fputc('}', o);
 }
 
 static void put_step(Emitter *e, int i, const NnmStep *st)
@@ -345,10 +356,12 @@ static void put_step(Emitter *e, int i, const NnmStep *st)
     FILE *o = e->out;
     emit_origin(e, st->line, "    ");
     fprintf(o, "    {.kind = %s, .line = %d, .model = %d", step_ids[st->kind], st->line, st->model);
-    put_ref(o, "x", &st->x);
-    put_ref(o, "y", &st->y);
-    put_ref(o, "vx", &st->vx);
-    put_ref(o, "vy", &st->vy);
+    const NnmModel *md = st->model >= 0 ? &e->p->models[st->model] : NULL;
+    int nx = md ? md->ninputs : 0, ny = md ? md->noutputs : 0;
+    put_refs(o, "x", st->x, nx);
+    put_refs(o, "y", st->y, ny);
+    put_refs(o, "vx", st->vx, nx);
+    put_refs(o, "vy", st->vy, ny);
     fprintf(o, ",\n     .has_val_data = %d, .val_split = ", st->has_val_data);
     put_double(o, st->val_split);
     fprintf(o, ", .batch_size = %" PRId64 ", .epochs = %d, .verbose = %d, .shuffle = %d,\n"
@@ -411,15 +424,29 @@ static void put_program(Emitter *e)
             fprintf(o, "m%d_layers", m);
         else
             fputs("NULL", o);
-        fputs(", .input = ", o);
-        put_shape(o, &md->input);
-        fprintf(o, ",\n     .compiled = %d, .loss = LOSS_%s, .nmetrics = %d, .metrics = {", md->compiled,
-                loss_ids[md->loss], md->nmetrics);
-        for (int k = 0; k < md->nmetrics; k++) {
-            const NnmMetric *mt = &md->metrics[k];
-            fprintf(o, "%s{MET_%s, %d, %d, ", k ? ", " : "", metric_ids[mt->kind], mt->k, mt->average);
-            put_double(o, mt->threshold);
-            fputc('}', o);
+        fprintf(o, ", .ninputs = %d, .inputs = {", md->ninputs);
+        for (int k = 0; k < md->ninputs; k++) {
+            fputs(k ? ", " : "", o);
+            put_shape(o, &md->inputs[k]);
+        }
+        fputs("}, .input_names = {", o);
+        for (int k = 0; k < md->ninputs; k++) {
+            fputs(k ? ", " : "", o);
+            nnm_emit_cstr(o, md->input_names[k]);
+        }
+        fprintf(o, "},\n     .compiled = %d, .noutputs = %d, .outputs = {", md->compiled, md->noutputs);
+        for (int j = 0; j < md->noutputs; j++) {
+            const NnmOutput *out = &md->outputs[j];
+            fprintf(o, "%s\n      {.node = %d, .loss = LOSS_%s, .weight = ", j ? "," : "", out->node, loss_ids[out->loss]);
+            put_double(o, out->weight);
+            fprintf(o, ", .nmetrics = %d, .metrics = {", out->nmetrics);
+            for (int k = 0; k < out->nmetrics; k++) {
+                const NnmMetric *mt = &out->metrics[k];
+                fprintf(o, "%s{MET_%s, %d, %d, ", k ? ", " : "", metric_ids[mt->kind], mt->k, mt->average);
+                put_double(o, mt->threshold);
+                fputc('}', o);
+            }
+            fputs("}}", o);
         }
         fputs("},\n     .optim = ", o);
         put_optim(o, &md->optim);

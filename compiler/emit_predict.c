@@ -327,6 +327,11 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
         fprintf(stderr, "nnmc: error: %s: has no model with layers to emit\n", src->name);
         return -1;
     }
+    if (m->ninputs != 1 || m->noutputs != 1) {
+        fprintf(stderr, "nnmc: error: %s: emit --inference writes models with one input and one output; '%s' has "
+                "%d and %d\n", src->name, m->name, m->ninputs, m->noutputs);
+        return -1;
+    }
     int64_t nw = 0, *woff = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *woff);
     for (int i = 0; i < m->nlayers; i++) {
         woff[i] = nw;
@@ -454,8 +459,8 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
                 fprintf(out, "    r.w = (float *)w%d;\n", owner);
             fprintf(out, "    %s(&r);\n", fwd[i]);
         }
-        const NnmLayer *ll = &m->layers[m->nlayers - 1];
-        fprintf(out, "    memcpy(output, y%d, sizeof y%d);\n    return 0;\n}\n", m->nlayers - 1, m->nlayers - 1);
+        const NnmLayer *ll = &m->layers[m->outputs[0].node];
+        fprintf(out, "    memcpy(output, y%d, sizeof y%d);\n    return 0;\n}\n", m->outputs[0].node, m->outputs[0].node);
 
         /* the header */
         char guard[80];
@@ -468,15 +473,15 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
         fprintf(hout, "' from ");
         emit_comment_text(hout, src->name, strlen(src->name));
         fputs(".\n *\n * input: one sample, ", hout);
-        for (int d = 0; d < m->input.rank; d++)
-            fprintf(hout, "%s%lld", d ? " x " : "", (long long)m->input.dim[d]);
+        for (int d = 0; d < m->inputs[0].rank; d++)
+            fprintf(hout, "%s%lld", d ? " x " : "", (long long)m->inputs[0].dim[d]);
         fputs(" floats in row-major (height, width, channels)\n"
               " * order, scaled as the model was trained (pixels / 255); output: the\n"
               " * model's output for it.  Returns 0.  Uses static buffers: one call at a\n"
               " * time. */\n",
               hout);
         fprintf(hout, "#ifndef %s\n#define %s\n\n", guard, guard);
-        fprintf(hout, "#define %.*s_INPUT_SIZE %lld\n", (int)g, guard, (long long)shape_size(&m->input));
+        fprintf(hout, "#define %.*s_INPUT_SIZE %lld\n", (int)g, guard, (long long)shape_size(&m->inputs[0]));
         fprintf(hout, "#define %.*s_OUTPUT_SIZE %lld\n\n", (int)g, guard, (long long)shape_size(&ll->out));
         fprintf(hout, "int %s_predict(const float *input, float *output);\n\n#endif\n", prefix);
     }

@@ -233,10 +233,17 @@ Value *make_model(Sema *s, const Args *a)
                 return val_err(s);
             }
     }
-    if (nin != 1 || nout != 1) {
-        diag_error(s->diag, nin != 1 ? where[0]->loc : where[1]->loc,
-                   "nnmc does not support models with several %s yet", nin != 1 ? "inputs" : "outputs");
-        return val_err(s);
+    for (int i = 0; i < nout; i++) {
+        if (!outs[i]->layer) {
+            diag_error(s->diag, where[1]->loc, "output %d of Model is the Input '%s' itself; nnmc needs a layer's output",
+                       i, outs[i]->name);
+            return val_err(s);
+        }
+        for (int j = 0; j < i; j++)
+            if (outs[j] == outs[i]) {
+                diag_error(s->diag, where[1]->loc, "the output of '%s' is given twice", outs[i]->layer->d.name);
+                return val_err(s);
+            }
     }
     /* every tensor the outputs depend on, walked back to the Inputs */
     int walk = ++s->walk_count;
@@ -324,6 +331,10 @@ Value *make_model(Sema *s, const Args *a)
     m->has_input = 1;
     m->input = ins[0]->d.out;
     m->cur = outs[0]->d.out;
+    m->noutputs = nout;
+    memcpy(m->outputs, outs, sizeof *outs * (size_t)nout);
+    for (int k = 0; k < nout; k++)
+        m->outs[k].node = node_index(nodes, n, outs[k]);
     m->n = m->cap = n;
     m->layers = arena_alloc(s->arena, sizeof *m->layers * (size_t)(n ? n : 1));
     m->nodes = arena_alloc(s->arena, sizeof *m->nodes * (size_t)(n ? n : 1));
@@ -428,7 +439,8 @@ const char *graph_summary_text(Sema *s, const ModelV *m, int walk)
     int total = m->n + m->ninputs;
     SumWalk w = {m, arena_alloc(s->arena, sizeof(TensorV *) * (size_t)total), 0,
                  arena_alloc(s->arena, sizeof(SumLayer) * (size_t)total), 0};
-    sum_visit(&w, m->nodes[m->n - 1], walk); /* the output: the last node */
+    for (int k = 0; k < m->noutputs; k++)
+        sum_visit(&w, m->outputs[k], walk);
     int *depth = arena_alloc(s->arena, sizeof *depth * (size_t)w.npost);
     memset(depth, 0, sizeof *depth * (size_t)w.npost);
     for (int i = 0; i < w.npost; i++)

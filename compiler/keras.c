@@ -981,7 +981,8 @@ Value *keras_history_key(Sema *s, Value *d, const Ast *key)
         return val_err(s);
     const NnmStep *st = &s->prog->steps[d->index];
     const char *keys[NNM_MAX_KEYS];
-    int nk = nnm_fit_keys(&s->prog->models[st->model], st, keys);
+    NnmKeyText *text = arena_alloc(s->arena, sizeof *text);
+    int nk = nnm_fit_keys(&s->prog->models[st->model], st, keys, *text);
     int idx = nnm_key_index(keys, nk, str);
     if (idx < 0) {
         diag_error(s->diag, key->loc, "history has no key '%s'", str);

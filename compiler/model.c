@@ -256,8 +256,88 @@ int freeze(Sema *s, ModelV *m, const Ast *at)
         layers[i].line = sema_line(s, m->layers[i]->loc);
     }
     im->layers = layers;
-    im->input = m->input;
+    if (m->functional) {
+        im->ninputs = m->ninputs;
+        for (int k = 0; k < m->ninputs; k++) {
+            im->inputs[k] = m->inputs[k]->d.out;
+            snprintf(im->input_names[k], NNM_NAME_MAX, "%s", m->inputs[k]->name);
+        }
+    } else {
+        /* Sequential's own InputLayer is named after its first layer */
+        im->ninputs = 1;
+        im->inputs[0] = m->input;
+        snprintf(im->input_names[0], NNM_NAME_MAX, "%.*s_input", NNM_NAME_MAX - 7, m->layers[0]->d.name);
+        m->noutputs = 1;
+        m->outs[0].node = m->n - 1;
+    }
+    im->noutputs = m->noutputs;
+    for (int k = 0; k < m->noutputs; k++) {
+        m->outs[k].weight = 1;
+        im->outputs[k].node = m->outs[k].node;
+        im->outputs[k].weight = 1;
+    }
     m->frozen = 1;
+    return 0;
+}
+
+/* (before freeze too: a Sequential model's output is its last layer) */
+static const char *output_name(const ModelV *m, int k)
+{
+    return m->functional ? m->outputs[k]->layer->d.name : m->n ? m->layers[m->n - 1]->d.name : "output";
+}
+
+/* The per-output (or per-input) values of a compile() or fit() argument:
+ * a dict by name; a list in order (but for IO_ALL_LISTS, where a list is
+ * one value: metrics=['accuracy']); or one value for all (IO_ONE_FOR_ALL,
+ * IO_ALL_LISTS) or for the only one.  0, or -1 after an error at at. */
+enum { IO_EACH, IO_ONE_FOR_ALL, IO_ALL_LISTS };
+static int per_io(Sema *s, const ModelV *m, int inputs, Value *v, const Ast *at, const char *what, int mode,
+                  Value **out)
+{
+    int n = m->functional ? (inputs ? m->ninputs : m->noutputs) : 1;
+    const char *names[NNM_MAX_IO];
+    for (int k = 0; k < n; k++)
+        names[k] = inputs ? (m->functional ? m->inputs[k]->name : "the input") : output_name(m, k);
+    if (v->k == V_DICT) {
+        for (int k = 0; k < n; k++)
+            out[k] = NULL;
+        for (int i = 0; i < v->n; i++) {
+            const Value *key = v->v[2 * i];
+            int found = -1;
+            for (int k = 0; k < n && key->k == V_STR; k++)
+                if (!strcmp(key->s, names[k]))
+                    found = k;
+            if (found < 0) {
+                diag_error(s->diag, at->loc, "%s: model '%s' has no %s named '%s'", what, m->name,
+                           inputs ? "input" : "output", key->k == V_STR ? key->s : "?");
+                return -1;
+            }
+            out[found] = v->v[2 * i + 1];
+        }
+        for (int k = 0; k < n; k++)
+            if (!out[k]) {
+                diag_error(s->diag, at->loc, "%s has no entry for %s '%s'", what, inputs ? "input" : "output", names[k]);
+                return -1;
+            }
+        return 0;
+    }
+    if ((v->k == V_LIST || v->k == V_TUPLE) && mode != IO_ALL_LISTS) {
+        if (v->n != n) {
+            diag_error(s->diag, at->loc, "%s: a list of %d for the %d %s of model '%s'", what, v->n, n,
+                       inputs ? "inputs" : "outputs", m->name);
+            return -1;
+        }
+        for (int k = 0; k < n; k++)
+            out[k] = v->v[k];
+        return 0;
+    }
+    if (mode == IO_EACH && n > 1) {
+        diag_error(s->diag, at->loc, "%s: model '%s' has %d %s: give a list or a dict by name", what, m->name, n,
+                   inputs ? "inputs" : "outputs");
+        return -1;
+    }
+    for (int k = 0; k < n; k++)
+        out[k] = v;
     return 0;
 }
 
@@ -405,11 +485,47 @@ static int metric_from(Sema *s, const Value *v, const Ast *at, NnmMetric *out)
     return -1;
 }
 
+/* metrics=[...] for one output: a list of names or metric objects */
+static int metric_list(Sema *s, const Value *v, const Ast *at, NnmOutput *o)
+{
+    o->nmetrics = 0;
+    if (v->k == V_NONE)
+        return 0;
+    const Value *one[1] = {v};
+    const Value *const *items = v->k == V_LIST || v->k == V_TUPLE ? (const Value *const *)v->v : one;
+    int n = v->k == V_LIST || v->k == V_TUPLE ? v->n : 1;
+    const Ast *lit = at->kind == AST_KWARG ? at->a : at;
+    const Ast *el = lit && (lit->kind == AST_LIST || lit->kind == AST_TUPLE) && n == v->n ? lit->kids : NULL;
+    int ok = 1;
+    for (int i = 0; i < n; i++, el = el ? el->next : NULL) {
+        const Ast *where = el ? el : at;
+        NnmMetric mt;
+        if (metric_from(s, items[i], where, &mt)) {
+            ok = 0;
+            continue;
+        }
+        int dup = 0;
+        for (int j = 0; j < o->nmetrics; j++)
+            dup |= o->metrics[j].kind == mt.kind;
+        if (dup || o->nmetrics == NNM_MAX_METRICS) {
+            if (dup)
+                diag_error(s->diag, where->loc, "metric '%s' is given twice", nnm_metric_names[mt.kind]);
+            else
+                diag_error(s->diag, where->loc, "nnmc takes at most %d metrics", NNM_MAX_METRICS);
+            ok = 0;
+            continue;
+        }
+        o->metrics[o->nmetrics++] = mt;
+    }
+    return ok ? 0 : -1;
+}
+
 void model_compile(Sema *s, ModelV *m, const Args *a)
 {
-    static const Param params[] = {{"optimizer", 1, 0}, {"loss", 1, 1}, {"metrics", 1, 0}, {NULL, 0, 0}};
-    Value *val[3];
-    const Ast *where[3];
+    static const Param params[] = {{"optimizer", 1, 0}, {"loss", 1, 1}, {"metrics", 1, 0}, {"loss_weights", 1, 0},
+                                   {NULL, 0, 0}};
+    Value *val[4];
+    const Ast *where[4];
     if (bind_args(s, a, "compile", params, val, where)) {
         m->broken = 1;
         return;
@@ -441,37 +557,77 @@ void model_compile(Sema *s, ModelV *m, const Args *a)
             ok = 0;
         }
     }
-    int loss = LOSS_CCE;
-    if (name_lookup(s, val[1], where[1], "loss", nnm_loss_names, LOSS_COUNT, loss_alias_from, loss_alias_to, &loss))
-        ok = 0;
-    NnmMetric mets[NNM_MAX_METRICS];
-    int nmet = 0;
-    if (val[2] && val[2]->k != V_NONE) {
-        if (val[2]->k != V_LIST && val[2]->k != V_TUPLE) {
-            diag_error(s->diag, where[2]->loc, "metrics must be a list such as ['accuracy']");
+    /* per output: the loss (one for all, a list, or a dict by output name),
+     * its weight, its metrics (a list for all, or a dict) */
+    NnmOutput outs[NNM_MAX_IO];
+    memcpy(outs, m->outs, sizeof outs);
+    Value *losses[NNM_MAX_IO], *weights[NNM_MAX_IO], *mets[NNM_MAX_IO];
+    int args_ok = per_io(s, m, 0, val[1], where[1], "loss", IO_ONE_FOR_ALL, losses) == 0;
+    if (args_ok && val[3] && val[3]->k != V_NONE &&
+        per_io(s, m, 0, val[3], where[3], "loss_weights", IO_EACH, weights))
+        args_ok = 0;
+    if (args_ok && val[2] && val[2]->k != V_NONE && per_io(s, m, 0, val[2], where[2], "metrics", IO_ALL_LISTS, mets))
+        args_ok = 0;
+    ok &= args_ok;
+    for (int k = 0; k < (m->functional ? m->noutputs : 1) && args_ok; k++) {
+        NnmOutput *o = &outs[k];
+        o->loss = LOSS_CCE;
+        if (name_lookup(s, losses[k], where[1], "loss", nnm_loss_names, LOSS_COUNT, loss_alias_from, loss_alias_to,
+                        &o->loss)) {
+            ok = args_ok = 0;
+            break;
+        }
+        o->weight = 1;
+        if (val[3] && val[3]->k != V_NONE) {
+            if (want_num(s, weights[k], where[3], "a loss weight", &o->weight)) {
+                ok = 0;
+                break;
+            }
+            if (!(o->weight >= 0) || o->weight > 1e6) {
+                diag_error(s->diag, where[3]->loc, "a loss weight must be in [0, 1e6], got %g", o->weight);
+                ok = 0;
+                break;
+            }
+        }
+        if (val[2] && val[2]->k != V_NONE) {
+            if (val[2]->k != V_LIST && val[2]->k != V_TUPLE && val[2]->k != V_DICT) {
+                diag_error(s->diag, where[2]->loc, "metrics must be a list such as ['accuracy']");
+                ok = 0;
+                break;
+            }
+            if (metric_list(s, mets[k], where[2], o))
+                ok = 0;
+        }
+    }
+    if (!ok || freeze(s, m, a->call)) {
+        m->broken = 1;
+        return;
+    }
+    for (int k = 0; k < m->noutputs && ok; k++) {
+        NnmOutput *o = &outs[k];
+        o->node = m->outs[k].node; /* known once frozen */
+        /* the output must suit its loss */
+        const LayerV *ol = m->layers[o->node];
+        const NnmShape *out = &ol->d.out;
+        char sh[96], which[NNM_NAME_MAX + 16] = "";
+        shape_str(out, sh, sizeof sh);
+        if (m->noutputs > 1)
+            snprintf(which, sizeof which, " '%s'", output_name(m, k));
+        if (out->rank != 1) {
+            diag_error(s->diag, a->call->loc, "loss '%s' needs a flat output (None, n), but the model's output%s is %s",
+                       nnm_loss_names[o->loss], which, sh);
+            ok = 0;
+        } else if ((o->loss == LOSS_CCE || o->loss == LOSS_SPARSE_CCE) && out->dim[0] < 2) {
+            diag_error(s->diag, where[1]->loc,
+                       "'%s' needs one output per class, but the model's output%s is %s; use 'binary_crossentropy' for one sigmoid output",
+                       nnm_loss_names[o->loss], which, sh);
             ok = 0;
         } else {
-            const Ast *lit = where[2]->kind == AST_KWARG ? where[2]->a : where[2];
-            const Ast *el = lit && (lit->kind == AST_LIST || lit->kind == AST_TUPLE) ? lit->kids : NULL;
-            for (int i = 0; i < val[2]->n; i++, el = el ? el->next : NULL) {
-                const Ast *at = el ? el : where[2];
-                NnmMetric mt;
-                if (metric_from(s, val[2]->v[i], at, &mt)) {
-                    ok = 0;
-                    continue;
-                }
-                int dup = 0;
-                for (int j = 0; j < nmet; j++)
-                    dup |= mets[j].kind == mt.kind;
-                if (dup || nmet == NNM_MAX_METRICS) {
-                    if (dup)
-                        diag_error(s->diag, at->loc, "metric '%s' is given twice", nnm_metric_names[mt.kind]);
-                    else
-                        diag_error(s->diag, at->loc, "nnmc takes at most %d metrics", NNM_MAX_METRICS);
-                    ok = 0;
-                    continue;
-                }
-                mets[nmet++] = mt;
+            int act = layer_kinds[ol->d.kind]->has_act ? ol->d.act : ACT_LINEAR;
+            if ((ol->d.reg[REG_ACTIVITY][0] > 0 || ol->d.reg[REG_ACTIVITY][1] > 0) && nnm_loss_fuses(o->loss, act)) {
+                diag_error(s->diag, ol->loc, "nnmc does not support an activity_regularizer on a %s output trained with '%s'",
+                           nnm_act_names[act], nnm_loss_names[o->loss]);
+                ok = 0;
             }
         }
     }
@@ -479,106 +635,117 @@ void model_compile(Sema *s, ModelV *m, const Args *a)
         m->broken = 1;
         return;
     }
-    if (freeze(s, m, a->call))
-        return;
-    const NnmShape *out = &m->cur;
-    char sh[96];
-    shape_str(out, sh, sizeof sh);
-    if (out->rank != 1) {
-        diag_error(s->diag, a->call->loc, "loss '%s' needs a flat output (None, n), but the model's output is %s",
-                   nnm_loss_names[loss], sh);
-        m->broken = 1;
-        return;
-    }
-    if ((loss == LOSS_CCE || loss == LOSS_SPARSE_CCE) && out->dim[0] < 2) {
-        diag_error(s->diag, where[1]->loc,
-                   "'%s' needs one output per class, but the model's output is %s; use 'binary_crossentropy' for one sigmoid output",
-                   nnm_loss_names[loss], sh);
-        m->broken = 1;
-        return;
-    }
-    if (m->n > 0) {
-        const NnmLayer *ll = &m->layers[m->n - 1]->d;
-        int act = layer_kinds[ll->kind]->has_act ? ll->act : ACT_LINEAR;
-        if ((ll->reg[REG_ACTIVITY][0] > 0 || ll->reg[REG_ACTIVITY][1] > 0) && nnm_loss_fuses(loss, act)) {
-            diag_error(s->diag, m->layers[m->n - 1]->loc,
-                       "nnmc does not support an activity_regularizer on a %s output trained with '%s'",
-                       nnm_act_names[act], nnm_loss_names[loss]);
-            m->broken = 1;
-            return;
-        }
-    }
     m->compiled = 1;
-    m->loss = loss;
     m->optim = opt;
-    m->nmetrics = nmet;
-    memcpy(m->metrics, mets, sizeof mets);
+    memcpy(m->outs, outs, sizeof outs);
     NnmModel *im = (NnmModel *)&s->prog->models[m->id]; /* the compiler owns the IR it builds */
     im->compiled = 1;
-    im->loss = loss;
     im->optim = opt;
-    im->nmetrics = nmet;
-    memcpy(im->metrics, mets, sizeof mets);
+    memcpy(im->outputs, outs, sizeof outs);
 }
 
-/* Checks x (and y) against the model and fills an array reference. */
-int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y,
-                     const Ast *yat, NnmArrayRef *rx, NnmArrayRef *ry, const char *what)
+static NnmShape input_shape(const ModelV *m, int k) { return m->functional ? m->inputs[k]->d.out : m->input; }
+
+/* x of input k: the samples of a data set, as many values each as the
+ * input has; rx0, when given, is input 0's (the same number of samples). */
+static int x_ref(Sema *s, const ModelV *m, int k, const Value *x, const Ast *at, const NnmArrayRef *rx0,
+                 NnmArrayRef *rx, const char *what)
 {
-    if (x->k == V_ERR || (y && y->k == V_ERR))
+    if (x->k == V_ERR)
         return -1;
     if (x->k != V_ARRAY || !x->arr->isx) {
-        diag_error(s->diag, xat->loc, "%s: x must be the images of a data set (e.g. x_train), got %s", what,
+        diag_error(s->diag, at->loc, "%s: x must be the images of a data set (e.g. x_train), got %s", what,
                    x->k == V_ARRAY ? "labels" : val_kind_name(x));
         return -1;
     }
     const ArrayV *xa = x->arr;
-    int64_t per = shape_size(&xa->sample), want = shape_size(&m->input);
+    NnmShape in = input_shape(m, k);
+    int64_t per = shape_size(&xa->sample), want = shape_size(&in);
     if (per != want) {
-        char sh[96];
-        shape_str(&m->input, sh, sizeof sh);
-        diag_error(s->diag, xat->loc, "%s: samples have %lld values but the model's input %s needs %lld",
-                   what, (long long)per, sh, (long long)want);
+        char sh[96], which[NNM_NAME_MAX + 16] = "";
+        shape_str(&in, sh, sizeof sh);
+        if (m->functional && m->ninputs > 1)
+            snprintf(which, sizeof which, " '%s'", m->inputs[k]->name);
+        diag_error(s->diag, at->loc, "%s: samples have %lld values but the model's input%s %s needs %lld",
+                   what, (long long)per, which, sh, (long long)want);
         return -1;
     }
     if (xa->n == 0 || (xa->end >= 0 && xa->end <= xa->begin && xa->begin >= 0)) {
-        diag_error(s->diag, xat->loc, "%s: the array has no samples", what);
+        diag_error(s->diag, at->loc, "%s: the array has no samples", what);
         return -1;
     }
-    *rx = (NnmArrayRef){xa->dataset, xa->test, xa->begin, xa->end, xa->expect_n, xa->line};
-    if (!y)
-        return 0;
+    if (rx0 && (xa->begin != rx0->begin || xa->end != rx0->end)) {
+        diag_error(s->diag, at->loc, "%s: the inputs' arrays are not the same slice of samples", what);
+        return -1;
+    }
+    *rx = (NnmArrayRef){xa->dataset, xa->test, xa->begin, xa->end, xa->expect_n, xa->line, 0, {0}};
+    return 0;
+}
+
+/* y of output k: labels of the samples of x (input 0's), fit for the
+ * output and its loss. */
+static int y_ref(Sema *s, const ModelV *m, int k, const Value *y, const Ast *at, const NnmArrayRef *rx,
+                 NnmArrayRef *ry, const char *what)
+{
+    if (y->k == V_ERR)
+        return -1;
     if (y->k != V_ARRAY || y->arr->isx) {
-        diag_error(s->diag, yat->loc, "%s: y must be the labels of a data set (e.g. y_train), got %s", what,
+        diag_error(s->diag, at->loc, "%s: y must be the labels of a data set (e.g. y_train), got %s", what,
                    y->k == V_ARRAY ? "images" : val_kind_name(y));
         return -1;
     }
     const ArrayV *ya = y->arr;
-    if (ya->dataset != xa->dataset || ya->test != xa->test || ya->begin != xa->begin || ya->end != xa->end) {
-        diag_error(s->diag, yat->loc, "%s: y is not the labels of the same samples as x", what);
+    if (ya->dataset != rx->dataset || ya->test != rx->test || ya->begin != rx->begin || ya->end != rx->end) {
+        diag_error(s->diag, at->loc, "%s: y is not the labels of the same samples as x", what);
         return -1;
     }
-    *ry = (NnmArrayRef){ya->dataset, ya->test, ya->begin, ya->end, ya->expect_n, ya->line};
+    *ry = (NnmArrayRef){ya->dataset, ya->test, ya->begin, ya->end, ya->expect_n, ya->line, ya->mapped, {0}};
+    memcpy(ry->map, ya->map, sizeof ry->map);
     /* the labels must fit the output the loss compares them with */
-    int64_t units = m->cur.dim[0], C = ya->onehot ? ya->onehot : ya->nclasses;
-    int loss = m->loss;
-    const char *ln = nnm_loss_names[loss];
+    const NnmOutput *o = &m->outs[k];
+    int64_t units = m->layers[o->node]->d.out.dim[0], C = ya->onehot ? ya->onehot : ya->nclasses;
+    const char *ln = nnm_loss_names[o->loss];
+    char which[NNM_NAME_MAX + 32] = "the model has";
+    if (m->noutputs > 1)
+        snprintf(which, sizeof which, "output '%s' has", output_name(m, k));
     if (ya->onehot && units != ya->onehot) {
-        diag_error(s->diag, yat->loc, "%s: labels are one-hot with %d classes but the model has %lld outputs",
-                   what, ya->onehot, (long long)units);
+        diag_error(s->diag, at->loc, "%s: labels are one-hot with %d classes but %s %lld outputs",
+                   what, ya->onehot, which, (long long)units);
         return -1;
     }
     if (units == 1 && !ya->onehot) {
-        if (loss == LOSS_BCE && ya->nclasses != 2) {
-            diag_error(s->diag, yat->loc, "%s: '%s' with one output needs 2 classes, but the labels have %d (use load_data(classes=[a, b]))",
+        if (o->loss == LOSS_BCE && ya->nclasses != 2) {
+            diag_error(s->diag, at->loc, "%s: '%s' with one output needs 2 classes, but the labels have %d (use load_data(classes=[a, b]))",
                        what, ln, ya->nclasses);
             return -1;
         }
     } else if (units < C) {
-        diag_error(s->diag, yat->loc, "%s: the labels have %lld classes but the model has only %lld outputs",
-                   what, (long long)C, (long long)units);
+        diag_error(s->diag, at->loc, "%s: the labels have %lld classes but %s only %lld outputs",
+                   what, (long long)C, which, (long long)units);
         return -1;
     }
+    return 0;
+}
+
+int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y, const Ast *yat, NnmArrayRef *rx,
+              NnmArrayRef *ry, const char *what)
+{
+    Value *xs[NNM_MAX_IO], *ys[NNM_MAX_IO];
+    if (x->k == V_ERR || (y && y->k == V_ERR))
+        return -1;
+    if (per_io(s, m, 1, (Value *)x, xat, what, IO_EACH, xs))
+        return -1;
+    int nin = m->functional ? m->ninputs : 1;
+    for (int k = 0; k < nin; k++)
+        if (x_ref(s, m, k, xs[k], xat, k ? &rx[0] : NULL, &rx[k], what))
+            return -1;
+    if (!y)
+        return 0;
+    if (per_io(s, m, 0, (Value *)y, yat, what, IO_EACH, ys))
+        return -1;
+    for (int k = 0; k < m->noutputs; k++)
+        if (y_ref(s, m, k, ys[k], yat, &rx[0], &ry[k], what))
+            return -1;
     return 0;
 }
 
@@ -600,7 +767,10 @@ int program_memory(Sema *s, const Ast *at)
 
 int memory_check(Sema *s, ModelV *m, int64_t batch, const Ast *at)
 {
-    double floats = 5.0 * (double)model_params(m) + (double)batch * (double)shape_size(&m->input);
+    double in = 0;
+    for (int k = 0; k < (m->functional ? m->ninputs : 1); k++)
+        in += (double)shape_size(m->functional ? &m->inputs[k]->d.out : &m->input);
+    double floats = 5.0 * (double)model_params(m) + (double)batch * in;
     double work = 0;
     for (int i = 0; i < m->n; i++) {
         floats += (double)batch * (3.0 * (double)shape_size(&m->layers[i]->d.out) +
@@ -794,7 +964,7 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator)
             if (vd->k != V_ERR)
                 diag_error(s->diag, where[F_VDATA]->loc, "validation_data must be a pair (x_val, y_val)");
             ok = 0;
-        } else if (m->compiled && array_ref(s, m, vd->v[0], where[F_VDATA], vd->v[1], where[F_VDATA], &st.vx, &st.vy,
+        } else if (m->compiled && array_ref(s, m, vd->v[0], where[F_VDATA], vd->v[1], where[F_VDATA], st.vx, st.vy,
                                             "validation_data"))
             ok = 0;
         st.has_val_data = 1;
@@ -803,16 +973,23 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator)
         ok = 0;
     if (want_compiled(s, m, a->call, fname))
         return val_err(s);
-    if (array_ref(s, m, val[F_X], where[F_X], val[F_Y], where[F_Y], &st.x, &st.y, fname))
+    if (flow && (m->functional && (m->ninputs > 1 || m->noutputs > 1))) {
+        diag_error(s->diag, where[F_X]->loc, "nnmc's generators feed models with one input and one output");
+        return val_err(s);
+    }
+    if (array_ref(s, m, val[F_X], where[F_X], val[F_Y], where[F_Y], st.x, st.y, fname))
         ok = 0;
+    if (val[F_CLASS_WEIGHT] && val[F_CLASS_WEIGHT]->k != V_NONE && m->noutputs > 1) {
+        diag_error(s->diag, where[F_CLASS_WEIGHT]->loc, "nnmc supports class_weight for models with one output");
+        ok = 0;
+    }
 
     if (ok && st.batch_size > 0 && memory_check(s, m, st.batch_size, a->call))
         ok = 0;
     /* the IR model exists once compiled; callbacks check monitors against its keys */
-    NnmModel im = {.nmetrics = m->nmetrics, .optim = m->optim};
-    memcpy(im.metrics, m->metrics, sizeof im.metrics);
+    const NnmModel *im = &s->prog->models[m->id];
     st.model = m->id; /* whose weights ModelCheckpoint writes */
-    if (val[F_CALLBACKS] && fit_callbacks(s, &im, &st, val[F_CALLBACKS], where[F_CALLBACKS]))
+    if (val[F_CALLBACKS] && fit_callbacks(s, im, &st, val[F_CALLBACKS], where[F_CALLBACKS]))
         ok = 0;
     if (ok && val[F_CLASS_WEIGHT] &&
         fit_class_weight(s, &st, label_classes(val[F_Y]), val[F_CLASS_WEIGHT], where[F_CLASS_WEIGHT]))
@@ -827,7 +1004,8 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator)
     p->model = m->id;
     m->trained = 1;
     const char *keys[NNM_MAX_KEYS];
-    p->result = new_results(s, nnm_fit_keys(&im, p, keys));
+    NnmKeyText *text = arena_alloc(s->arena, sizeof *text);
+    p->result = new_results(s, nnm_fit_keys(im, p, keys, *text));
     Value *h = val_new(s, V_HISTORY);
     h->slot = p->result;
     h->index = (int)(p - s->prog->steps);
@@ -850,7 +1028,7 @@ Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict)
     NnmStep st;
     memset(&st, 0, sizeof st);
     int o = predict ? 0 : 1;
-    if (array_ref(s, m, val[0], where[0], predict ? NULL : val[1], where[1], &st.x, &st.y, fname))
+    if (array_ref(s, m, val[0], where[0], predict ? NULL : val[1], where[1], st.x, st.y, fname))
         return val_err(s);
     st.batch_size = opt_batch(s, val[1 + o], where[1 + o]);
     st.verbose = opt_verbose(s, val[2 + o], where[2 + o], predict ? 0 : 1);
@@ -871,8 +1049,8 @@ Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict)
     p->result = new_results(s, 1);
     Value *r = val_new(s, V_RESULT);
     r->slot = p->result;
-    r->i = m->nmetrics > 0;     /* a list [loss, metrics...] or a scalar loss */
-    r->n = 1 + m->nmetrics;
+    r->n = nnm_eval_count(&s->prog->models[m->id]);
+    r->i = r->n > 1;            /* a list [loss, metrics...] or a scalar loss */
     return r;
 }
 

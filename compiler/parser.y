@@ -56,7 +56,7 @@ static Ast *push(Ast *list, Ast *item) { item->next = list; return item; }
 %token IMPORT "'import'" FROM "'from'" AS "'as'"
 %token NEWLINE "end of line" INDENT "indentation"
 %token AUGASSIGN "augmented assignment"
-%token KEYWORD "keyword" OPERATOR "operator" BADSTR "unterminated string"
+%token KEYWORD "keyword" OPERATOR "operator" BADSTR "unterminated string" FLOORDIV "'//'"
 %token PREFIXSTR "string prefix" BIGINT "large integer" INVALID "invalid character"
 %token END 0 "end of file"
 
@@ -132,6 +132,8 @@ term
   : factor
   | term '*' factor                 { $$ = ast_op(ctx, AST_BINOP, @$, '*', $1, $3); }
   | term '/' factor                 { $$ = ast_op(ctx, AST_BINOP, @$, '/', $1, $3); }
+  | term '%' factor                 { $$ = ast_op(ctx, AST_BINOP, @$, '%', $1, $3); }
+  | term FLOORDIV factor            { $$ = ast_op(ctx, AST_BINOP, @$, 'f', $1, $3); }
   ;
 factor
   : primary

@@ -237,8 +237,13 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
         fprintf(stderr, "nnmc: error: %s builds no model to predict with\n", p->file);
         return 1;
     }
+    if (m->ninputs != 1 || m->noutputs != 1) {
+        fprintf(stderr, "nnmc: error: %s: nnmc predict takes a model with one input and one output; '%s' has %d and %d\n",
+                p->file, m->name, m->ninputs, m->noutputs);
+        return 1;
+    }
     int64_t h, w, c;
-    if (input_image(&m->input, &h, &w, &c)) {
+    if (input_image(&m->inputs[0], &h, &w, &c)) {
         fprintf(stderr, "nnmc: error: %s: the input of '%s' is not an image (or a flattened one)\n", p->file, m->name);
         return 1;
     }
@@ -254,11 +259,11 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
     const NnmDataset *ds = NULL;
     for (int s = 0; s < p->nsteps; s++)
         if (p->steps[s].model == mi && (p->steps[s].kind == STEP_FIT || p->steps[s].kind == STEP_EVALUATE))
-            ds = &p->datasets[p->steps[s].x.dataset];
+            ds = &p->datasets[p->steps[s].x[0].dataset];
     const char *names[NNM_MAX_CLASSES];
-    Out o = {&net, net.out_size, top, NULL, NULL};
+    Out o = {&net, net.out_size[0], top, NULL, NULL};
     if (ds) {
-        int k = net.out_size == 1 ? 2 : (int)net.out_size;
+        int k = net.out_size[0] == 1 ? 2 : (int)net.out_size[0];
         o.names = nnm_class_names(ds, k, names);
         if (!o.names && ds->filtered && k == ds->nclasses)
             o.labels = ds->classes;
@@ -286,14 +291,14 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
                 int64_t b = NNM_MIN(batch, s.n - i0);
                 for (int64_t i = 0; i < b; i++) {
                     im.px = s.x + (i0 + i) * s.rows * s.cols;
-                    fit_image(&im, net.in + i * px, h, w, c);
+                    fit_image(&im, net.in[0] + i * px, h, w, c);
                 }
                 net_forward(&net, b, 0);
                 size_t nl = strlen(path) + 32;
                 char *name = nnm_xmalloc(nl);
                 for (int64_t i = 0; i < b; i++) {
                     snprintf(name, nl, "%s[%lld]", path, (long long)(i0 + i));
-                    show(&o, name, net_output(&net) + i * net.out_size);
+                    show(&o, name, net_output(&net, 0) + i * net.out_size[0]);
                 }
                 free(name);
             }
@@ -307,10 +312,10 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
             rc = -1;
             break;
         }
-        fit_image(&im, net.in, h, w, c);
+        fit_image(&im, net.in[0], h, w, c);
         free(im.px);
         net_forward(&net, 1, 0);
-        show(&o, path, net_output(&net));
+        show(&o, path, net_output(&net, 0));
     }
     fflush(stdout);
     net_free(&net);

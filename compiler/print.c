@@ -88,7 +88,8 @@ static int pb_value(Sema *s, PrintBuf *b, const Value *v, int repr, const Ast *a
          * training ones (BaseLogger adds them), then lr */
         const NnmStep *st = &s->prog->steps[v->index];
         const char *keys[NNM_MAX_KEYS];
-        int nk = nnm_fit_keys(&s->prog->models[st->model], st, keys), order[NNM_MAX_KEYS], no = 0;
+        NnmKeyText *text = arena_alloc(s->arena, sizeof *text); /* the keys are printed from the IR */
+        int nk = nnm_fit_keys(&s->prog->models[st->model], st, keys, *text), order[NNM_MAX_KEYS], no = 0;
         for (int pass = 0; pass < 3; pass++)
             for (int k = 0; k < nk; k++)
                 if ((pass == 0) == !strncmp(keys[k], "val_", 4) && (pass == 2) == !strcmp(keys[k], "lr"))

@@ -252,6 +252,8 @@ static Value *eval_binop(Sema *s, const Ast *n, Value *a, Value *b)
         return val_err(s);
     if (a->k == V_ARRAY && n->op == '/')
         return keras_array_scale(s, n, a, b, n->b);
+    if (a->k == V_ARRAY && !a->arr->isx)
+        return array_label_op(s, n, a, b, n->b);
     if (a->k == V_STR && b->k == V_STR && n->op == '+') {
         /* strings are built in the compiler's memory: one may be as long as
          * a source file, all of them together 16 times that */
@@ -274,14 +276,33 @@ static Value *eval_binop(Sema *s, const Ast *n, Value *a, Value *b)
     }
     int ai = a->k == V_INT || a->k == V_BOOL, bi = b->k == V_INT || b->k == V_BOOL;
     int af = ai || a->k == V_FLOAT, bf = bi || b->k == V_FLOAT;
+    const char *opname = n->op == 'f' ? "//" : n->op == '%' ? "%" : n->op == '+' ? "+" : n->op == '-' ? "-"
+                       : n->op == '*' ? "*" : "/";
     if (!af || !bf || a->sym || b->sym) {
         const Value *bad = !af || a->sym ? a : b;
-        diag_error(s->diag, n->loc, "operator '%c' is not supported on %s", n->op,
+        diag_error(s->diag, n->loc, "operator '%s' is not supported on %s", opname,
                    bad->sym ? "a sample count known only when the data is read" : val_kind_name(bad));
         return val_err(s);
     }
     if (ai && bi && n->op != '/') {
         int64_t x = a->i, y = b->i, r;
+        if ((n->op == '%' || n->op == 'f') && y == 0) {
+            diag_error(s->diag, n->loc, "integer division or modulo by zero");
+            return val_err(s);
+        }
+        if (n->op == '%' || n->op == 'f') {
+            /* Python's: the quotient floored, the remainder of the divisor's sign */
+            if (x == INT64_MIN && y == -1) {
+                diag_error(s->diag, n->loc, "integer overflow");
+                return val_err(s);
+            }
+            int64_t q = x / y, m = x % y;
+            if (m != 0 && ((m < 0) != (y < 0))) {
+                q -= 1;
+                m += y;
+            }
+            return val_int(s, n->op == '%' ? m : q);
+        }
         int ovf = n->op == '+' ? __builtin_add_overflow(x, y, &r)
                 : n->op == '-' ? __builtin_sub_overflow(x, y, &r)
                                : __builtin_mul_overflow(x, y, &r);
@@ -292,12 +313,14 @@ static Value *eval_binop(Sema *s, const Ast *n, Value *a, Value *b)
         return val_int(s, r);
     }
     double x = a->k == V_FLOAT ? a->f : (double)a->i, y = b->k == V_FLOAT ? b->f : (double)b->i;
-    if (n->op == '/' && y == 0) {
-        diag_error(s->diag, n->loc, "division by zero");
+    if ((n->op == '/' || n->op == '%' || n->op == 'f') && y == 0) {
+        diag_error(s->diag, n->loc, "float division by zero");
         return val_err(s);
     }
     Value *v = val_new(s, V_FLOAT);
-    v->f = n->op == '+' ? x + y : n->op == '-' ? x - y : n->op == '*' ? x * y : x / y;
+    double fl = floor(x / y);
+    v->f = n->op == '+' ? x + y : n->op == '-' ? x - y : n->op == '*' ? x * y : n->op == 'f' ? fl
+         : n->op == '%' ? x - fl * y : x / y;
     return v;
 }
 

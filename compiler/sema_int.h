@@ -85,6 +85,8 @@ int keras_global_names(const char **out, int max);
 Value *keras_attr(Sema *s, const Ast *n, Value *obj);
 Value *keras_call(Sema *s, Value *f, const Args *a);
 Value *keras_array_scale(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *by_node);
+/* y % k, y // k, y + k, y - k on labels: the classes mapped (arrays.c) */
+Value *array_label_op(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *by_node);
 Value *keras_array_index(Sema *s, const Ast *n, Value *arr, const Ast *ix);
 Value *keras_history_key(Sema *s, Value *d, const Ast *key);
 void keras_finish(Sema *s);

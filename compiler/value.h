@@ -103,12 +103,12 @@ struct ModelV {
     int ninputs;
     int frozen;         /* no more add(); the IR model exists */
     int broken;         /* an error was reported; skip dependent checks */
+    int noutputs;       /* Sequential: 1, its last layer */
+    TensorV *outputs[NNM_MAX_IO]; /* functional: the output tensors, in Model()'s order */
     int compiled;
-    int trained;        /* a fit or evaluate uses the compiled loss, optimizer and metrics */
-    int loss;
+    int trained;        /* a fit or evaluate uses the compiled losses, optimizer and metrics */
     NnmOptim optim;
-    int nmetrics;
-    NnmMetric metrics[NNM_MAX_METRICS];
+    NnmOutput outs[NNM_MAX_IO]; /* compile()'s losses, weights and metrics; node set at freeze */
     double mem_bytes;   /* what it needs at its largest batch so far (memory_check) */
     Loc loc;
 };
@@ -121,6 +121,8 @@ struct ArrayV {
     int64_t expect_n;
     int line;
     int onehot;         /* y: to_categorical(num_classes) applied, else 0 */
-    int nclasses;       /* classes in the data set */
+    int nclasses;       /* classes in the data set (after map) */
+    int mapped;         /* y: labels mapped (y % 2, y >= 5, ...): map[] holds what each class became */
+    signed char map[NNM_MAX_CLASSES];
 };
 #endif

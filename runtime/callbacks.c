@@ -16,32 +16,50 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-int nnm_fit_keys(const NnmModel *m, const NnmStep *st, const char *keys[NNM_MAX_KEYS])
+int nnm_eval_count(const NnmModel *m)
 {
-    static const char *const val_names[MET_COUNT] = {
-#define X(id, name) "val_" name,
-        NNM_METRICS(X)
-#undef X
-    };
-    int n = 0, lr = 0;
-    keys[n++] = "loss";
-    for (int k = 0; k < m->nmetrics; k++)
-        keys[n++] = nnm_metric_names[m->metrics[k].kind];
-    if (st->has_val_data || st->val_split > 0) {
-        keys[n++] = "val_loss";
-        for (int k = 0; k < m->nmetrics; k++)
-            keys[n++] = val_names[m->metrics[k].kind];
+    int n = 1 + (m->noutputs > 1 ? m->noutputs : 0);
+    for (int k = 0; k < m->noutputs; k++)
+        n += m->outputs[k].nmetrics;
+    return n;
+}
+
+/* keys[n] = prefix + (output name + '_', with several) + name */
+static const char *key(const NnmModel *m, int out, const char *prefix, const char *name, NnmKeyText text, int n)
+{
+    if (m->noutputs > 1 && out >= 0)
+        snprintf(text[n], NNM_KEY_MAX, "%s%s_%s", prefix, m->layers[m->outputs[out].node].name, name);
+    else
+        snprintf(text[n], NNM_KEY_MAX, "%s%s", prefix, name);
+    return text[n];
+}
+
+int nnm_fit_keys(const NnmModel *m, const NnmStep *st, const char *keys[NNM_MAX_KEYS], NnmKeyText text)
+{
+    int n = 0, lr = 0, val = st->has_val_data || st->val_split > 0;
+    for (int pass = 0; pass <= val; pass++) {
+        const char *prefix = pass ? "val_" : "";
+        keys[n] = key(m, -1, prefix, "loss", text, n), n++;
+        for (int k = 0; k < m->noutputs && m->noutputs > 1; k++)
+            keys[n] = key(m, k, prefix, "loss", text, n), n++;
+        for (int k = 0; k < m->noutputs; k++)
+            for (int j = 0; j < m->outputs[k].nmetrics; j++)
+                keys[n] = key(m, k, prefix, nnm_metric_names[m->outputs[k].metrics[j].kind], text, n), n++;
     }
     for (int i = 0; i < st->ncallbacks; i++)
         lr |= st->callbacks[i].kind == CB_REDUCE_LR || st->callbacks[i].kind == CB_LR_SCHEDULER;
     if (lr)
-        keys[n++] = "lr";
+        keys[n] = key(m, -1, "", "lr", text, n), n++;
     return n;
 }
 
 int nnm_key_index(const char *const *keys, int n, const char *name)
 {
-    const char *alias = !strcmp(name, "accuracy") ? "acc" : !strcmp(name, "val_accuracy") ? "val_acc" : name;
+    char alias[NNM_KEY_MAX + 8];
+    size_t len = strlen(name);
+    snprintf(alias, sizeof alias, "%s", name);
+    if (len >= 8 && len < NNM_KEY_MAX && !strcmp(name + len - 8, "accuracy") && (len == 8 || name[len - 9] == '_'))
+        snprintf(alias + len - 8, sizeof alias - (len - 8), "acc");
     for (int i = 0; i < n; i++)
         if (!strcmp(keys[i], alias))
             return i;
@@ -230,7 +248,7 @@ int nnm_fit_begin(NnmFit *f, const char *file, const NnmStep *st, Net *n, int ch
     f->st = st;
     f->n = n;
     f->chatter = chatter;
-    f->nkeys = nnm_fit_keys(n->m, st, f->keys);
+    f->nkeys = nnm_fit_keys(n->m, st, f->keys, f->key_text);
     f->cs = nnm_xcalloc((size_t)st->ncallbacks + 1, sizeof *f->cs);
     for (int i = 0; i < st->ncallbacks; i++) {
         const NnmCallback *cb = &st->callbacks[i];

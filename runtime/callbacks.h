@@ -19,14 +19,21 @@
 #include "net.h"
 #include "program.h"
 
-#define NNM_MAX_KEYS (2 * NNM_MAX_METRICS + 3)
+#define NNM_MAX_KEYS (2 * NNM_MAX_IO * (1 + NNM_MAX_METRICS) + 3)
+#define NNM_KEY_MAX (NNM_NAME_MAX + 40)
+typedef char NnmKeyText[NNM_MAX_KEYS][NNM_KEY_MAX]; /* where keys made of names are written */
 
-/* The history keys of a fit step, in Keras 2.2's order: loss, the
- * metrics (acc, ...), val_loss, val_ metrics (with validation data), lr
- * (with ReduceLROnPlateau or LearningRateScheduler).
- * Returns the count; the progress line shows all but lr. */
-int nnm_fit_keys(const NnmModel *m, const NnmStep *st, const char *keys[NNM_MAX_KEYS]);
-/* Index of name among keys, or -1; 'accuracy' finds 'acc' (Keras 3's
+/* The history keys of a fit step, in Keras 2.2's order: loss, each output's
+ * loss when there are several (digit_loss, ...), the metrics (acc, ..., each
+ * prefixed by its output's name when there are several: digit_acc), then
+ * val_ and the same (with validation data), lr (with ReduceLROnPlateau or
+ * LearningRateScheduler).  Returns the count; the progress line shows all
+ * but lr.  The keys before val_loss are evaluate()'s list. */
+int nnm_fit_keys(const NnmModel *m, const NnmStep *st, const char *keys[NNM_MAX_KEYS], NnmKeyText text);
+/* The figures of one pass over data: the loss, each output's loss (several
+ * outputs), each output's metrics. */
+int nnm_eval_count(const NnmModel *m);
+/* Index of name among keys, or -1; '...accuracy' finds '...acc' (Keras 3's
  * spelling of Keras 2.2's key). */
 int nnm_key_index(const char *const *keys, int n, const char *name);
 /* mode='auto' resolved as Keras does: larger is better for accuracies. */
@@ -57,6 +64,7 @@ typedef struct {
     Net *n;
     int nkeys;
     const char *keys[NNM_MAX_KEYS];
+    NnmKeyText key_text;
     int chatter;           /* callbacks' own messages (off under -q) */
     NnmCbState *cs;        /* [st->ncallbacks] */
     int stop;              /* set by a callback: no further epochs */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void nnm_metrics_init(NnmMetrics *s, const NnmModel *m, int64_t cols, int with_confusion)
+void nnm_metrics_init(NnmMetrics *s, const NnmOutput *m, int64_t cols, int with_confusion)
 {
     memset(s, 0, sizeof *s);
     s->m = m;
@@ -63,7 +63,7 @@ static int auc_bucket(float p)
 
 void nnm_metrics_add(NnmMetrics *s, const float *y, const float *t, int64_t rows)
 {
-    const NnmModel *m = s->m;
+    const NnmOutput *m = s->m;
     int64_t C = s->cols;
     int acc_kind = nnm_acc_kind(m->loss, C);
     for (int k = 0; k < m->nmetrics; k++) {
@@ -176,7 +176,7 @@ static double auc_value(const double *h)
 
 void nnm_metrics_values(const NnmMetrics *s, double *out)
 {
-    const NnmModel *m = s->m;
+    const NnmOutput *m = s->m;
     for (int k = 0; k < m->nmetrics; k++) {
         const NnmMetric *mt = &m->metrics[k];
         switch ((NnmMetricKind)mt->kind) {

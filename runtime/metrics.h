@@ -17,7 +17,7 @@
 #define NNM_AUC_THRESHOLDS 200 /* Keras's AUC(num_thresholds=200) */
 
 typedef struct {
-    const NnmModel *m;
+    const NnmOutput *m;         /* the output whose metrics these are */
     int64_t cols;               /* outputs per sample */
     int classes;                /* cols, or 2 for one output */
     double n;                   /* samples seen */
@@ -28,8 +28,9 @@ typedef struct {
     int64_t *confusion;         /* [classes * classes] rows true, columns predicted; or NULL */
 } NnmMetrics;
 
-/* with_confusion: also count the confusion matrix (--report). */
-void nnm_metrics_init(NnmMetrics *s, const NnmModel *m, int64_t cols, int with_confusion);
+/* The metrics of one output of a model; with_confusion: also count the
+ * confusion matrix (--report). */
+void nnm_metrics_init(NnmMetrics *s, const NnmOutput *m, int64_t cols, int with_confusion);
 void nnm_metrics_reset(NnmMetrics *s);
 /* rows outputs y and targets t, [rows, cols] each */
 void nnm_metrics_add(NnmMetrics *s, const float *y, const float *t, int64_t rows);

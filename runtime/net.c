@@ -19,7 +19,7 @@ int net_weights_owner(const NnmModel *m, int i)
 static const NnmShape *input_shape(const NnmModel *m, int i, int k)
 {
     int p = m->layers[i].inputs[k];
-    return p >= 0 ? &m->layers[p].out : &m->input;
+    return p >= 0 ? &m->layers[p].out : &m->inputs[-1 - p];
 }
 
 /* Which gradients of the backward pass are added rather than written: walks
@@ -32,8 +32,8 @@ static void plan_backward(Net *n)
     unsigned char *dy_set = nnm_xcalloc((size_t)L + 1, 1), *dw_set = nnm_xcalloc((size_t)L + 1, 1);
     n->add_dx = nnm_xcalloc((size_t)L * NNM_MAX_IN + 1, 1);
     n->add_dw = nnm_xcalloc((size_t)L + 1, 1);
-    if (L)
-        dy_set[L - 1] = 1;
+    for (int k = 0; k < m->noutputs; k++)
+        dy_set[m->outputs[k].node] = 1; /* by the loss, before backward */
     for (int i = L - 1; i >= 0; i--) {
         const NnmLayer *l = &m->layers[i];
         NNM_ASSERT(l->nin >= 1 && l->nin <= NNM_MAX_IN && l->weights_of <= i);
@@ -48,7 +48,7 @@ static void plan_backward(Net *n)
             int p = l->inputs[k];
             if (p < 0)
                 continue; /* nobody needs the gradient of a model's input */
-            NNM_ASSERT(p < i && p >= -1); /* one model input */
+            NNM_ASSERT(p < i && p >= -m->ninputs);
             n->add_dx[i * NNM_MAX_IN + k] = dy_set[p];
             if (dy_set[p])
                 n->acc_size[k] = NNM_MAX(n->acc_size[k], shape_size(&m->layers[p].out));
@@ -74,7 +74,18 @@ void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed)
     for (int i = 0; i < m->nlayers; i++)
         if (!m->layers[i].weights_of)
             layer_kinds[m->layers[i].kind]->init(&m->layers[i], n->w + n->woff[i], init_rng);
-    n->out_size = m->nlayers ? shape_size(&m->layers[m->nlayers - 1].out) : shape_size(&m->input);
+    NNM_ASSERT(m->nlayers >= 1 && m->ninputs >= 1 && m->noutputs >= 1);
+    n->output_of = nnm_xmalloc(sizeof *n->output_of * (size_t)m->nlayers);
+    for (int i = 0; i < m->nlayers; i++)
+        n->output_of[i] = -1;
+    for (int k = 0; k < m->noutputs; k++) {
+        n->out_size[k] = shape_size(&m->layers[m->outputs[k].node].out);
+        n->output_of[m->outputs[k].node] = k;
+    }
+    for (int i = 0; i < m->nlayers; i++)
+        for (int j = 0; j < m->layers[i].nin; j++)
+            if (m->layers[i].inputs[j] >= 0 && n->output_of[m->layers[i].inputs[j]] >= 0)
+                n->consumed[n->output_of[m->layers[i].inputs[j]]] = 1;
     plan_backward(n);
     n->dwacc = nnm_alloc_floats(n->dwacc_size);
     n->regs = nnm_xcalloc((size_t)(2 * m->nlayers + 1), sizeof *n->regs);
@@ -111,8 +122,11 @@ static void unplan(Net *n)
     free(n->y);
     free(n->scratch);
     free(n->dy);
-    nnm_free_aligned(n->in);
-    nnm_free_aligned(n->t);
+    for (int k = 0; k < NNM_MAX_IO; k++) {
+        nnm_free_aligned(n->in[k]);
+        nnm_free_aligned(n->t[k]);
+        n->in[k] = n->t[k] = NULL;
+    }
     nnm_free_aligned(n->rw);
     for (int k = 0; k < NNM_MAX_IN; k++) {
         nnm_free_aligned(n->acc[k]);
@@ -143,7 +157,8 @@ void net_plan(Net *n, int64_t batch)
     unplan(n);
     const NnmModel *m = n->m;
     n->cap = batch;
-    n->in = nnm_alloc_floats(batch * shape_size(&m->input));
+    for (int k = 0; k < m->ninputs; k++)
+        n->in[k] = nnm_alloc_floats(batch * shape_size(&m->inputs[k]));
     n->y = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *n->y);
     n->scratch = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *n->scratch);
     n->dy = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *n->dy);
@@ -153,7 +168,8 @@ void net_plan(Net *n, int64_t batch)
         n->dy[i] = nnm_alloc_floats(batch * shape_size(&l->out));
         n->scratch[i] = nnm_alloc_floats(batch * layer_kinds[l->kind]->scratch(l));
     }
-    n->t = nnm_alloc_floats(batch * n->out_size);
+    for (int k = 0; k < m->noutputs; k++)
+        n->t[k] = nnm_alloc_floats(batch * n->out_size[k]);
     n->rw = nnm_alloc_floats(batch);
     for (int k = 0; k < NNM_MAX_IN; k++)
         if (n->acc_size[k])
@@ -170,6 +186,7 @@ void net_free(Net *n)
     nnm_free_aligned(n->work);
     if (n->opt_ready)
         nnm_optim_free(&n->opt);
+    free(n->output_of);
     nnm_free_aligned(n->w);
     nnm_free_aligned(n->dw);
     nnm_free_aligned(n->dwacc);
@@ -198,7 +215,7 @@ LayerRun net_layer_run(Net *n, int i, int64_t batch, int training)
         .rng = &n->dropout_rng,
     };
     for (int k = 0; k < l->nin; k++)
-        r.xs[k] = l->inputs[k] >= 0 ? n->y[l->inputs[k]] : n->in;
+        r.xs[k] = l->inputs[k] >= 0 ? n->y[l->inputs[k]] : n->in[-1 - l->inputs[k]];
     r.x = r.xs[0];
     return r;
 }
@@ -207,7 +224,7 @@ LayerRun net_layer_back(Net *n, int i, int64_t batch)
 {
     LayerRun r = net_layer_run(n, i, batch, 1);
     const NnmLayer *l = r.l;
-    r.fused = i == n->m->nlayers - 1 && n->fused;
+    r.fused = n->output_of[i] >= 0 && n->fused[n->output_of[i]];
     for (int k = 0; k < l->nin; k++) {
         int p = l->inputs[k];
         r.dxs[k] = p < 0 ? NULL : n->add_dx[i * NNM_MAX_IN + k] ? n->acc[k] : n->dy[p];
@@ -263,24 +280,34 @@ void net_forward(Net *n, int64_t batch, int training)
     }
 }
 
-const float *net_output(const Net *n)
+const float *net_output(const Net *n, int k)
 {
-    return n->m->nlayers ? n->y[n->m->nlayers - 1] : n->in;
+    return n->y[n->m->outputs[k].node];
 }
 
 double net_loss(Net *n, int64_t batch)
 {
     const NnmModel *m = n->m;
-    int last = m->nlayers - 1;
-    const NnmLayer *ll = &m->layers[last];
-    const LayerKind *lk = layer_kinds[ll->kind];
-    int last_act = lk->has_act ? ll->act : ACT_LINEAR;
-    /* the pre-activation matters only where the loss fuses with the
-     * activation (softmax, sigmoid), and kinds with an activation other than
-     * linear or ReLU keep it at the start of their scratch */
-    const float *z = nnm_loss_fuses(m->loss, last_act) ? n->scratch[last] : n->y[last];
-    double loss = nnm_loss(m->loss, last_act, batch, n->out_size, z, n->y[last], n->t,
-                           n->use_rw ? n->rw : NULL, n->dy[last], &n->fused);
+    double loss = 0;
+    for (int k = 0; k < m->noutputs; k++) {
+        const NnmOutput *o = &m->outputs[k];
+        const NnmLayer *ll = &m->layers[o->node];
+        /* the loss fuses with the output's activation (softmax, sigmoid)
+         * unless other nodes need the gradient of the output itself; kinds
+         * with an activation other than linear or ReLU keep the
+         * pre-activation at the start of their scratch */
+        int act = layer_kinds[ll->kind]->has_act && !n->consumed[k] ? ll->act : ACT_LINEAR;
+        const float *z = nnm_loss_fuses(o->loss, act) ? n->scratch[o->node] : n->y[o->node];
+        float *dy = n->dy[o->node];
+        n->out_loss[k] = nnm_loss(o->loss, act, batch, n->out_size[k], z, n->y[o->node], n->t[k],
+                                  n->use_rw ? n->rw : NULL, dy, &n->fused[k]);
+        if (o->weight != 1.0) { /* loss_weights */
+            const float w = (float)o->weight;
+            for (int64_t j = 0, len = batch * n->out_size[k]; j < len; j++)
+                dy[j] *= w;
+        }
+        loss += o->weight * n->out_loss[k];
+    }
     double penalty = 0;
     for (int r = 0; r < n->nregs; r++) {
         const float *w = n->w + n->regs[r].off;

@@ -26,18 +26,21 @@ struct Net {
     float *dw;               /* their gradients */
     int64_t *woff;           /* [nlayers] offset of each layer's weights */
     int64_t cap;             /* planned batch size; 0 = not planned */
-    float *in;               /* [cap, input size] */
+    float *in[NNM_MAX_IO];   /* [cap, input k's size] */
     float **y, **scratch, **dy; /* per layer */
     float *work;             /* [work_threads, largest workspace()], shared by the layers */
     int work_threads;
-    float *t;                /* [cap, outputs] targets */
+    float *t[NNM_MAX_IO];    /* [cap, out_size[k]]: output k's targets */
     float *rw;               /* [cap] weights of the samples' losses (class_weight=) */
     int use_rw;              /* net_loss applies rw */
-    int64_t out_size;
+    int64_t out_size[NNM_MAX_IO]; /* values per sample of output k */
+    double out_loss[NNM_MAX_IO]; /* the last net_loss: each output's loss, summed over the batch */
     NnmOptState opt;
     int opt_ready;
     NnmRng dropout_rng;
-    int fused;               /* the last net_loss fused loss and activation */
+    int fused[NNM_MAX_IO];   /* the last net_loss fused output k's loss and activation */
+    int *output_of;          /* [nlayers]: the output a node is, or -1 */
+    int consumed[NNM_MAX_IO]; /* output k also feeds other nodes: its loss does not fuse */
     double *prof;            /* NNM_PROFILE=1: seconds per layer, forward then backward */
     NetForwardFn forward_fn; /* NULL: the generic loop over the layers */
     int nregs;               /* weight arrays with a kernel_ or bias_regularizer */
@@ -76,12 +79,13 @@ void net_layer_back_end(Net *n, int i, const LayerRun *r);
 /* The node whose weights node i uses (i itself, or the first call of a
  * layer called again). */
 int net_weights_owner(const NnmModel *m, int i);
-const float *net_output(const Net *n);
-/* After net_forward: the loss of the batch against n->t, summed over the
- * samples (Keras's figure is this / batch), plus batch x the regularizers'
- * penalties (Keras 2.2 adds them to the reported loss, in training and in
- * evaluate); leaves dL/d(output) of the mean data loss in the last layer's
- * gradient buffer.  (Metrics are metrics.c's.) */
+const float *net_output(const Net *n, int k); /* output k's values, [batch, out_size[k]] */
+/* After net_forward: the loss of the batch against the targets n->t,
+ * summed over the samples (Keras's figure is this / batch): each output's
+ * loss times its weight, plus batch x the regularizers' penalties (Keras 2.2
+ * adds them to the reported loss, in training and in evaluate); leaves
+ * dL/d(output) of the mean data loss in each output node's gradient buffer,
+ * and each output's own loss in n->out_loss.  (Metrics are metrics.c's.) */
 double net_loss(Net *n, int64_t batch);
 /* After net_loss: gradients of every weight into n->dw, with those of the
  * kernel and bias regularizers' penalties. */

@@ -212,8 +212,11 @@ int nnm_check_outputs(const NnmProgram *p, const NnmRunOpts *o)
                 add(&us, nnm_xstrdup(st->callbacks[c].path), st->callbacks[c].line, "a file the program writes", 1);
         if (o->plot_dir && st->kind == STEP_FIT)
             add(&us, nnm_plot_path(o->plot_dir, "fit", ++fits), 0, "a picture of --plot", 1);
-        if (o->plot_dir && st->kind == STEP_EVALUATE)
-            add(&us, nnm_plot_path(o->plot_dir, "confusion", ++evals), 0, "a picture of --plot", 1);
+        if (o->plot_dir && st->kind == STEP_EVALUATE) {
+            ++evals;
+            for (int k = 0; k < p->models[st->model].noutputs; k++)
+                add(&us, nnm_confusion_path(o->plot_dir, &p->models[st->model], k, evals), 0, "a picture of --plot", 1);
+        }
     }
     if (o->checkpoint_dir)
         add(&us, nnm_checkpoint_path(o->checkpoint_dir), 0, "the checkpoint of --checkpoint", 1);

@@ -194,6 +194,17 @@ int nnm_plot_confusion(const char *path, const char *title, int classes, const c
     return nnm_out_commit(o, tmp, 1);
 }
 
+char *nnm_confusion_path(const char *dir, const NnmModel *m, int k, int n)
+{
+    if (m->noutputs == 1)
+        return nnm_plot_path(dir, "confusion", n);
+    const char *out = m->layers[m->outputs[k].node].name;
+    size_t len = strlen(dir) + strlen(out) + 40;
+    char *path = nnm_xmalloc(len);
+    snprintf(path, len, "%s/confusion%d_%s.svg", dir, n, out);
+    return path;
+}
+
 char *nnm_plot_path(const char *dir, const char *name, int n)
 {
     size_t len = strlen(dir) + strlen(name) + 32;

@@ -11,6 +11,9 @@
 /* DIR/NAMEN.svg ("fit" or "confusion", N from 1) in a new string: the one
  * place these names are made, for the run and for nnm_check_outputs. */
 char *nnm_plot_path(const char *dir, const char *name, int n);
+/* The confusion matrix of the n-th evaluate() for output k of m: DIR/confusionN.svg,
+ * or DIR/confusionN_OUTPUT.svg for a model with several outputs. */
+char *nnm_confusion_path(const char *dir, const NnmModel *m, int k, int n);
 /* res[k] holds the history of keys[k] (nnm_fit_keys); the epochs shown
  * are first + 1, first + 2, ....  0, or -1 after a message. */
 int nnm_plot_history(const char *path, const char *title, const char *const *keys, const NnmResult *res, int nkeys,

@@ -188,16 +188,28 @@ typedef struct {
     double threshold;         /* precision, recall: an output above it counts as positive */
 } NnmMetric;
 
+#define NNM_MAX_IO 8 /* inputs, or outputs, of one model */
+
+/* One output of a model, with what compile() gave it. */
+typedef struct {
+    int node;                 /* the node whose output it is (its layer's name is Keras's output name) */
+    int loss;                 /* NnmLoss */
+    double weight;            /* compile(loss_weights=): 1 unless given */
+    int nmetrics;             /* in compile order */
+    NnmMetric metrics[NNM_MAX_METRICS];
+} NnmOutput;
+
 typedef struct {
     char name[NNM_NAME_MAX];
     int nlayers;
     const NnmLayer *layers;
-    NnmShape input;
-    int compiled;             /* loss, optim and metrics are set */
-    int loss;                 /* NnmLoss */
+    int ninputs;              /* >= 1 */
+    NnmShape inputs[NNM_MAX_IO];
+    char input_names[NNM_MAX_IO][NNM_NAME_MAX];
+    int compiled;             /* the outputs' losses and metrics, and optim, are set */
     NnmOptim optim;
-    int nmetrics;             /* in compile order */
-    NnmMetric metrics[NNM_MAX_METRICS];
+    int noutputs;             /* >= 1; a Sequential model's is its last node */
+    NnmOutput outputs[NNM_MAX_IO];
 } NnmModel;
 
 enum { DS_MNIST, DS_FASHION_MNIST, DS_CIFAR10, DS_CSV };
@@ -224,6 +236,8 @@ typedef struct {
     int64_t begin, end;       /* end -1 = to the end; clamped like numpy slices */
     int64_t expect_n;         /* -1, or the count a reshape() in the file assumed */
     int line;                 /* where the array was last shaped, for messages */
+    int mapped;               /* labels: 0 as they are; else the number of classes after map */
+    signed char map[NNM_MAX_CLASSES]; /* labels: what each class becomes (y % 2 and the like) */
 } NnmArrayRef;
 
 /* keras.callbacks: X(ID, class name). */
@@ -284,7 +298,8 @@ typedef struct {
     NnmStepKind kind;
     int line;                 /* source line of the call */
     int model;
-    NnmArrayRef x, y, vx, vy; /* y: labels of x; vx/vy: validation_data */
+    NnmArrayRef x[NNM_MAX_IO], y[NNM_MAX_IO]; /* one per model input; y: one per output, labels of x */
+    NnmArrayRef vx[NNM_MAX_IO], vy[NNM_MAX_IO]; /* validation_data, likewise */
     int has_val_data;
     double val_split;
     int64_t batch_size;

@@ -19,17 +19,27 @@
 #include <string.h>
 
 
-/* A resolved view: rows [begin, end) of a split. */
+/* A resolved view: rows [begin, end) of a split; labels through ref's map. */
 typedef struct {
     const NnmSplit *s;
+    const NnmArrayRef *ref;
     int64_t begin, n;
 } View;
 
-/* Rows of a data set for model m.  Every step's data comes through here,
- * so this is where a data file that does not hold what the model was
- * compiled for (28x28 images in the program, 32x32 in the file) is refused,
- * before any sample is copied into the model's buffers. */
-static int get_view(NnmSession *e, const NnmArrayRef *r, int m, View *v)
+/* What one step reads: a view per model input, and one of labels per
+ * output (same samples, row for row). */
+typedef struct {
+    int nx, ny;
+    View x[NNM_MAX_IO], y[NNM_MAX_IO];
+    int64_t n;
+} Data;
+
+/* Rows of a data set: input k of model m, or labels (k < 0).  Every step's
+ * data comes through here, so this is where a data file that does not hold
+ * what the model was compiled for (28x28 images in the program, 32x32 in
+ * the file) is refused, before any sample is copied into the model's
+ * buffers. */
+static int get_view(NnmSession *e, const NnmArrayRef *r, int m, int k, View *v)
 {
     if (!e->data_ready[r->dataset]) {
         if (nnm_data_load(&e->p->datasets[r->dataset], e->o->data_dir, &e->data[r->dataset]))
@@ -38,21 +48,24 @@ static int get_view(NnmSession *e, const NnmArrayRef *r, int m, View *v)
     }
     const NnmSplit *s = r->test ? &e->data[r->dataset].test : &e->data[r->dataset].train;
     const NnmModel *md = &e->p->models[m];
-    int64_t want = shape_size(&md->input), have = nnm_split_sample(s);
-    if (have != want) {
-        char dims[96];
+    int64_t want = k >= 0 ? shape_size(&md->inputs[k]) : 0, have = nnm_split_sample(s);
+    if (k >= 0 && have != want) {
+        char dims[96], which[NNM_NAME_MAX + 16] = "";
         if (s->rows == 1)
             snprintf(dims, sizeof dims, "%lld features", (long long)s->cols);
         else
             snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)s->rows, (long long)s->cols, (long long)s->chans);
+        if (md->ninputs > 1)
+            snprintf(which, sizeof which, " (input '%s')", md->input_names[k]);
         fprintf(stderr,
-                "nnmc: error: %s: its samples have %lld values (%s), but model '%s' was compiled for %lld "
-                "(%s:%d)\n", s->x_file ? s->x_file : "the data", (long long)have, dims, md->name, (long long)want,
-                e->p->file, r->line);
+                "nnmc: error: %s: its samples have %lld values (%s), but model '%s'%s was compiled for %lld "
+                "(%s:%d)\n", s->x_file ? s->x_file : "the data", (long long)have, dims, md->name, which,
+                (long long)want, e->p->file, r->line);
         return -1;
     }
     int64_t b = NNM_MIN(r->begin, s->n), end = r->end < 0 ? s->n : NNM_MIN(r->end, s->n);
     v->s = s;
+    v->ref = r;
     v->begin = b;
     v->n = end > b ? end - b : 0;
     if (e->o->max_samples > 0 && v->n > e->o->max_samples)
@@ -71,57 +84,140 @@ static int get_view(NnmSession *e, const NnmArrayRef *r, int m, View *v)
     return 0;
 }
 
+/* The views of a step's arrays x (one per input) and, with y, the labels
+ * (one per output); all must have as many samples. */
+static int get_data(NnmSession *e, const NnmArrayRef *x, const NnmArrayRef *y, int m, Data *d)
+{
+    const NnmModel *md = &e->p->models[m];
+    memset(d, 0, sizeof *d);
+    d->nx = md->ninputs;
+    d->ny = y ? md->noutputs : 0;
+    for (int k = 0; k < d->nx; k++)
+        if (get_view(e, &x[k], m, k, &d->x[k]))
+            return -1;
+    for (int k = 0; k < d->ny; k++)
+        if (get_view(e, &y[k], m, -1, &d->y[k]))
+            return -1;
+    d->n = d->x[0].n;
+    for (int k = 1; k < d->nx + d->ny; k++) {
+        const View *v = k < d->nx ? &d->x[k] : &d->y[k - d->nx];
+        if (v->n != d->n) {
+            fprintf(stderr, "nnmc: error: %s:%d: the arrays of one step have different numbers of samples "
+                    "(%lld and %lld)\n", e->p->file, v->ref->line, (long long)d->n, (long long)v->n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Rows [from, from + n) of every view of d (a validation split). */
+static Data data_rows(const Data *d, int64_t from, int64_t n)
+{
+    Data r = *d;
+    for (int k = 0; k < d->nx + d->ny; k++) {
+        View *v = k < d->nx ? &r.x[k] : &r.y[k - d->nx];
+        v->begin += from;
+        v->n = n;
+    }
+    r.n = n;
+    return r;
+}
+
+static int view_label(const View *v, int64_t row)
+{
+    int lab = v->s->label[v->begin + row];
+    return v->ref->mapped && lab < NNM_MAX_CLASSES ? v->ref->map[lab] : lab;
+}
+
 static Net *get_net(NnmSession *e, int m) { return &e->nets[m]; }
 
-/* Copies samples idx[0..b) of v into the net's input and target buffers. */
-static void load_batch(Net *n, const View *v, const int64_t *idx, int64_t b)
+/* Copies samples idx[0..b) of d into the net's input and target buffers. */
+static void load_batch(Net *n, const Data *d, const int64_t *idx, int64_t b)
 {
-    int64_t px = nnm_split_sample(v->s), C = n->out_size;
-    for (int64_t i = 0; i < b; i++) {
-        int64_t row = v->begin + idx[i];
-        memcpy(n->in + i * px, v->s->x + row * px, (size_t)px * sizeof(float));
-        float *t = n->t + i * C;
-        int lab = v->s->label[row];
-        if (C == 1) {
-            t[0] = (float)lab;
-        } else {
-            memset(t, 0, (size_t)C * sizeof *t);
-            if (lab < C)
-                t[lab] = 1.0f;
+    for (int k = 0; k < d->nx; k++) {
+        const View *v = &d->x[k];
+        int64_t px = nnm_split_sample(v->s);
+        for (int64_t i = 0; i < b; i++)
+            memcpy(n->in[k] + i * px, v->s->x + (v->begin + idx[i]) * px, (size_t)px * sizeof(float));
+    }
+    for (int k = 0; k < d->ny; k++) {
+        int64_t C = n->out_size[k];
+        for (int64_t i = 0; i < b; i++) {
+            float *t = n->t[k] + i * C;
+            int lab = view_label(&d->y[k], idx[i]);
+            if (C == 1) {
+                t[0] = (float)lab;
+            } else {
+                memset(t, 0, (size_t)C * sizeof *t);
+                if (lab < C)
+                    t[lab] = 1.0f;
+            }
         }
     }
 }
 
-/* Mean loss and the metrics over a view, in batches, without training:
- * out[0] the loss, out[1 ..] the model's metrics.  The progress bar
- * (evaluate(verbose=1)) ends with them.  With keep, the model's outputs are
- * copied there too ([v->n, outputs]); ms may bring a confusion matrix. */
-static void evaluate_view(Net *n, const View *v, int64_t bs, double *out, Progbar *pb, float *keep,
+/* The figures of a pass as nnm_fit_keys orders them: the loss, each
+ * output's loss (several outputs), each output's metrics. */
+static void pass_values(const Net *n, const NnmMetrics *ms, double loss, const double *out_loss, double seen,
+                        double *out)
+{
+    const NnmModel *m = n->m;
+    int j = 0;
+    out[j++] = loss;
+    for (int k = 0; k < m->noutputs && m->noutputs > 1; k++)
+        out[j++] = seen > 0 ? out_loss[k] / seen : 0;
+    for (int k = 0; k < m->noutputs; k++) {
+        nnm_metrics_values(&ms[k], out + j);
+        j += m->outputs[k].nmetrics;
+    }
+}
+
+/* Mean loss and the metrics over d, in batches, without training, as
+ * pass_values lays them out.  The progress bar (evaluate(verbose=1)) ends
+ * with them.  With keep, the model's (single) output is copied there too
+ * ([d->n, outputs]); ms[k], output k's metrics, may bring a confusion
+ * matrix. */
+static void evaluate_view(Net *n, const Data *d, int64_t bs, double *out, Progbar *pb, float *keep,
                           NnmMetrics *ms, const char *const *keys)
 {
-    int nv = 1 + n->m->nmetrics;
+    const NnmModel *m = n->m;
+    int nv = nnm_eval_count(m);
     int64_t *idx = nnm_xmalloc((size_t)(bs > 0 ? bs : 1) * sizeof *idx);
-    double lsum = 0;
+    double lsum = 0, osum[NNM_MAX_IO] = {0};
     n->use_rw = 0; /* class weights weigh training only */
-    nnm_metrics_reset(ms);
-    out[0] = 0;
-    nnm_metrics_values(ms, out + 1);
-    for (int64_t s = 0; s < v->n; s += bs) {
-        int64_t b = NNM_MIN(bs, v->n - s);
+    for (int k = 0; k < m->noutputs; k++)
+        nnm_metrics_reset(&ms[k]);
+    pass_values(n, ms, 0, osum, 0, out);
+    for (int64_t s = 0; s < d->n; s += bs) {
+        int64_t b = NNM_MIN(bs, d->n - s);
         for (int64_t i = 0; i < b; i++)
             idx[i] = s + i;
-        load_batch(n, v, idx, b);
+        load_batch(n, d, idx, b);
         net_forward(n, b, 0);
         if (keep)
-            memcpy(keep + s * n->out_size, net_output(n), sizeof *keep * (size_t)(b * n->out_size));
+            memcpy(keep + s * n->out_size[0], net_output(n, 0), sizeof *keep * (size_t)(b * n->out_size[0]));
         lsum += net_loss(n, b);
-        nnm_metrics_add(ms, net_output(n), n->t, b);
-        out[0] = lsum / (double)(s + b);
-        nnm_metrics_values(ms, out + 1);
+        for (int k = 0; k < m->noutputs; k++) {
+            osum[k] += n->out_loss[k];
+            nnm_metrics_add(&ms[k], net_output(n, k), n->t[k], b);
+        }
+        pass_values(n, ms, lsum / (double)(s + b), osum, (double)(s + b), out);
         if (pb)
-            progbar_update(pb, s + b, nv, keys, out, s + b >= v->n);
+            progbar_update(pb, s + b, nv, keys, out, s + b >= d->n);
     }
     free(idx);
+}
+
+static void metrics_init(NnmMetrics *ms, const Net *n, int with_confusion)
+{
+    for (int k = 0; k < n->m->noutputs; k++)
+        nnm_metrics_init(&ms[k], &n->m->outputs[k], n->out_size[k], with_confusion);
+}
+
+static void metrics_free(NnmMetrics *ms, const Net *n)
+{
+    for (int k = 0; k < n->m->noutputs; k++)
+        nnm_metrics_free(&ms[k]);
 }
 
 static void set_result(NnmSession *e, int slot, int list, int i, double val)
@@ -139,7 +235,7 @@ static void set_result(NnmSession *e, int slot, int list, int i, double val)
  * each from its own random stream (so in parallel, in any order). */
 typedef struct {
     const NnmAugment *aug;
-    const View *v;
+    const View *v;           /* the model's one input (generators feed single-input models) */
     const int64_t *idx;
     float *in;
     uint64_t seed;
@@ -169,7 +265,7 @@ static void class_weights(Net *n, const View *v, const int64_t *idx, int64_t b, 
         return;
     int64_t nonzero = 0;
     for (int64_t i = 0; i < b; i++) {
-        int lab = v->s->label[v->begin + idx[i]];
+        int lab = view_label(v, idx[i]);
         n->rw[i] = lab < st->nclass_weights ? (float)st->class_weight[lab] : 1.0f;
         nonzero += n->rw[i] != 0;
     }
@@ -206,20 +302,18 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         return 0;
     struct NnmFitResume *fr = e->resume && e->resume->step == st - e->p->steps ? e->resume : NULL;
     Net *n = get_net(e, st->model);
-    View x, vx = {0};
-    if (get_view(e, &st->x, st->model, &x))
+    Data x, vx;
+    if (get_data(e, st->x, st->y, st->model, &x))
         return -1;
     int has_val = 0;
     if (st->has_val_data) {
-        if (get_view(e, &st->vx, st->model, &vx))
+        if (get_data(e, st->vx, st->vy, st->model, &vx))
             return -1;
         has_val = 1;
     } else if (st->val_split > 0) {
         int64_t split_at = (int64_t)((double)x.n * (1.0 - st->val_split));
-        vx = x;
-        vx.begin = x.begin + split_at;
-        vx.n = x.n - split_at;
-        x.n = split_at;
+        vx = data_rows(&x, split_at, x.n - split_at);
+        x = data_rows(&x, 0, split_at);
         has_val = 1;
     }
     int verbose = e->o->quiet ? 0 : st->verbose;
@@ -254,10 +348,10 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     int nshow = f.nkeys - (nnm_key_index(f.keys, f.nkeys, "lr") >= 0);
     int ntrain = nnm_key_index(f.keys, f.nkeys, "val_loss");
     ntrain = ntrain < 0 ? nshow : ntrain;
-    int rc = 0, nmet = n->m->nmetrics;
-    NnmMetrics ms, vms;
-    nnm_metrics_init(&ms, n->m, n->out_size, 0);
-    nnm_metrics_init(&vms, n->m, n->out_size, 0);
+    int rc = 0, neval = nnm_eval_count(n->m), nout = n->m->noutputs;
+    NnmMetrics ms[NNM_MAX_IO], vms[NNM_MAX_IO];
+    metrics_init(ms, n, 0);
+    metrics_init(vms, n, 0);
     /* --checkpoint: a fit's first commit point is its start, so that a kill
      * in its first epoch resumes from here, with every CSVLogger cut back to
      * what it held then (not from an earlier fit, with rows of this one) */
@@ -276,25 +370,29 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
             }
         Progbar pb;
         progbar_start(&pb, stdout, st->steps ? nbatch : limit, verbose);
-        double lsum = 0, vals[NNM_MAX_KEYS] = {0}, t_epoch = nnm_now();
+        double lsum = 0, osum[NNM_MAX_IO] = {0}, vals[NNM_MAX_KEYS] = {0}, t_epoch = nnm_now();
         int64_t seen = 0;
         int halted = 0;
-        nnm_metrics_reset(&ms);
+        for (int k = 0; k < nout; k++)
+            nnm_metrics_reset(&ms[k]);
         for (int64_t s = 0; s < limit; s += bs) {
             int64_t b = NNM_MIN(bs, limit - s);
             load_batch(n, &x, idx + s, b);
             if (st->aug.on) {
-                AugJob job = {&st->aug, &x, idx + s, n->in, e->o->seed, ep};
+                AugJob job = {&st->aug, &x.x[0], idx + s, n->in[0], e->o->seed, ep};
                 nnm_par_for(b, 1, 1, augment_range, &job);
             }
-            class_weights(n, &x, idx + s, b, st);
+            if (x.ny)
+                class_weights(n, &x.y[0], idx + s, b, st);
             net_forward(n, b, 1);
             double l = net_loss(n, b);
-            nnm_metrics_add(&ms, net_output(n), n->t, b);
+            for (int k = 0; k < nout; k++) {
+                osum[k] += n->out_loss[k];
+                nnm_metrics_add(&ms[k], net_output(n, k), n->t[k], b);
+            }
             seen = s + b;
             lsum += l;
-            vals[0] = lsum / (double)seen;
-            nnm_metrics_values(&ms, vals + 1);
+            pass_values(n, ms, lsum / (double)seen, osum, (double)seen, vals);
             if ((halted = nnm_fit_batch_end(&f, s / bs, l / (double)b)))
                 break;
             if (!isfinite(l)) {
@@ -316,10 +414,9 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         if (rc)
             break;
         t_train += nnm_now() - t_epoch;
-        vals[0] = seen ? lsum / (double)seen : 0;
-        nnm_metrics_values(&ms, vals + 1);
+        pass_values(n, ms, seen ? lsum / (double)seen : 0, osum, (double)seen, vals);
         if (has_val && !halted)
-            evaluate_view(n, &vx, bs, vals + 1 + nmet, NULL, NULL, &vms, NULL);
+            evaluate_view(n, &vx, bs, vals + neval, NULL, NULL, vms, NULL);
         progbar_update(&pb, st->steps ? (seen + bs - 1) / bs : seen, halted ? ntrain : nshow, f.keys, vals, 1);
         f.absent = 0;
         for (int k = ntrain; halted && k < nshow; k++)
@@ -340,8 +437,8 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     }
     if (nnm_fit_end(&f))
         rc = -1;
-    nnm_metrics_free(&ms);
-    nnm_metrics_free(&vms);
+    metrics_free(ms, n);
+    metrics_free(vms, n);
     free(idx);
     /* NNM_TIMING=1: training throughput for bench/ (validation excluded) */
     const char *timing = getenv("NNM_TIMING");
@@ -360,44 +457,52 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
         return 0;
     const NnmModel *m = &e->p->models[st->model];
     Net *n = get_net(e, st->model);
-    View x;
-    if (get_view(e, &st->x, st->model, &x))
+    Data x;
+    if (get_data(e, st->x, st->kind == STEP_EVALUATE ? st->y : NULL, st->model, &x))
         return -1;
     net_plan(n, st->batch_size);
     Progbar pb;
     int verbose = e->o->quiet ? 0 : st->verbose;
     progbar_start(&pb, stdout, x.n, verbose);
-    double vals[1 + NNM_MAX_METRICS];
+    double vals[NNM_MAX_KEYS];
     const char *keys[NNM_MAX_KEYS];
+    static NnmKeyText text; /* one step at a time */
     NnmStep none = {.kind = STEP_FIT};
-    nnm_fit_keys(m, &none, keys);
+    nnm_fit_keys(m, &none, keys, text);
     /* predict() with np.save(path, ...): the outputs go to a .npy file */
-    float *keep = st->kind == STEP_PREDICT && st->path ? nnm_alloc_floats(x.n * n->out_size + 1) : NULL;
+    float *keep = st->kind == STEP_PREDICT && st->path ? nnm_alloc_floats(x.n * n->out_size[0] + 1) : NULL;
     int report = st->kind == STEP_EVALUATE && e->o->report, plot = st->kind == STEP_EVALUATE && e->o->plot_dir;
-    NnmMetrics ms;
-    nnm_metrics_init(&ms, m, n->out_size, report || plot);
-    evaluate_view(n, &x, st->batch_size, vals, verbose ? &pb : NULL, keep, &ms, keys);
-    const char *names[NNM_MAX_CLASSES];
-    const char *const *cls = nnm_class_names(&e->p->datasets[st->x.dataset], ms.classes, names);
-    if (report) {
-        nnm_metrics_report(&ms, stdout, cls);
-        fflush(stdout);
-    }
+    NnmMetrics ms[NNM_MAX_IO];
+    metrics_init(ms, n, report || plot);
+    evaluate_view(n, &x, st->batch_size, vals, verbose ? &pb : NULL, keep, ms, keys);
     int rc = 0;
-    if (plot) {
-        char *path = nnm_plot_path(e->o->plot_dir, "confusion", ordinal(e, st)), title[256];
-        snprintf(title, sizeof title, "confusion matrix of %s, %s:%d", m->name, e->p->file, st->line);
-        rc = nnm_plot_confusion(path, title, ms.classes, cls, ms.confusion);
-        free(path);
+    for (int k = 0; k < m->noutputs && (report || plot) && rc == 0; k++) {
+        const char *names[NNM_MAX_CLASSES], *out = m->layers[m->outputs[k].node].name;
+        /* labels mapped in the file (y % 2) are no longer the data set's classes */
+        const char *const *cls = x.y[k].ref->mapped ? NULL
+                               : nnm_class_names(&e->p->datasets[x.y[k].ref->dataset], ms[k].classes, names);
+        if (report) {
+            if (m->noutputs > 1)
+                printf("output '%s':\n", out);
+            nnm_metrics_report(&ms[k], stdout, cls);
+            fflush(stdout);
+        }
+        if (plot) {
+            char *path = nnm_confusion_path(e->o->plot_dir, m, k, ordinal(e, st)), title[256 + NNM_NAME_MAX];
+            snprintf(title, sizeof title, "confusion matrix of %s%s%s, %s:%d", m->name, m->noutputs > 1 ? " output " : "",
+                     m->noutputs > 1 ? out : "", e->p->file, st->line);
+            rc = nnm_plot_confusion(path, title, ms[k].classes, cls, ms[k].confusion);
+            free(path);
+        }
     }
-    nnm_metrics_free(&ms);
+    metrics_free(ms, n);
     if (rc) {
         nnm_free_aligned(keep);
         return -1;
     }
     if (keep) {
-        const NnmShape *out = m->nlayers ? &m->layers[m->nlayers - 1].out : &m->input;
-        NnmShape sh = {2, {x.n, n->out_size, 0, 0}}; /* (n, outputs) when the rank has no room */
+        const NnmShape *out = &m->layers[m->outputs[0].node].out;
+        NnmShape sh = {2, {x.n, n->out_size[0], 0, 0}}; /* (n, outputs) when the rank has no room */
         if (out->rank + 1 <= NNM_MAX_RANK) {
             sh.rank = out->rank + 1;
             for (int i = 0; i < out->rank; i++)
@@ -408,9 +513,11 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
         if (wrc)
             return -1;
     }
-    if (st->kind == STEP_EVALUATE)
-        for (int k = 0; k <= m->nmetrics; k++)
-            set_result(e, st->result, m->nmetrics > 0, k, vals[k]);
+    if (st->kind == STEP_EVALUATE) {
+        int nv = nnm_eval_count(m);
+        for (int k = 0; k < nv; k++)
+            set_result(e, st->result, nv > 1, k, vals[k]);
+    }
     return 0;
 }
 

@@ -71,6 +71,14 @@ static void chained(const NnmModel *m)
         }
 }
 
+/* A compiled model of one input and one output, its last layer */
+static NnmModel test_model(const NnmLayer *L, int n, NnmShape in, int loss, NnmOptim opt)
+{
+    NnmModel m = {.nlayers = n, .layers = L, .ninputs = 1, .inputs = {in}, .compiled = 1, .optim = opt, .noutputs = 1};
+    m.outputs[0] = (NnmOutput){.node = n - 1, .loss = loss, .weight = 1};
+    return m;
+}
+
 /* Mean loss of the batch in the net (dropout mask fixed by the saved RNG). */
 static double probe_loss(Net *n, int64_t b, const NnmRng *rng)
 {
@@ -85,13 +93,14 @@ static void grad_check_b(const char *what, NnmModel *m, NnmRng *rng, int onehot,
     chained(m);
     net_init(&n, m, rng, 5);
     net_plan(&n, b);
-    int64_t in = shape_size(&m->input);
+    int64_t in = shape_size(&m->inputs[0]);
     for (int64_t i = 0; i < b * in; i++)
-        n.in[i] = 2.0f * nnm_rng_uniform(rng) - 1.0f;
+        n.in[0][i] = 2.0f * nnm_rng_uniform(rng) - 1.0f;
     for (int64_t r = 0; r < b; r++)
-        for (int64_t c = 0; c < n.out_size; c++)
-            n.t[r * n.out_size + c] = onehot ? (float)(c == (r % n.out_size))
-                                             : (m->loss == LOSS_BCE ? (float)((r + c) % 2) : nnm_rng_uniform(rng));
+        for (int64_t c = 0; c < n.out_size[0]; c++)
+            n.t[0][r * n.out_size[0] + c] = onehot ? (float)(c == (r % n.out_size[0]))
+                                                   : (m->outputs[0].loss == LOSS_BCE ? (float)((r + c) % 2)
+                                                                                     : nnm_rng_uniform(rng));
     NnmRng saved = n.dropout_rng;
     probe_loss(&n, b, &saved);
     net_backward(&n, b);
@@ -194,7 +203,7 @@ static void spatial_check(NnmRng *rng, int kind, int64_t h, int64_t w, int64_t k
     L[3] = mk_layer(LK_DENSE, &L[2].out);
     L[3].units = 3;
     finish_layer(&L[3]);
-    NnmModel m = {.nlayers = 4, .layers = L, .input = in, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+    NnmModel m = test_model(L, 4, in, LOSS_MSE, sgd);
     char what[160];
     snprintf(what, sizeof what, "%s %lldx%lld on %lldx%lld, strides %lldx%lld, dilation %lld, %s, batch %lld",
              layer_kinds[kind]->name, (long long)k0, (long long)k1, (long long)h, (long long)w,
@@ -253,7 +262,7 @@ static void test_spatial_grads(void)
         L[3] = mk_layer(LK_DENSE, &L[2].out);
         L[3].units = 3;
         finish_layer(&L[3]);
-        NnmModel m = {.nlayers = 4, .layers = L, .input = seq, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        NnmModel m = test_model(L, 4, seq, LOSS_MSE, sgd);
         char what[96];
         snprintf(what, sizeof what, "%s on sequences", layer_kinds[k]->name);
         grad_check_b(what, &m, &rng, 0, 2);
@@ -457,7 +466,7 @@ static void test_layer_grads(void)
             L[3] = mk_layer(LK_DENSE, &L[2].out);
             L[3].units = 3;
             finish_layer(&L[3]);
-            NnmModel m = {.nlayers = 4, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+            NnmModel m = test_model(L, 4, s, LOSS_MSE, sgd);
             char what[96];
             snprintf(what, sizeof what, "layer %s%s%s", layer_kinds[k]->name,
                      layer_kinds[k]->has_act ? " activation " : "", layer_kinds[k]->has_act ? nnm_act_names[act] : "");
@@ -483,7 +492,7 @@ static void test_layer_grads(void)
                 L[1].units = units;
                 L[1].act = outs[o];
                 finish_layer(&L[1]);
-                NnmModel m = {.nlayers = 2, .layers = L, .input = s, .compiled = 1, .loss = loss, .optim = sgd};
+                NnmModel m = test_model(L, 2, s, loss, sgd);
                 char what[96];
                 snprintf(what, sizeof what, "loss %s after %s, %d outputs", nnm_loss_names[loss], nnm_act_names[outs[o]], units);
                 grad_check(what, &m, &rng, loss == LOSS_CCE || loss == LOSS_SPARSE_CCE);
@@ -500,7 +509,7 @@ static void test_layer_grads(void)
         L[1] = mk_layer(LK_ACTIVATION, &L[0].out);
         L[1].act = act;
         finish_layer(&L[1]);
-        NnmModel m = {.nlayers = 2, .layers = L, .input = s, .compiled = 1, .loss = loss, .optim = sgd};
+        NnmModel m = test_model(L, 2, s, loss, sgd);
         char what[96];
         snprintf(what, sizeof what, "loss %s after Activation('%s')", nnm_loss_names[loss], nnm_act_names[act]);
         grad_check(what, &m, &rng, loss == LOSS_CCE || loss == LOSS_SPARSE_CCE);
@@ -568,7 +577,7 @@ static void test_graph_grads(void)
         L[2].normalize = normalize;
         graph_finish(&L[2], L, &s);
         L[3] = graph_dense(L, 2, 2, ACT_LINEAR, &s);
-        NnmModel m = {.nlayers = 4, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        NnmModel m = test_model(L, 4, s, LOSS_MSE, sgd);
         char what[96];
         snprintf(what, sizeof what, "graph: %s%s of two branches", layer_kinds[kind]->name,
                  normalize ? "(normalize=True)" : "");
@@ -595,7 +604,7 @@ static void test_graph_grads(void)
         NnmLayer all[7];
         memcpy(all, L, sizeof L);
         all[6] = out;
-        NnmModel m = {.nlayers = 7, .layers = all, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        NnmModel m = test_model(all, 7, s, LOSS_MSE, sgd);
         grad_check(axis == 1 ? "graph: Concatenate(axis=1) of images" : "graph: Concatenate(axis=-1) of images", &m,
                    &rng, 0);
     }
@@ -607,7 +616,7 @@ static void test_graph_grads(void)
         L[2] = graph_node(L, LK_ADD, 3, (int[]){0, 1, 0}, &s);
         graph_finish(&L[2], L, &s);
         L[3] = graph_dense(L, 2, 2, ACT_LINEAR, &s);
-        NnmModel m = {.nlayers = 4, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        NnmModel m = test_model(L, 4, s, LOSS_MSE, sgd);
         grad_check("graph: Add([a, b, a])", &m, &rng, 0);
     }
     for (int normalize = 0; normalize < 2; normalize++) {
@@ -630,7 +639,7 @@ static void test_graph_grads(void)
         L[5] = graph_node(L, LK_FLATTEN, 1, (int[]){4}, &s);
         graph_finish(&L[5], L, &s);
         L[6] = graph_dense(L, 5, 2, ACT_LINEAR, &s);
-        NnmModel m = {.nlayers = 7, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        NnmModel m = test_model(L, 7, s, LOSS_MSE, sgd);
         grad_check(normalize ? "graph: Dot of matrices, normalize=True" : "graph: Dot of matrices", &m, &rng, 0);
     }
     {
@@ -645,7 +654,7 @@ static void test_graph_grads(void)
         L[3] = graph_node(L, LK_ADD, 2, (int[]){0, 2}, &s);
         graph_finish(&L[3], L, &s);
         L[4] = graph_dense(L, 3, 2, ACT_LINEAR, &s);
-        NnmModel m = {.nlayers = 5, .layers = L, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+        NnmModel m = test_model(L, 5, s, LOSS_MSE, sgd);
         grad_check("graph: a layer called twice, a tensor used twice", &m, &rng, 0);
     }
 }
@@ -669,7 +678,7 @@ static void test_no_alloc_per_batch(void)
     L[2].act = ACT_SOFTMAX;
     finish_layer(&L[2]);
     NnmOptim adam = {.kind = OPT_ADAM, .lr = 0.001, .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-7};
-    NnmModel m = {.nlayers = 3, .layers = L, .input = s, .compiled = 1, .loss = LOSS_CCE, .optim = adam};
+    NnmModel m = test_model(L, 3, s, LOSS_CCE, adam);
     Net n;
     chained(&m);
     net_init(&n, &m, &rng, 1);
@@ -1071,7 +1080,7 @@ static void test_regularizer_grads(void)
             L[2].units = 3;
             L[2].act = ACT_SOFTMAX;
             finish_layer(&L[2]);
-            NnmModel m = {.nlayers = 3, .layers = L, .input = s, .compiled = 1, .loss = LOSS_CCE, .optim = sgd};
+            NnmModel m = test_model(L, 3, s, LOSS_CCE, sgd);
             char what[96];
             snprintf(what, sizeof what, "regularizers case %zu on %s", c, conv ? "Conv2D" : "Dense");
             grad_check(what, &m, &rng, 1);
@@ -1084,14 +1093,14 @@ static void test_regularizer_grads(void)
     d.reg[REG_KERNEL][1] = 0.2;
     d.reg[REG_BIAS][1] = 0.5;
     finish_layer(&d);
-    NnmModel m = {.nlayers = 1, .layers = &d, .input = s, .compiled = 1, .loss = LOSS_MSE, .optim = sgd};
+    NnmModel m = test_model(&d, 1, s, LOSS_MSE, sgd);
     Net n;
     chained(&m);
     net_init(&n, &m, &rng, 1);
     net_plan(&n, 2);
     n.w[0] = 1.0f, n.w[1] = -2.0f, n.w[2] = 3.0f; /* kernel (1, -2), bias 3 */
-    memset(n.in, 0, 4 * sizeof(float));
-    n.t[0] = n.t[1] = 3.0f; /* outputs are the bias: data loss 0 */
+    memset(n.in[0], 0, 4 * sizeof(float));
+    n.t[0][0] = n.t[0][1] = 3.0f; /* outputs are the bias: data loss 0 */
     net_forward(&n, 2, 1);
     double loss = net_loss(&n, 2) / 2;
     double want = 0.1 * 3 + 0.2 * 5 + 0.5 * 9;
@@ -1105,10 +1114,10 @@ static void test_metrics(void)
     /* 4 samples, 3 classes: predicted classes 0, 1, 2, 1 against true 0, 2, 2, 0 */
     const float y[12] = {0.7f, 0.2f, 0.1f, 0.1f, 0.6f, 0.3f, 0.3f, 0.3f, 0.4f, 0.2f, 0.5f, 0.3f};
     const float t[12] = {1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0};
-    NnmModel a = {.loss = LOSS_CCE, .nmetrics = 6,
+    NnmOutput a = {.loss = LOSS_CCE, .nmetrics = 6,
                   .metrics = {{MET_ACC, 5, 0, 0.5}, {MET_TOP_K, 2, 0, 0.5}, {MET_MSE, 5, 0, 0.5},
                               {MET_MAE, 5, 0, 0.5}, {MET_PRECISION, 5, 0, 0.5}, {MET_RECALL, 5, 0, 0.5}}};
-    NnmModel b = {.loss = LOSS_CCE, .nmetrics = 4,
+    NnmOutput b = {.loss = LOSS_CCE, .nmetrics = 4,
                   .metrics = {{MET_F1, 5, F1_MACRO, 0.5}, {MET_F1, 5, F1_MICRO, 0.5},
                               {MET_F1, 5, F1_WEIGHTED, 0.5}, {MET_AUC, 5, 0, 0.5}}};
     /* acc 2/4; top-2 3/4; mse 2.52/12; mae 4.8/12; above 0.5: 1 right, 1 wrong, of 4 positives;
@@ -1142,7 +1151,7 @@ static void test_metrics(void)
     }
     /* one sigmoid output: predictions 1, 0, 1, 0 against 1, 0, 0, 1 */
     const float yb[4] = {0.8f, 0.3f, 0.6f, 0.1f}, tb[4] = {1, 0, 0, 1};
-    NnmModel c = {.loss = LOSS_BCE, .nmetrics = 5,
+    NnmOutput c = {.loss = LOSS_BCE, .nmetrics = 5,
                   .metrics = {{MET_ACC, 5, 0, 0.5}, {MET_F1, 5, F1_MACRO, 0.5}, {MET_PRECISION, 5, 0, 0.5},
                               {MET_RECALL, 5, 0, 0.5}, {MET_AUC, 5, 0, 0.5}}};
     const double want_c[5] = {0.5, 0.5, 0.5, 0.5, 0.5};
