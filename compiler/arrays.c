@@ -291,7 +291,7 @@ Value *array_label_op(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *b
     return r;
 }
 
-Value *keras_array_index(Sema *s, const Ast *n, Value *av, const Ast *ix)
+Value *keras_array_index(Sema *s, const Ast *n, Value *av, const Ast *ix, Value *lov, Value *hiv)
 {
     if (ix->kind != AST_SLICE) {
         diag_error(s->diag, ix->loc, "an array can only be sliced by samples, as in x[:1000]");
@@ -301,16 +301,10 @@ Value *keras_array_index(Sema *s, const Ast *n, Value *av, const Ast *ix)
     int64_t lo = 0, hi = -1;
     ArrayV *a = av->arr;
     int64_t cnt = a->end < 0 ? -1 : a->end - a->begin; /* current view length if bounded */
-    if (ix->a) {
-        Value *v = sema_eval(s, ix->a);
-        if (want_int(s, v, ix->a, "a slice start", 0, &lo))
-            return val_err(s);
-    }
-    if (ix->b) {
-        Value *v = sema_eval(s, ix->b);
-        if (want_int(s, v, ix->b, "a slice end", 0, &hi))
-            return val_err(s);
-    }
+    if (lov && want_int(s, lov, ix->a, "a slice start", 0, &lo))
+        return val_err(s);
+    if (hiv && want_int(s, hiv, ix->b, "a slice end", 0, &hi))
+        return val_err(s);
     Value *r = array_copy(s, av);
     ArrayV *ra = r->arr;
     int64_t total = a->n;

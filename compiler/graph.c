@@ -27,6 +27,45 @@ TensorV *graph_input(Sema *s, const NnmShape *shape, const char *name, Loc loc)
     return t;
 }
 
+/* Input(shape=..., name=...): a tensor; in a Sequential model, its first layer */
+Value *make_input(Sema *s, const Args *a)
+{
+    static const Param params[] = {{"shape", 1, 1}, {"batch_size", 0, 0}, {"name", 0, 0},
+                                   {"dtype", 0, 0}, {NULL, 0, 0}};
+    Value *val[5];
+    const Ast *where[5];
+    if (bind_args(s, a, "Input", params, val, where))
+        return val_err(s);
+    LayerV *l = NEW(s->arena, LayerV);
+    l->loc = a->call->loc;
+    if (shape_from(s, val[0], where[0], "shape", &l->input))
+        return val_err(s);
+    l->has_input = 1;
+    if (val[3]) {
+        const char *dt;
+        if (want_str(s, val[3], where[3], "dtype", &dt))
+            return val_err(s);
+        if (strcmp(dt, "float32") != 0) {
+            diag_error(s->diag, where[3]->loc, "nnmc computes in float32; dtype '%s' is not supported", dt);
+            return val_err(s);
+        }
+    }
+    const char *name = NULL;
+    if (val[2] && val[2]->k != V_NONE) {
+        if (want_str(s, val[2], where[2], "an input name", &name))
+            return val_err(s);
+        if (!*name || strlen(name) >= NNM_NAME_MAX || strpbrk(name, "/:")) {
+            diag_error(s->diag, where[2]->loc, "an input name must be 1 to %d characters without '/' or ':'",
+                       NNM_NAME_MAX - 1);
+            return val_err(s);
+        }
+    }
+    Value *v = val_new(s, V_INPUT);
+    v->layer = l;
+    v->tensor = graph_input(s, &l->input, name, a->call->loc);
+    return v;
+}
+
 static TensorV *tensor_of(const Value *v)
 {
     return v->k == V_TENSOR || v->k == V_INPUT ? v->tensor : NULL;
@@ -65,15 +104,6 @@ static int tensors_of(Sema *s, const Value *v, const Ast *at, const char *what, 
     return v->n;
 }
 
-static int same_shape(const NnmShape *a, const NnmShape *b)
-{
-    if (a->rank != b->rank)
-        return 0;
-    for (int d = 0; d < a->rank; d++)
-        if (a->dim[d] != b->dim[d])
-            return 0;
-    return 1;
-}
 
 /* a later call's weights must be the first call's: same arrays, same shapes */
 static int weights_fit(const NnmLayer *first, const NnmLayer *again)
@@ -84,7 +114,7 @@ static int weights_fit(const NnmLayer *first, const NnmLayer *again)
     if (na != nb)
         return 0;
     for (int i = 0; i < na; i++)
-        if (!same_shape(&a[i].shape, &b[i].shape))
+        if (!shape_same(&a[i].shape, &b[i].shape))
             return 0;
     return 1;
 }
@@ -380,155 +410,4 @@ Value *make_model(Sema *s, const Args *a)
     Value *v = val_new(s, V_MODEL);
     v->model = m;
     return v;
-}
-
-/* ---- summary ---------------------------------------------------------------------------- */
-
-/* A layer of the summary: an Input (t) or a layer object (l). */
-typedef struct {
-    LayerV *l;
-    TensorV *t;
-    int index;             /* Keras's traversal order from the outputs */
-    int depth;
-} SumLayer;
-
-static int by_depth(const void *a, const void *b)
-{
-    const SumLayer *x = a, *y = b;
-    if (x->depth != y->depth)
-        return y->depth - x->depth;
-    return x->index - y->index;
-}
-
-typedef struct {
-    const ModelV *m;
-    TensorV **post;        /* the nodes, inputs included, in the walk's post-order */
-    int npost;
-    SumLayer *layers;
-    int nlayers;
-} SumWalk;
-
-static int sum_layer(SumWalk *w, TensorV *t)
-{
-    for (int i = 0; i < w->nlayers; i++)
-        if (t->layer ? w->layers[i].l == t->layer : w->layers[i].t == t)
-            return i;
-    w->layers[w->nlayers] = (SumLayer){t->layer, t->layer ? NULL : t, w->nlayers, 0};
-    return w->nlayers++;
-}
-
-/* Keras's build_map: layers numbered in pre-order from the outputs, nodes
- * listed in post-order */
-static void sum_visit(SumWalk *w, TensorV *t, int walk)
-{
-    if (t->mark == walk)
-        return;
-    t->mark = walk;
-    sum_layer(w, t);
-    for (int k = 0; k < t->nin; k++)
-        sum_visit(w, t->in[k], walk);
-    w->post[w->npost++] = t;
-}
-
-/* Keras 2.2.4's print_summary of a functional model: layers by decreasing
- * depth (then traversal order), InputLayers included; the three columns of
- * Sequential when the graph is a chain without shared layers, else four
- * with "Connected to" (layer[node][tensor]). */
-const char *graph_summary_text(Sema *s, const ModelV *m, int walk)
-{
-    int total = m->n + m->ninputs;
-    SumWalk w = {m, arena_alloc(s->arena, sizeof(TensorV *) * (size_t)total), 0,
-                 arena_alloc(s->arena, sizeof(SumLayer) * (size_t)total), 0};
-    for (int k = 0; k < m->noutputs; k++)
-        sum_visit(&w, m->outputs[k], walk);
-    int *depth = arena_alloc(s->arena, sizeof *depth * (size_t)w.npost);
-    memset(depth, 0, sizeof *depth * (size_t)w.npost);
-    for (int i = 0; i < w.npost; i++)
-        w.post[i]->mark = -1 - i; /* position in post, for the walk below */
-    for (int i = w.npost - 1; i >= 0; i--) {
-        TensorV *t = w.post[i];
-        SumLayer *L = &w.layers[sum_layer(&w, t)];
-        int d = depth[i] > L->depth ? depth[i] : L->depth;
-        L->depth = depth[i] = d;
-        for (int k = 0; k < t->nin; k++) {
-            int j = -1 - t->in[k]->mark;
-            if (depth[j] < d + 1)
-                depth[j] = d + 1;
-        }
-    }
-    /* a chain: one node per depth, one input per node, no layer called twice */
-    int chain = 1;
-    int *per_depth = arena_alloc(s->arena, sizeof *per_depth * (size_t)(w.npost + 1));
-    memset(per_depth, 0, sizeof *per_depth * (size_t)(w.npost + 1));
-    for (int i = 0; i < w.npost; i++) {
-        chain &= ++per_depth[depth[i]] == 1 && w.post[i]->nin <= 1;
-        for (int j = 0; j < i; j++)
-            chain &= !w.post[i]->layer || w.post[j]->layer != w.post[i]->layer;
-    }
-    qsort(w.layers, (size_t)w.nlayers, sizeof *w.layers, by_depth);
-    static const int pos3[] = {29, 55, 65}, pos4[] = {32, 53, 65, 98};
-    const int *pos = chain ? pos3 : pos4, width = chain ? 65 : 98, nf = chain ? 3 : 4;
-    size_t cap = 600 + (size_t)total * 400, o = 0;
-    char *out = arena_alloc(s->arena, cap), rule[100], dbl[100];
-    memset(rule, '_', (size_t)width);
-    rule[width] = 0;
-    memset(dbl, '=', (size_t)width);
-    dbl[width] = 0;
-    o += (size_t)snprintf(out + o, cap - o, "%s\n", rule);
-    static const char *const head[] = {"Layer (type)", "Output Shape", "Param #", "Connected to"};
-    summary_row(out, &o, cap, pos, nf, head);
-    o += (size_t)snprintf(out + o, cap - o, "%s\n", dbl);
-    int64_t params = 0, frozen = 0;
-    for (int i = 0; i < w.nlayers; i++) {
-        const SumLayer *L = &w.layers[i];
-        char f0[160], f1[120], f2[32], conn[NNM_NAME_MAX + 32];
-        const char *f[4] = {f0, f1, f2, ""};
-        int64_t np = 0;
-        if (L->t) {
-            snprintf(f0, sizeof f0, "%s (InputLayer)", L->t->name);
-            shape_str(&L->t->d.out, f1, sizeof f1);
-        } else {
-            snprintf(f0, sizeof f0, "%s (%s)", L->l->d.name, layer_kinds[L->l->d.kind]->name);
-            np = L->l->first->d.nparams;
-            params += np;
-            frozen += L->l->first->d.nfrozen;
-            /* Keras's layer.output_shape: 'multiple' when its calls differ */
-            shape_str(&L->l->first->d.out, f1, sizeof f1);
-            for (int j = 0; j < m->n; j++)
-                if (m->nodes[j]->layer == L->l && !same_shape(&m->nodes[j]->d.out, &L->l->first->d.out))
-                    snprintf(f1, sizeof f1, "multiple");
-        }
-        snprintf(f2, sizeof f2, "%lld", (long long)np);
-        int first = 1;
-        for (int j = 0; j < m->n && L->l; j++) {
-            const TensorV *t = m->nodes[j];
-            if (t->layer != L->l)
-                continue;
-            for (int k = 0; k < t->nin; k++) {
-                const TensorV *in = t->in[k];
-                snprintf(conn, sizeof conn, "%s[%d][0]", in->layer ? in->layer->d.name : in->name, in->call);
-                if (first) {
-                    f[3] = conn;
-                    if (chain)
-                        break;
-                    summary_row(out, &o, cap, pos, nf, f);
-                    first = 0;
-                } else {
-                    const char *more[4] = {"", "", "", conn};
-                    summary_row(out, &o, cap, pos, nf, more);
-                }
-            }
-        }
-        if (first)
-            summary_row(out, &o, cap, pos, nf, f);
-        o += (size_t)snprintf(out + o, cap - o, "%s\n", i == w.nlayers - 1 ? dbl : rule);
-    }
-    char t[40], tr[40], fr[40];
-    snprintf(t, sizeof t, "%lld", (long long)params);
-    fmt_thousands(t, sizeof t, params);
-    fmt_thousands(tr, sizeof tr, params - frozen);
-    fmt_thousands(fr, sizeof fr, frozen);
-    o += (size_t)snprintf(out + o, cap - o, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n",
-                          t, tr, fr, rule);
-    return out;
 }

@@ -145,86 +145,6 @@ Value *make_sequential(Sema *s, const Args *a)
     return v;
 }
 
-void fmt_thousands(char *buf, size_t size, int64_t v)
-{
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v), o = 0;
-    for (int i = 0; i < n && (size_t)o + 2 < size; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = 0;
-}
-
-/* Keras 2.2.4's print_row: each field cut at its column's end and padded
- * to it; a field after the first overwrites the last character before it.
- * Sequential models have 3 columns ending at 29, 55 and 65. */
-void summary_row(char *out, size_t *o, size_t cap, const int *pos, int nf, const char *const *f)
-{
-    char line[160];
-    int len = 0;
-    for (int i = 0; i < nf; i++) {
-        if (i > 0)
-            line[len - 1] = ' ';
-        for (const char *c = f[i]; *c && len < pos[i]; c++)
-            line[len++] = *c;
-        while (len < pos[i])
-            line[len++] = ' ';
-    }
-    line[len] = 0;
-    *o += (size_t)snprintf(out + *o, cap - *o, "%s\n", line);
-}
-
-static const int seq_pos[3] = {29, 55, 65};
-
-int64_t model_params(const ModelV *m)
-{
-    int64_t t = 0;
-    for (int i = 0; i < m->n; i++)
-        t += m->layers[i]->d.nparams;
-    return t;
-}
-
-const char *summary_text(Sema *s, const ModelV *m)
-{
-    if (m->functional)
-        return graph_summary_text(s, m, ++s->walk_count);
-    size_t cap = 400 + (size_t)m->n * 200, o = 0;
-    char *out = arena_alloc(s->arena, cap);
-    char rule[70], dbl[70];
-    memset(rule, '_', 65);
-    rule[65] = 0;
-    memset(dbl, '=', 65);
-    dbl[65] = 0;
-    o += (size_t)snprintf(out + o, cap - o, "%s\n", rule);
-    static const char *const head[] = {"Layer (type)", "Output Shape", "Param #"};
-    summary_row(out, &o, cap, seq_pos, 3, head);
-    o += (size_t)snprintf(out + o, cap - o, "%s\n", dbl);
-    for (int i = 0; i < m->n; i++) {
-        const NnmLayer *l = &m->layers[i]->d;
-        char f0[160], f1[120], f2[32];
-        snprintf(f0, sizeof f0, "%s (%s)", l->name, layer_kinds[l->kind]->name);
-        shape_str(&l->out, f1, sizeof f1);
-        snprintf(f2, sizeof f2, "%lld", (long long)l->nparams);
-        const char *f[3] = {f0, f1, f2};
-        summary_row(out, &o, cap, seq_pos, 3, f);
-        o += (size_t)snprintf(out + o, cap - o, "%s\n", i == m->n - 1 ? dbl : rule);
-    }
-    if (m->n == 0)
-        o += (size_t)snprintf(out + o, cap - o, "%s\n", dbl);
-    int64_t frozen = 0;
-    for (int i = 0; i < m->n; i++)
-        frozen += m->layers[i]->d.nfrozen;
-    char t[40], tr[40], fr[40];
-    fmt_thousands(t, sizeof t, model_params(m));
-    fmt_thousands(tr, sizeof tr, model_params(m) - frozen);
-    fmt_thousands(fr, sizeof fr, frozen);
-    o += (size_t)snprintf(out + o, cap - o, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n",
-                          t, tr, fr, rule);
-    return out;
-}
-
 
 /* Makes the IR model (once); from then on the layer list is fixed. */
 int freeze(Sema *s, ModelV *m, const Ast *at)
@@ -749,54 +669,6 @@ int array_ref(Sema *s, ModelV *m, const Value *x, const Ast *xat, const Value *y
     return 0;
 }
 
-/* Refuses a fit whose buffers cannot fit in this machine's memory:
- * weights, gradients and up to 3 optimizer slots, plus per-sample
- * activations, gradients and scratch for every layer, plus a workspace per
- * core. */
-int program_memory(Sema *s, const Ast *at)
-{
-    double total = s->mem_models + s->mem_data, limit = nnm_memory_limit();
-    if (total <= limit)
-        return 0;
-    diag_error(s->diag, at->loc, "the program needs %.1f GiB in all (its models %.1f GiB, its data %.1f GiB), more "
-               "than this process may allocate (%.1f GiB)", total / (1 << 30), s->mem_models / (1 << 30),
-               s->mem_data / (1 << 30), limit / (1 << 30));
-    s->diag->fatal = 1;
-    return -1;
-}
-
-int memory_check(Sema *s, ModelV *m, int64_t batch, const Ast *at)
-{
-    double in = 0;
-    for (int k = 0; k < (m->functional ? m->ninputs : 1); k++)
-        in += (double)shape_size(m->functional ? &m->inputs[k]->d.out : &m->input);
-    double floats = 5.0 * (double)model_params(m) + (double)batch * in;
-    double work = 0;
-    for (int i = 0; i < m->n; i++) {
-        floats += (double)batch * (3.0 * (double)shape_size(&m->layers[i]->d.out) +
-                                  (double)layer_kinds[m->layers[i]->d.kind]->scratch(&m->layers[i]->d));
-        work = NNM_MAX(work, (double)layer_workspace(&m->layers[i]->d));
-    }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    floats += work * (double)(cores > 0 ? cores : 1);
-    double bytes = 4 * floats, phys = nnm_memory_limit();
-    if (bytes > phys) {
-        if (batch)
-            diag_error(s->diag, at->loc, "training '%s' with batch_size %lld needs %.0f GiB, more than this machine's memory",
-                       m->name, (long long)batch, bytes / (1 << 30));
-        else
-            diag_error(s->diag, at->loc, "the %.0f weights of '%s' need %.0f GiB, more than this machine's memory",
-                       (double)model_params(m), m->name, bytes / (1 << 30));
-        return -1;
-    }
-    /* each model keeps the buffers of its largest batch (net_plan) */
-    if (bytes > m->mem_bytes) {
-        s->mem_models += bytes - m->mem_bytes;
-        m->mem_bytes = bytes;
-    }
-    return program_memory(s, at);
-}
-
 static int64_t opt_batch(Sema *s, Value *v, const Ast *at)
 {
     int64_t b = 32;
@@ -1079,25 +951,5 @@ void model_weights(Sema *s, ModelV *m, const Args *a, int load)
     NnmStep *p = add_step(s, load ? STEP_LOAD : STEP_SAVE, a->call);
     p->model = m->id;
     p->path = path;
-}
-
-/* `nnmc check` prints the summary of every model the file builds, whether
- * or not the file calls summary(). */
-void keras_finish(Sema *s)
-{
-    size_t total = 1, o = 0;
-    const char *texts[64];
-    int n = 0;
-    for (ModelLink *l = s->models; l; l = l->next) {
-        ModelV *m = l->m;
-        if (m->broken || !m->has_input || m->n == 0 || n == 64)
-            continue;
-        texts[n] = summary_text(s, m);
-        total += strlen(texts[n++]) + 16 + strlen(m->name);
-    }
-    char *out = arena_alloc(s->arena, total);
-    for (int i = n - 1; i >= 0; i--) /* the list is newest first */
-        o += (size_t)snprintf(out + o, total - o, "%s", texts[i]);
-    s->prog->summaries = out;
 }
 
