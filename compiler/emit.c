@@ -26,7 +26,7 @@
 /* A new field in these structs must be emitted below: the sizes (on 64-bit
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
-_Static_assert(sizeof(NnmLayer) == 728, "NnmLayer changed: update emit_layer() in emit.c");
+_Static_assert(sizeof(NnmLayer) == 736, "NnmLayer changed: update emit_layer() in emit.c");
 _Static_assert(sizeof(NnmStep) == 2000, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmAugment) == 80, "NnmAugment changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
@@ -238,7 +238,7 @@ void emit_layer(Emitter *e, const NnmLayer *l)
     fprintf(o, ", .nin = %d, .inputs = {", l->nin);
     for (int k = 0; k < l->nin; k++)
         fprintf(o, "%s%d", k ? ", " : "", l->inputs[k]);
-    fprintf(o, "}, .weights_of = %d", l->weights_of);
+    fprintf(o, "}, .weights_of = %d, .layer_id = %d", l->weights_of, l->layer_id);
     if (l->kind == LK_CONCATENATE || l->kind == LK_DOT) {
         fprintf(o, ", .axis = %" PRId64 ", .normalize = %d, .in_axis = ", l->axis, l->normalize);
         put_i64s(o, l->in_axis, l->nin);

@@ -119,6 +119,55 @@ static int weights_fit(const NnmLayer *first, const NnmLayer *again)
     return 1;
 }
 
+/* A call of layer l on tensors in[0..n) at loc: its output tensor, or NULL
+ * after an error.  A layer called before (here or in a Sequential model)
+ * shares its weights with that use, which must fit them. */
+static TensorV *apply_layer(Sema *s, LayerV *l, TensorV *const *in, int n, Loc loc)
+{
+    const LayerKind *lk = layer_kinds[l->d.kind];
+    TensorV *t = NEW(s->arena, TensorV);
+    memset(t, 0, sizeof *t);
+    t->layer = l;
+    t->call = l->ncalls;
+    t->nin = n;
+    memcpy(t->in, in, sizeof *in * (size_t)n);
+    t->loc = loc;
+    t->d = l->d;
+    t->d.nin = n;
+    char err[320];
+    int rc;
+    if (lk->infer_inputs) {
+        NnmShape shapes[NNM_MAX_IN];
+        for (int k = 0; k < n; k++)
+            shapes[k] = in[k]->d.out;
+        rc = lk->infer_inputs(&t->d, shapes, err, sizeof err);
+    } else {
+        t->d.in = in[0]->d.out;
+        rc = lk->infer(&t->d, err, sizeof err);
+    }
+    if (rc) {
+        diag_error(s->diag, loc, "%s", err);
+        return NULL;
+    }
+    const NnmLayer *ref = l->first ? &l->first->d : l->owner ? &l->d : NULL;
+    if (ref && !weights_fit(ref, &t->d)) {
+        char was[96], now[96];
+        shape_str(&ref->in, was, sizeof was);
+        shape_str(&t->d.in, now, sizeof now);
+        diag_error(s->diag, loc, "layer '%s' is called on %s, but its weights were made for %s by its first use",
+                   l->d.name, now, was);
+        diag_note(s->diag, l->first ? l->first->loc : l->loc, "the first use of '%s'", l->d.name);
+        return NULL;
+    }
+    if (l->first)
+        t->d.nparams = t->d.nfrozen = 0; /* counted at the first call */
+    else
+        l->first = t;
+    l->ncalls++;
+    t->id = ++s->tensor_count;
+    return t;
+}
+
 Value *graph_call(Sema *s, Value *lv, const Args *a)
 {
     LayerV *l = lv->layer;
@@ -142,54 +191,90 @@ Value *graph_call(Sema *s, Value *lv, const Args *a)
                    "Concatenate()", lk->name, n);
         return val_err(s);
     }
-    if (l->owner) {
-        diag_error(s->diag, at->loc, "layer '%s' belongs to model '%s' already; nnmc does not share layers between "
-                   "models yet", l->d.name, l->owner->name);
+    TensorV *t = apply_layer(s, l, in, n, at->loc);
+    if (!t)
         return val_err(s);
-    }
-    TensorV *t = NEW(s->arena, TensorV);
-    memset(t, 0, sizeof *t);
-    t->layer = l;
-    t->call = l->ncalls;
-    t->nin = n;
-    memcpy(t->in, in, sizeof *in * (size_t)n);
-    t->loc = at->loc;
-    t->d = l->d;
-    t->d.nin = n;
-    char err[320];
-    int rc;
-    if (lk->infer_inputs) {
-        NnmShape shapes[NNM_MAX_IN];
-        for (int k = 0; k < n; k++)
-            shapes[k] = in[k]->d.out;
-        rc = lk->infer_inputs(&t->d, shapes, err, sizeof err);
-    } else {
-        t->d.in = in[0]->d.out;
-        rc = lk->infer(&t->d, err, sizeof err);
-    }
-    if (rc) {
-        diag_error(s->diag, at->loc, "%s", err);
-        return val_err(s);
-    }
-    if (l->first) {
-        if (!weights_fit(&l->first->d, &t->d)) {
-            char was[96], now[96];
-            shape_str(&l->first->d.in, was, sizeof was);
-            shape_str(&t->d.in, now, sizeof now);
-            diag_error(s->diag, at->loc, "layer '%s' is called on %s, but its weights were made for %s by its first call",
-                       l->d.name, now, was);
-            diag_note(s->diag, l->first->loc, "the first call of '%s'", l->d.name);
-            return val_err(s);
-        }
-        t->d.nparams = t->d.nfrozen = 0; /* counted at the first call */
-    } else {
-        l->first = t;
-    }
-    l->ncalls++;
-    t->id = ++s->tensor_count;
     Value *v = val_new(s, V_TENSOR);
     v->tensor = t;
     return v;
+}
+
+/* model(x): the model's layers called again on x, in its order (its
+ * weights shared with it, as Keras shares them); its output tensor, or a
+ * list of them. */
+Value *graph_call_model(Sema *s, Value *mv, const Args *a)
+{
+    ModelV *m = mv->model;
+    const Ast *at = a->call;
+    if (m->broken)
+        return val_err(s);
+    if (a->npos != 1 || a->nkw) {
+        diag_error(s->diag, at->loc, "a model is called on its input tensor, or a list of them: y = %s(x)", m->name);
+        return val_err(s);
+    }
+    if (!m->has_input || m->n == 0) {
+        diag_error(s->diag, at->loc, "model '%s' has no layers with a known input shape yet", m->name);
+        return val_err(s);
+    }
+    TensorV *in[NNM_MAX_IN];
+    int list, n = tensors_of(s, a->pos[0].v, a->pos[0].node, "the input of a model", in, &list);
+    int want = m->functional ? m->ninputs : 1;
+    if (n < 0)
+        return val_err(s);
+    if (n != want) {
+        diag_error(s->diag, a->pos[0].node->loc, "model '%s' takes %d input tensor%s, got %d", m->name, want,
+                   want == 1 ? "" : "s", n);
+        return val_err(s);
+    }
+    for (int k = 0; k < n; k++) {
+        NnmShape need = m->functional ? m->inputs[k]->d.out : m->input;
+        if (!shape_same(&in[k]->d.out, &need)) {
+            char got[96], sh[96];
+            shape_str(&in[k]->d.out, got, sizeof got);
+            shape_str(&need, sh, sizeof sh);
+            diag_error(s->diag, a->pos[0].node->loc, "model '%s' takes %s as input %d, got %s", m->name, sh, k, got);
+            return val_err(s);
+        }
+    }
+    /* the model's tensors, old (its own) to new (of this call) */
+    TensorV **made = arena_alloc(s->arena, sizeof *made * (size_t)m->n);
+    for (int i = 0; i < m->n; i++) {
+        TensorV *args[NNM_MAX_IN];
+        int nargs = 1;
+        if (!m->functional) {
+            args[0] = i ? made[i - 1] : in[0];
+        } else {
+            const TensorV *node = m->nodes[i];
+            nargs = node->nin;
+            for (int k = 0; k < node->nin; k++) {
+                const TensorV *from = node->in[k];
+                args[k] = NULL;
+                for (int j = 0; j < m->ninputs && !args[k]; j++)
+                    if (m->inputs[j] == from)
+                        args[k] = in[j];
+                for (int j = 0; j < i && !args[k]; j++)
+                    if (m->nodes[j] == from)
+                        args[k] = made[j];
+                NNM_ASSERT(args[k]);
+            }
+        }
+        LayerV *obj = m->functional ? m->nodes[i]->layer : m->layers[i];
+        if (!(made[i] = apply_layer(s, obj, args, nargs, at->loc)))
+            return val_err(s);
+    }
+    int nout = m->functional ? m->noutputs : 1;
+    Value *outs[NNM_MAX_IO];
+    for (int k = 0; k < nout; k++) {
+        outs[k] = val_new(s, V_TENSOR);
+        outs[k]->tensor = made[m->functional ? m->outs[k].node : m->n - 1];
+    }
+    if (nout == 1)
+        return outs[0];
+    Value *l = val_new(s, V_LIST);
+    l->n = nout;
+    l->v = arena_alloc(s->arena, sizeof *l->v * (size_t)nout);
+    memcpy(l->v, outs, sizeof *outs * (size_t)nout);
+    return l;
 }
 
 /* add([x, y]), concatenate([x, y], axis=-1), dot([x, y], axes): the layer
@@ -337,12 +422,6 @@ Value *make_model(Sema *s, const Args *a)
                 ok = 0;
             }
         }
-    for (int i = 0; i < n && ok; i++)
-        if (nodes[i]->layer->owner) {
-            diag_error(s->diag, a->call->loc, "layer '%s' belongs to model '%s' already; nnmc does not share layers "
-                       "between models yet", nodes[i]->layer->d.name, nodes[i]->layer->owner->name);
-            ok = 0;
-        }
     if (!ok) {
         free(nodes);
         return val_err(s);
@@ -392,16 +471,16 @@ Value *make_model(Sema *s, const Args *a)
                 break;
             }
         if (!node->d.weights_of) {
-            node->d.nparams = t->layer->first->d.nparams;
-            node->d.nfrozen = t->layer->first->d.nfrozen;
+            /* its weights, as its first use made them (here, in another model or a Sequential one) */
+            const NnmLayer *ref = &t->layer->first->d;
+            node->d.nparams = ref->nparams;
+            node->d.nfrozen = ref->nfrozen;
         } else {
             node->d.nparams = node->d.nfrozen = 0;
         }
         m->layers[i] = node;
         m->nodes[i] = t;
     }
-    for (int i = 0; i < n; i++)
-        nodes[i]->layer->owner = m;
     free(nodes);
     ModelLink *link = NEW(s->arena, ModelLink);
     link->m = m;

@@ -174,6 +174,11 @@ int freeze(Sema *s, ModelV *m, const Ast *at)
     for (int i = 0; i < m->n; i++) {
         layers[i] = m->layers[i]->d;
         layers[i].line = sema_line(s, m->layers[i]->loc);
+        /* the layer object, whichever models hold it */
+        LayerV *obj = m->functional ? m->nodes[i]->layer : m->layers[i];
+        if (!obj->gid)
+            obj->gid = ++s->layer_ids;
+        layers[i].layer_id = layers[i].nparams ? obj->gid : 0;
     }
     im->layers = layers;
     if (m->functional) {

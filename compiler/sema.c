@@ -242,6 +242,8 @@ static Value *eval_call(Sema *s, const Ast *n)
         return val_err(s);
     if (f->k == V_LAYER)
         return graph_call(s, f, &a);
+    if (f->k == V_MODEL)
+        return graph_call_model(s, f, &a);
     if (f->k != V_FUNC && f->k != V_METHOD) {
         diag_error(s->diag, n->a->loc, "%s is not callable", val_kind_name(f));
         return val_err(s);

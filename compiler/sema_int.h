@@ -56,6 +56,7 @@ typedef struct {
     int input_count;          /* input_1, ... */
     int tensor_count;         /* TensorV ids: creation order */
     int walk_count;           /* graph.c's walks mark tensors with a fresh number */
+    int layer_ids;            /* layer objects placed in models so far (NnmLayer.layer_id) */
     struct FileUse *files;    /* fileuse.c: what the program reads and writes */
     uint64_t str_bytes;       /* of the strings built by '+' */
     double mem_data;          /* bytes of the data sets the program loads */
@@ -153,6 +154,7 @@ Value *datagen_method(Sema *s, Value *gen, int flow, const Args *a);
 Value *make_input(Sema *s, const Args *a);                   /* Input(shape=...) */
 TensorV *graph_input(Sema *s, const NnmShape *shape, const char *name, Loc loc);
 Value *graph_call(Sema *s, Value *layer, const Args *a);     /* layer(x) */
+Value *graph_call_model(Sema *s, Value *model, const Args *a); /* model(x): its layers on x, shared */
 Value *graph_merge(Sema *s, int kind, const Args *a);        /* add([x, y]) and the like */
 Value *make_model(Sema *s, const Args *a);                   /* Model(inputs, outputs) */
 

@@ -73,6 +73,7 @@ struct LayerV {
     ModelV *owner;
     TensorV *first;     /* functional API: the output of its first call, whose weights later calls share */
     int ncalls;
+    int gid;            /* 0, or the layer_id of its weights once in a model (models share them by it) */
 };
 
 /* A tensor of the functional API: an Input, or the output of one call of a

@@ -89,6 +89,8 @@ typedef struct {
     int inputs[NNM_MAX_IN];   /* each a node index below this one's, or -1 - k for the model's input k */
     int weights_of;           /* 0: the node has its own weights; else 1 + the node whose weights it
                                  shares (a layer called again: nparams is 0 here) */
+    int layer_id;             /* 1 + the program-wide number of the layer object whose weights a node
+                                 with nparams holds: models with the same id share those weights */
     int64_t axis;             /* Concatenate: Keras's axis (-1: the last); per sample once inferred */
     int64_t in_axis[NNM_MAX_IN]; /* Concatenate: each input's size along axis; Dot: Keras's axes of
                                  the two inputs, then 0-based per sample once inferred */

@@ -302,6 +302,9 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
         return 0;
     struct NnmFitResume *fr = e->resume && e->resume->step == st - e->p->steps ? e->resume : NULL;
     Net *n = get_net(e, st->model);
+    if (!fr)
+        nnm_session_sync(e, st->model); /* (a resumed fit has its model's weights from the checkpoint) */
+    nnm_session_touch(e, st->model);
     Data x, vx;
     if (get_data(e, st->x, st->y, st->model, &x))
         return -1;
@@ -457,6 +460,7 @@ int nnm_step_infer(NnmSession *e, const NnmStep *st)
         return 0;
     const NnmModel *m = &e->p->models[st->model];
     Net *n = get_net(e, st->model);
+    nnm_session_sync(e, st->model);
     Data x;
     if (get_data(e, st->x, st->kind == STEP_EVALUATE ? st->y : NULL, st->model, &x))
         return -1;
@@ -525,6 +529,9 @@ int nnm_step_weights(NnmSession *e, const NnmStep *st)
 {
     if (skipped(e, st))
         return 0;
+    nnm_session_sync(e, st->model);
+    if (st->kind == STEP_LOAD)
+        nnm_session_touch(e, st->model);
     return net_weights_file(&e->p->models[st->model], get_net(e, st->model)->w, st->path, st->kind == STEP_SAVE);
 }
 
@@ -566,6 +573,91 @@ void nnm_step_print(NnmSession *e, const NnmStep *st)
     fflush(stdout);
 }
 
+/* One layer object held by several models: node[m] in model m (-1: not in m). */
+struct NnmShared {
+    int id;
+    int newest;             /* the model whose copy is newest, or -1: all equal */
+    int64_t len;
+    int *node;              /* [nmodels] */
+};
+
+static float *shared_w(NnmSession *e, const struct NnmShared *sh, int m)
+{
+    return e->nets[m].w + e->nets[m].woff[sh->node[m]];
+}
+
+static void shared_copy(NnmSession *e, struct NnmShared *sh, int from)
+{
+    for (int m = 0; m < e->p->nmodels; m++)
+        if (m != from && sh->node[m] >= 0)
+            memcpy(shared_w(e, sh, m), shared_w(e, sh, from), sizeof(float) * (size_t)sh->len);
+}
+
+/* The layer objects in more than one model, each starting with the
+ * weights of the first model that has it, as if made once. */
+static void shared_open(NnmSession *e)
+{
+    const NnmProgram *p = e->p;
+    int most = 0;
+    for (int m = 0; m < p->nmodels; m++)
+        for (int i = 0; i < p->models[m].nlayers; i++)
+            most = NNM_MAX(most, p->models[m].layers[i].layer_id);
+    int *count = nnm_xcalloc((size_t)most + 1, sizeof *count);
+    for (int m = 0; m < p->nmodels; m++)
+        for (int i = 0; i < p->models[m].nlayers; i++)
+            if (p->models[m].layers[i].nparams)
+                count[p->models[m].layers[i].layer_id]++;
+    for (int id = 1; id <= most; id++)
+        e->nshared += count[id] > 1;
+    e->shared = nnm_xcalloc((size_t)e->nshared + 1, sizeof *e->shared);
+    int k = 0;
+    for (int id = 1; id <= most; id++) {
+        if (count[id] < 2)
+            continue;
+        struct NnmShared *sh = &e->shared[k++];
+        sh->id = id;
+        sh->newest = -1;
+        sh->node = nnm_xmalloc(sizeof *sh->node * (size_t)p->nmodels);
+        int first = -1;
+        for (int m = 0; m < p->nmodels; m++) {
+            sh->node[m] = -1;
+            for (int i = 0; i < p->models[m].nlayers; i++)
+                if (p->models[m].layers[i].layer_id == id && p->models[m].layers[i].nparams) {
+                    sh->node[m] = i;
+                    sh->len = p->models[m].layers[i].nparams;
+                    first = first < 0 ? m : first;
+                }
+        }
+        shared_copy(e, sh, first);
+    }
+    free(count);
+}
+
+void nnm_session_sync(NnmSession *e, int model)
+{
+    for (int k = 0; k < e->nshared; k++) {
+        struct NnmShared *sh = &e->shared[k];
+        if (sh->node[model] >= 0 && sh->newest >= 0 && sh->newest != model)
+            memcpy(shared_w(e, sh, model), shared_w(e, sh, sh->newest), sizeof(float) * (size_t)sh->len);
+    }
+}
+
+void nnm_session_touch(NnmSession *e, int model)
+{
+    for (int k = 0; k < e->nshared; k++)
+        if (e->shared[k].node[model] >= 0)
+            e->shared[k].newest = model;
+}
+
+/* (newest stays: the fit under way goes on changing its model's copy; a
+ * resumed run starts with every copy equal, which -1 says) */
+void nnm_session_sync_all(NnmSession *e)
+{
+    for (int k = 0; k < e->nshared; k++)
+        if (e->shared[k].newest >= 0)
+            shared_copy(e, &e->shared[k], e->shared[k].newest);
+}
+
 int nnm_session_open(NnmSession *e, const NnmProgram *p, const NnmRunOpts *o)
 {
     memset(e, 0, sizeof *e);
@@ -582,6 +674,7 @@ int nnm_session_open(NnmSession *e, const NnmProgram *p, const NnmRunOpts *o)
         nnm_blas_set_threads(o->threads);
     for (int m = 0; m < p->nmodels; m++)
         net_init(&e->nets[m], &p->models[m], &e->init_rng, o->seed + (uint64_t)m);
+    shared_open(e);
     if (!o->resume_dir)
         return 0;
     int rc = nnm_checkpoint_load(e, o->resume_dir);
@@ -605,6 +698,9 @@ void nnm_session_close(NnmSession *e)
     for (int r = 0; r < p->nresults; r++)
         free(e->res[r].v);
     nnm_fit_resume_free(e->resume);
+    for (int k = 0; k < e->nshared; k++)
+        free(e->shared[k].node);
+    free(e->shared);
     free(e->res);
     free(e->data);
     free(e->data_ready);

@@ -45,6 +45,8 @@ typedef struct {
     NnmRng init_rng, shuffle_rng;
     NnmResult *res;         /* [nresults] */
     int skip_until;         /* --resume: the steps before this one ran before the checkpoint */
+    int nshared;            /* layer objects whose weights several models hold */
+    struct NnmShared *shared; /* [nshared]: where each is held, and which model's copy is newest */
     struct NnmFitResume *resume; /* --resume: the fit to continue, until it does */
 } NnmSession;
 
@@ -53,6 +55,14 @@ typedef struct {
  * restores the checkpoint's state.  0, or -1 after a message (a damaged
  * checkpoint): close the session and stop. */
 int nnm_session_open(NnmSession *s, const NnmProgram *p, const NnmRunOpts *o);
+/* Models that share layers (a base model and the model built on it) each
+ * hold a copy of their weights; the newest copy is brought in before a step
+ * uses a model (sync), and a step that changes a model's weights makes its
+ * copies the newest (touch).  sync_all makes every copy equal, as a
+ * checkpoint stores them. */
+void nnm_session_sync(NnmSession *s, int model);
+void nnm_session_touch(NnmSession *s, int model);
+void nnm_session_sync_all(NnmSession *s);
 /* Frees everything; prints the NNM_PROFILE=1 report. */
 void nnm_session_close(NnmSession *s);
 

@@ -3,7 +3,7 @@
 # chain trains bit for bit as the same Sequential model; a graph with
 # merges, fan-out and a shared layer gives the same figures and weights on
 # one thread and on two, resumes after a kill as if never stopped, and
-# predicts from its saved weights.
+# predicts from its saved weights; a model used as a layer shares its weights.
 source "$(dirname "$0")/lib.sh"
 
 cat >seq.nnm <<'X'
@@ -109,3 +109,60 @@ acc=$(sed -n 's/^\[[^,]*, \(.*\)\]$/\1/p' t1/out)
 want=$(awk -v a="$acc" 'BEGIN { printf "%d", a * 500 + 0.5 }')
 [ -n "$acc" ] && [ "$right" = "$want" ] && echo "ok graph-predict ($right of 500, as evaluate says)" ||
     { echo "FAIL graph-predict ($right of 500, evaluate: $acc)"; head -3 perr; }
+
+# a model used as a layer shares its weights (Keras's base model and the
+# model built on it): training the outer model trains the base; a
+# Sequential model called on an Input shares its layers too; a built
+# program does the same
+cat >share.nnm <<'X'
+from keras.models import Model
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+x_train = x_train.reshape(60000, 784) / 255
+x_test = x_test.reshape(10000, 784) / 255
+inp = Input(shape=(784,))
+base = Model(inp, Dense(64, activation='relu')(inp))
+base.save_weights('base0.npz')
+x = Input(shape=(784,))
+full = Model(x, Dense(10, activation='softmax')(base(x)))
+full.compile(loss='sparse_categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+full.fit(x_train[:2000], y_train[:2000], epochs=1, verbose=0)
+base.save_weights('base1.npz')
+full.save_weights('full.npz')
+seq = Sequential([Dense(32, activation='relu', input_shape=(784,)), Dense(10, activation='softmax')])
+z = Input(shape=(784,))
+twice = Model(z, seq(z))
+twice.compile(loss='sparse_categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+seq.compile(loss='sparse_categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+twice.fit(x_train[:2000], y_train[:2000], epochs=1, verbose=0)
+print('twice', twice.evaluate(x_test[:500], y_test[:500], verbose=0))
+print('seq', seq.evaluate(x_test[:500], y_test[:500], verbose=0))
+X
+mkdir sh shb
+(cd sh && run ../share.nnm)
+/usr/bin/python3 - sh <<'X' >sh/check
+import sys, zipfile
+d = sys.argv[1]
+b0, b1, f = (zipfile.ZipFile(d + '/' + n) for n in ('base0.npz', 'base1.npz', 'full.npz'))
+print('trained' if all(b0.read(k) != b1.read(k) for k in b1.namelist()) else 'untrained',
+      'shared' if all(b1.read(k) == f.read(k) for k in b1.namelist()) else 'apart')
+X
+expect graph-model-as-layer-shares-weights "^trained shared$" sh/check
+a=$(sed -n 's/^twice //p' sh/out); b=$(sed -n 's/^seq //p' sh/out)
+[ -n "$a" ] && [ "$a" = "$b" ] && echo "ok graph-sequential-as-layer-shares-weights" ||
+    { echo "FAIL graph-sequential-as-layer-shares-weights ($a / $b)"; head -3 sh/err; }
+"$NNMC" build share.nnm -o shb/prog >/dev/null 2>&1 && (cd shb && ./prog --data "$root/data" --threads 1 >out 2>err)
+cmp -s sh/out shb/out && cmp -s sh/full.npz shb/full.npz && cmp -s sh/base1.npz shb/base1.npz &&
+    echo "ok graph-shared-built-program-same" || echo "FAIL graph-shared-built-program-same"
+# killed and resumed: every model's copy of the shared layers as in one run
+mkdir shk
+delays=""
+for i in 1 2 3; do
+    d=$(( (RANDOM % 10) + 2 ))
+    delays="$delays $d"
+    (cd shk && exec timeout -s KILL "$((d / 10)).$((d % 10))" "$NNMC" run ../share.nnm --data "$root/data" --threads 1 \
+        -q --checkpoint ck --resume ck >out 2>err)
+done
+(cd shk && "$NNMC" run ../share.nnm --data "$root/data" --threads 1 -q --checkpoint ck --resume ck >out 2>err)
+if cmp -s sh/full.npz shk/full.npz && cmp -s sh/base1.npz shk/base1.npz; then
+    echo "ok graph-shared-resume-after-kills (killed after tenths:$delays)"
+else echo "FAIL graph-shared-resume-after-kills (killed after tenths:$delays)"; head -3 shk/err; fi
