@@ -13,8 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Tensors one file may make: a model called on tensors makes one per layer
+ * each time, and a file of a thousand such calls must not exhaust memory. */
+#define GRAPH_MAX_TENSORS 100000
+
+static int tensor_budget(Sema *s, Loc loc)
+{
+    if (s->tensor_count < GRAPH_MAX_TENSORS)
+        return 0;
+    diag_error(s->diag, loc, "the file calls layers more than %d times in all", GRAPH_MAX_TENSORS);
+    s->diag->fatal = 1;
+    return -1;
+}
+
 TensorV *graph_input(Sema *s, const NnmShape *shape, const char *name, Loc loc)
 {
+    if (tensor_budget(s, loc))
+        return NULL;
     TensorV *t = NEW(s->arena, TensorV);
     memset(t, 0, sizeof *t);
     t->id = ++s->tensor_count;
@@ -62,7 +77,8 @@ Value *make_input(Sema *s, const Args *a)
     }
     Value *v = val_new(s, V_INPUT);
     v->layer = l;
-    v->tensor = graph_input(s, &l->input, name, a->call->loc);
+    if (!(v->tensor = graph_input(s, &l->input, name, a->call->loc)))
+        return val_err(s);
     return v;
 }
 
@@ -125,6 +141,8 @@ static int weights_fit(const NnmLayer *first, const NnmLayer *again)
 static TensorV *apply_layer(Sema *s, LayerV *l, TensorV *const *in, int n, Loc loc)
 {
     const LayerKind *lk = layer_kinds[l->d.kind];
+    if (tensor_budget(s, loc))
+        return NULL;
     TensorV *t = NEW(s->arena, TensorV);
     memset(t, 0, sizeof *t);
     t->layer = l;
