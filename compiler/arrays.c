@@ -253,8 +253,7 @@ Value *keras_array_scale(Sema *s, const Ast *n, Value *arr, Value *by, const Ast
  * of them is a table: the array keeps its samples and gets a new map. */
 Value *array_label_op(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *by_node)
 {
-    const char *opname = n->op == 'f' ? "//" : n->op == '%' ? "%" : n->op == '+' ? "+" : n->op == '-' ? "-"
-                       : n->op == '*' ? "*" : "/";
+    const char *opname = op_spelling(n->op);
     int64_t k;
     if (n->op == '*' || n->op == '/') {
         diag_error(s->diag, n->loc, "labels take %%, //, + and - with an integer (y %% 2, y // 5); not '%s'", opname);

@@ -96,8 +96,7 @@ static Value *eval_binop(Sema *s, const Ast *n, Value *a, Value *b)
     }
     int ai = a->k == V_INT || a->k == V_BOOL, bi = b->k == V_INT || b->k == V_BOOL;
     int af = ai || a->k == V_FLOAT, bf = bi || b->k == V_FLOAT;
-    const char *opname = n->op == 'f' ? "//" : n->op == '%' ? "%" : n->op == '+' ? "+" : n->op == '-' ? "-"
-                       : n->op == '*' ? "*" : "/";
+    const char *opname = op_spelling(n->op);
     if (!af || !bf || a->sym || b->sym) {
         const Value *bad = !af || a->sym ? a : b;
         diag_error(s->diag, n->loc, "operator '%s' is not supported on %s", opname,

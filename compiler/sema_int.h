@@ -84,6 +84,7 @@ Value *val_int(Sema *s, int64_t i);
 Value *val_err(Sema *s);
 const char *val_kind_name(const Value *v);
 int sema_line(const Sema *s, Loc at);
+const char *op_spelling(int op); /* an AST_BINOP's operator as the file wrote it */
 /* Matches a call's arguments to params (NULL-name terminated).  out[i] is
  * NULL for an argument not given; where[i] is its node (for messages). */
 int bind_args(Sema *s, const Args *a, const char *fname, const Param *params, Value **out,

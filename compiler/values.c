@@ -192,6 +192,11 @@ int want_str(Sema *s, const Value *v, const Ast *at, const char *what, const cha
     return 0;
 }
 
+const char *op_spelling(int op)
+{
+    return op == 'f' ? "//" : op == '%' ? "%" : op == '+' ? "+" : op == '-' ? "-" : op == '*' ? "*" : "/";
+}
+
 int sema_line(const Sema *s, Loc at)
 {
     int line, col;
