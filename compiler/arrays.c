@@ -237,16 +237,93 @@ Value *array_reshape(Sema *s, Value *av, const Args *a)
     return r;
 }
 
-Value *keras_array_scale(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *by_node)
+/* The per-channel constants of image arithmetic: a number, or a tuple,
+ * list or np.array of numbers broadcast over the last axis (numpy's rule),
+ * as (x - mean) / std with CIFAR-10's three channel means. */
+static int affine_operand(Sema *s, const ArrayV *a, Value *b, const Ast *at, int *n, double c[NNM_AFFINE_MAX])
 {
-    double d;
-    if (want_num(s, by, by_node, "the divisor", &d))
-        return val_err(s);
-    if (!arr->arr->isx || d != 255.0) {
-        diag_error(s->diag, n->loc, "only pixel arrays can be divided, and only by 255 (nnmc scales pixels to [0, 1])");
+    if (b->k != V_TUPLE && b->k != V_LIST) {
+        *n = 1;
+        return want_num(s, b, at, "the number", &c[0]) ? -1 : 0;
+    }
+    int64_t last = a->sample.rank > 0 ? a->sample.dim[a->sample.rank - 1] : 1;
+    if (b->n != last || b->n > NNM_AFFINE_MAX) {
+        if (b->n != last)
+            diag_error(s->diag, at->loc, "%d constants do not broadcast over samples of %lld values on the last axis",
+                       b->n, (long long)last);
+        else
+            diag_error(s->diag, at->loc, "per-channel constants: at most %d channels, got %d", NNM_AFFINE_MAX, b->n);
+        return -1;
+    }
+    for (int i = 0; i < b->n; i++)
+        if (want_num(s, b->v[i], at, "a per-channel constant", &c[i]))
+            return -1;
+    *n = b->n;
+    return 0;
+}
+
+/* Arithmetic on images: x / 255 on a raw array is a no-op (nnmc's pixels
+ * are in [0, 1] already, with or without it); anything else makes the
+ * array's values exact in Keras's units (a raw array holding 0 .. 255),
+ * composed into one affine map per channel that the runtime applies when it
+ * copies a batch.  arr_left: the array is the left operand. */
+Value *keras_array_arith(Sema *s, const Ast *n, Value *arr, int arr_left, Value *by, const Ast *by_node)
+{
+    const ArrayV *a = arr->arr;
+    const char *opname = op_spelling(n->op);
+    if (n->op != '+' && n->op != '-' && n->op != '*' && n->op != '/') {
+        diag_error(s->diag, n->loc, "operator '%s' is not supported on images (only + - * / by numbers)", opname);
         return val_err(s);
     }
-    return array_copy(s, arr);
+    if (!arr_left && n->op == '/') {
+        diag_error(s->diag, n->loc, "a number divided by images is not supported (only x / c, x * c, x + c, x - c)");
+        return val_err(s);
+    }
+    int nb;
+    double c[NNM_AFFINE_MAX];
+    if (affine_operand(s, a, by, by_node, &nb, c))
+        return val_err(s);
+    for (int i = 0; i < nb; i++)
+        if (n->op == '/' && c[i] == 0) {
+            diag_error(s->diag, by_node->loc, "division by zero");
+            return val_err(s);
+        }
+    Value *r = array_copy(s, arr);
+    ArrayV *ra = r->arr;
+    if (!ra->cooked) {
+        ra->cooked = 1;
+        ra->nchan = 1;
+        ra->add[0] = 0;
+        if (n->op == '/' && arr_left && nb == 1 && c[0] == 255.0) {
+            ra->mul[0] = 1; /* what nnmc's pixels are already */
+            return r;
+        }
+        ra->mul[0] = 255; /* the raw array's Keras value */
+    }
+    /* the composed map has as many channels as its widest operand */
+    int nc = nb > ra->nchan ? nb : ra->nchan;
+    if (nc != ra->nchan) {
+        for (int i = 1; i < nc; i++) {
+            ra->mul[i] = ra->mul[0];
+            ra->add[i] = ra->add[0];
+        }
+        ra->nchan = nc;
+    }
+    for (int i = 0; i < nc; i++) {
+        double k = c[nb == 1 ? 0 : i];
+        double *m = &ra->mul[i], *d = &ra->add[i];
+        switch (n->op) {
+        case '+': *d += k; break;
+        case '-': if (arr_left) { *d -= k; } else { *m = -*m; *d = k - *d; } break;
+        case '*': *m *= k; *d *= k; break;
+        default: *m /= k; *d /= k; break;
+        }
+        if (!(fabs(*m) < 1e30 && fabs(*d) < 1e30)) {
+            diag_error(s->diag, n->loc, "the images' values would overflow float32");
+            return val_err(s);
+        }
+    }
+    return r;
 }
 
 /* Labels are classes 0 .. nclasses-1, so any element-wise integer function

@@ -88,7 +88,8 @@ static const CbSpec step_decay[] = {
 static const CbSpec *const schedule_specs[SCHED_COUNT] = {
     [SCHED_EXPONENTIAL] = exponential, [SCHED_INVERSE_TIME] = exponential,
     [SCHED_PIECEWISE] = piecewise,     [SCHED_POLYNOMIAL] = polynomial,
-    [SCHED_COSINE] = cosine,           [SCHED_STEP] = step_decay};
+    [SCHED_COSINE] = cosine,           [SCHED_STEP] = step_decay,
+    [SCHED_LINEAR] = piecewise};
 
 /* Reads the arguments of a call into obj by the table; 0 or -1. */
 static int read_args(Sema *s, const Args *a, const char *fname, const CbSpec *spec, void *obj)
@@ -222,7 +223,11 @@ static int read_args(Sema *s, const Args *a, const char *fname, const CbSpec *sp
                     ok = 0;
             if (!is_values)
                 sc->npieces = v->n;
-            else if (ok && sc->npieces && v->n != sc->npieces + 1) {
+            else if (ok && sc->kind == SCHED_LINEAR && sc->npieces && v->n != sc->npieces) {
+                diag_error(s->diag, where[i]->loc, "%s needs one value per boundary (%d), got %d", fname,
+                           sc->npieces, v->n);
+                ok = 0;
+            } else if (ok && sc->kind != SCHED_LINEAR && sc->npieces && v->n != sc->npieces + 1) {
                 diag_error(s->diag, where[i]->loc, "%s needs one value more than there are boundaries (%d), got %d",
                            fname, sc->npieces, v->n);
                 ok = 0;
@@ -261,8 +266,12 @@ Value *make_schedule(Sema *s, int kind, const Args *a)
     sc->steps = kind == SCHED_STEP ? 10 : 0;
     if (read_args(s, a, nnm_schedule_names[kind], schedule_specs[kind], sc))
         return val_err(s);
-    if (kind == SCHED_PIECEWISE && sc->npieces == 0)
+    if ((kind == SCHED_PIECEWISE || kind == SCHED_LINEAR) && sc->npieces == 0)
         return val_err(s);
+    if (kind == SCHED_LINEAR && sc->npieces < 2) {
+        diag_error(s->diag, a->call->loc, "PiecewiseLinearDecay needs at least 2 boundaries");
+        return val_err(s);
+    }
     if (kind == SCHED_COSINE && sc->warmup_steps < 0) {
         diag_error(s->diag, a->call->loc, "warmup_steps of CosineDecay must be at least 0");
         return val_err(s);

@@ -27,10 +27,10 @@
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
 _Static_assert(sizeof(NnmLayer) == 736, "NnmLayer changed: update emit_layer() in emit.c");
-_Static_assert(sizeof(NnmStep) == 2000, "NnmStep changed: update put_step() in emit.c");
+_Static_assert(sizeof(NnmStep) == 6096, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmAugment) == 80, "NnmAugment changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
-_Static_assert(sizeof(NnmModel) == 2704, "NnmModel changed: update the models in emit.c");
+_Static_assert(sizeof(NnmModel) == 2768, "NnmModel changed: update the models in emit.c");
 _Static_assert(sizeof(NnmMetric) == 24, "NnmMetric changed: update the models in emit.c");
 _Static_assert(sizeof(NnmCallback) == 512, "NnmCallback changed: update put_callback() in emit.c");
 _Static_assert(sizeof(NnmSchedule) == 344, "NnmSchedule changed: update put_schedule() in emit.c");
@@ -346,7 +346,13 @@ static void put_refs(FILE *o, const char *field, const NnmArrayRef *refs, int n)
                 r->begin, r->end, r->expect_n, r->line, r->mapped);
         for (int c = 0; c < NNM_MAX_CLASSES; c++)
             fprintf(o, "%s%d", c ? ", " : "", r->map[c]);
-        fputs("}}", o);
+        fprintf(o, "}, %d, {", r->nchan);
+        for (int c = 0; c < r->nchan; c++) /* hexadecimal: the very same floats */
+            fprintf(o, "%s%a", c ? ", " : "", (double)r->mul[c]);
+        fputs(r->nchan ? "}, {" : "0}, {", o);
+        for (int c = 0; c < r->nchan; c++)
+            fprintf(o, "%s%a", c ? ", " : "", (double)r->add[c]);
+        fputs(r->nchan ? "}}" : "0}}", o);
     }
     fputc('}', o);
 }
@@ -439,6 +445,8 @@ static void put_program(Emitter *e)
             const NnmOutput *out = &md->outputs[j];
             fprintf(o, "%s\n      {.node = %d, .loss = LOSS_%s, .weight = ", j ? "," : "", out->node, loss_ids[out->loss]);
             put_double(o, out->weight);
+            fputs(", .label_smoothing = ", o);
+            put_double(o, out->label_smoothing);
             fprintf(o, ", .nmetrics = %d, .metrics = {", out->nmetrics);
             for (int k = 0; k < out->nmetrics; k++) {
                 const NnmMetric *mt = &out->metrics[k];

@@ -22,7 +22,7 @@ static const char *const module_names[M_COUNT] = {
     "keras.preprocessing.image"};
 
 enum { F_LAYER, F_INPUT, F_OPTIM, F_SEQUENTIAL, F_LOAD_DATA, F_TO_CATEGORICAL, F_PRINT, F_LEN, F_SEED, F_NP_SAVE,
-       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC, F_DATAGEN, F_LOAD_CSV, F_MODEL, F_MERGE };
+       F_CALLBACK, F_SCHEDULE, F_REGULARIZER, F_METRIC, F_DATAGEN, F_LOAD_CSV, F_MODEL, F_MERGE, F_LOSS };
 enum { MM_ADD, MM_SUMMARY, MM_COMPILE, MM_FIT, MM_EVALUATE, MM_PREDICT, MM_SAVE_WEIGHTS,
        MM_LOAD_WEIGHTS, MM_COUNT_PARAMS, MM_FIT_GENERATOR, AM_RESHAPE, AM_ASTYPE, GM_FLOW, GM_FIT };
 
@@ -112,6 +112,14 @@ static const Entry entries[] = {
     {M_METRICS, "mean_absolute_error", V_STR, 0, 0},
     {M_METRICS, "mse", V_STR, 0, 0},
     {M_METRICS, "mae", V_STR, 0, 0},
+    /* the loss classes (Keras 2.3+), for their arguments */
+    {-1, "CategoricalCrossentropy", V_FUNC, F_LOSS, LOSS_CCE},
+    {M_LOSSES, "CategoricalCrossentropy", V_FUNC, F_LOSS, LOSS_CCE},
+    {-1, "SparseCategoricalCrossentropy", V_FUNC, F_LOSS, LOSS_SPARSE_CCE},
+    {M_LOSSES, "SparseCategoricalCrossentropy", V_FUNC, F_LOSS, LOSS_SPARSE_CCE},
+    {-1, "BinaryCrossentropy", V_FUNC, F_LOSS, LOSS_BCE}, {M_LOSSES, "BinaryCrossentropy", V_FUNC, F_LOSS, LOSS_BCE},
+    {-1, "MeanSquaredError", V_FUNC, F_LOSS, LOSS_MSE}, {M_LOSSES, "MeanSquaredError", V_FUNC, F_LOSS, LOSS_MSE},
+    {-1, "MeanAbsoluteError", V_FUNC, F_LOSS, LOSS_MAE}, {M_LOSSES, "MeanAbsoluteError", V_FUNC, F_LOSS, LOSS_MAE},
     {-1, "Precision", V_FUNC, F_METRIC, MET_PRECISION}, {M_METRICS, "Precision", V_FUNC, F_METRIC, MET_PRECISION},
     {-1, "Recall", V_FUNC, F_METRIC, MET_RECALL}, {M_METRICS, "Recall", V_FUNC, F_METRIC, MET_RECALL},
     {-1, "AUC", V_FUNC, F_METRIC, MET_AUC}, {M_METRICS, "AUC", V_FUNC, F_METRIC, MET_AUC},
@@ -368,6 +376,7 @@ Value *keras_call(Sema *s, Value *f, const Args *a)
         case F_SCHEDULE: return make_schedule(s, f->sub, a);
         case F_REGULARIZER: return make_regularizer(s, f->sub, f->s, a);
         case F_METRIC: return make_metric(s, f->sub, f->s, a);
+        case F_LOSS: return make_loss(s, f->sub, f->s, a);
         case F_DATAGEN: return make_datagen(s, a);
         case F_LOAD_CSV: return load_csv(s, a);
         case F_SEQUENTIAL: return make_sequential(s, a);

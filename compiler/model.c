@@ -285,6 +285,60 @@ static const char *const loss_alias_to[] = {"mean_squared_error", "mean_squared_
     "sparse_categorical_crossentropy", "binary_crossentropy", "mean_squared_error",
     "mean_absolute_error", "binary_crossentropy", NULL};
 
+/* keras.losses classes (Keras 2.3+): label_smoothing for the
+ * cross-entropies that have it; from_logits only False (end the model with
+ * its softmax or sigmoid, which nnmc fuses with the loss as stably). */
+Value *make_loss(Sema *s, int loss, const char *fname, const Args *a)
+{
+    static const Param params[] = {{"from_logits", 1, 0}, {"label_smoothing", 1, 0}, {"reduction", 1, 0},
+                                   {"name", 1, 0}, {"axis", 1, 0}, {NULL, 0, 0}};
+    Value *val[5];
+    const Ast *where[5];
+    if (bind_args(s, a, fname, params, val, where))
+        return val_err(s);
+    Value *r = val_new(s, V_LOSS);
+    r->i = loss;
+    r->f = 0;
+    int b;
+    if (val[0] && (want_bool(s, val[0], where[0], "from_logits", &b) || b)) {
+        if (val[0]->k == V_BOOL)
+            diag_error(s->diag, where[0]->loc, "nnmc does not support from_logits=True yet: end the model with "
+                       "its softmax (or sigmoid) and keep from_logits=False");
+        return val_err(s);
+    }
+    if (val[1] && val[1]->k != V_NONE) {
+        if (loss != LOSS_CCE && loss != LOSS_BCE) {
+            diag_error(s->diag, where[1]->loc, "%s has no label_smoothing", fname);
+            return val_err(s);
+        }
+        if (want_num(s, val[1], where[1], "label_smoothing", &r->f))
+            return val_err(s);
+        if (!(r->f >= 0 && r->f <= 1)) {
+            diag_error(s->diag, where[1]->loc, "label_smoothing must be in [0, 1], got %g", r->f);
+            return val_err(s);
+        }
+    }
+    if (val[2] && val[2]->k != V_NONE) {
+        const char *red;
+        if (want_str(s, val[2], where[2], "reduction", &red))
+            return val_err(s);
+        if (strcmp(red, "auto") && strcmp(red, "sum_over_batch_size")) {
+            diag_error(s->diag, where[2]->loc, "nnmc supports reduction='sum_over_batch_size' (the mean) only");
+            return val_err(s);
+        }
+    }
+    if (val[4] && val[4]->k != V_NONE) {
+        int64_t ax;
+        if (want_int(s, val[4], where[4], "axis", INT64_MIN, &ax))
+            return val_err(s);
+        if (ax != -1) {
+            diag_error(s->diag, where[4]->loc, "nnmc supports axis=-1 only");
+            return val_err(s);
+        }
+    }
+    return r;
+}
+
 /* keras.metrics classes, with the arguments nnmc implements. */
 Value *make_metric(Sema *s, int kind, const char *fname, const Args *a)
 {
@@ -497,8 +551,12 @@ void model_compile(Sema *s, ModelV *m, const Args *a)
     for (int k = 0; k < (m->functional ? m->noutputs : 1) && args_ok; k++) {
         NnmOutput *o = &outs[k];
         o->loss = LOSS_CCE;
-        if (name_lookup(s, losses[k], where[1], "loss", nnm_loss_names, LOSS_COUNT, loss_alias_from, loss_alias_to,
-                        &o->loss)) {
+        o->label_smoothing = 0;
+        if (losses[k]->k == V_LOSS) {
+            o->loss = (int)losses[k]->i;
+            o->label_smoothing = losses[k]->f;
+        } else if (name_lookup(s, losses[k], where[1], "loss", nnm_loss_names, LOSS_COUNT, loss_alias_from,
+                               loss_alias_to, &o->loss)) {
             ok = args_ok = 0;
             break;
         }
@@ -603,7 +661,18 @@ static int x_ref(Sema *s, const ModelV *m, int k, const Value *x, const Ast *at,
         diag_error(s->diag, at->loc, "%s: the inputs' arrays are not the same slice of samples", what);
         return -1;
     }
-    *rx = (NnmArrayRef){xa->dataset, xa->test, xa->begin, xa->end, xa->expect_n, xa->line, 0, {0}};
+    *rx = (NnmArrayRef){xa->dataset, xa->test, xa->begin, xa->end, xa->expect_n, xa->line, 0, {0}, 0, {0}, {0}};
+    int identity = 1;
+    for (int c = 0; c < xa->nchan; c++) {
+        rx->mul[c] = (float)xa->mul[c];
+        rx->add[c] = (float)xa->add[c];
+        identity &= rx->mul[c] == 1 && rx->add[c] == 0;
+    }
+    rx->nchan = xa->cooked && !identity ? xa->nchan : 0;
+    if (!rx->nchan) {
+        memset(rx->mul, 0, sizeof rx->mul);
+        memset(rx->add, 0, sizeof rx->add);
+    }
     return 0;
 }
 
@@ -624,7 +693,7 @@ static int y_ref(Sema *s, const ModelV *m, int k, const Value *y, const Ast *at,
         diag_error(s->diag, at->loc, "%s: y is not the labels of the same samples as x", what);
         return -1;
     }
-    *ry = (NnmArrayRef){ya->dataset, ya->test, ya->begin, ya->end, ya->expect_n, ya->line, ya->mapped, {0}};
+    *ry = (NnmArrayRef){ya->dataset, ya->test, ya->begin, ya->end, ya->expect_n, ya->line, ya->mapped, {0}, 0, {0}, {0}};
     memcpy(ry->map, ya->map, sizeof ry->map);
     /* the labels must fit the output the loss compares them with */
     const NnmOutput *o = &m->outs[k];

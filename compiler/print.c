@@ -123,6 +123,7 @@ static int pb_value(Sema *s, PrintBuf *b, const Value *v, int repr, const Ast *a
     case V_METRIC:
     case V_DATAGEN:
     case V_FLOW:
+    case V_LOSS:
         diag_error(s->diag, at->loc, "nnmc cannot print %s", val_kind_name(v));
         return -1;
     }

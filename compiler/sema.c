@@ -70,8 +70,10 @@ static Value *eval_binop(Sema *s, const Ast *n, Value *a, Value *b)
 {
     if (a->k == V_ERR || b->k == V_ERR)
         return val_err(s);
-    if (a->k == V_ARRAY && n->op == '/')
-        return keras_array_scale(s, n, a, b, n->b);
+    if (a->k == V_ARRAY && a->arr->isx)
+        return keras_array_arith(s, n, a, 1, b, n->b);
+    if (b->k == V_ARRAY && b->arr->isx && a->k != V_ARRAY)
+        return keras_array_arith(s, n, b, 0, a, n->a);
     if (a->k == V_ARRAY && !a->arr->isx)
         return array_label_op(s, n, a, b, n->b);
     if (a->k == V_STR && b->k == V_STR && n->op == '+') {

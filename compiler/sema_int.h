@@ -130,6 +130,7 @@ int freeze(Sema *s, ModelV *m, const Ast *at);
 int want_compiled(Sema *s, ModelV *m, const Ast *at, const char *what);
 void model_compile(Sema *s, ModelV *m, const Args *a);
 Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator);
+Value *make_loss(Sema *s, int loss, const char *fname, const Args *a);
 Value *make_metric(Sema *s, int kind, const char *fname, const Args *a);
 Value *model_evaluate(Sema *s, ModelV *m, const Args *a, int predict);
 void model_weights(Sema *s, ModelV *m, const Args *a, int load);
@@ -166,7 +167,7 @@ Value *load_csv(Sema *s, const Args *a);
 Value *sample_count(Sema *s, const ArrayV *a);
 Value *array_reshape(Sema *s, Value *av, const Args *a);
 Value *to_categorical(Sema *s, const Args *a);
-Value *keras_array_scale(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *by_node);
+Value *keras_array_arith(Sema *s, const Ast *n, Value *arr, int arr_left, Value *by, const Ast *by_node);
 /* y % k, y // k, y + k, y - k on labels: the classes mapped */
 Value *array_label_op(Sema *s, const Ast *n, Value *arr, Value *by, const Ast *by_node);
 /* arr[lo:hi] (ix the slice; lo, hi its evaluated bounds or NULL) */

@@ -29,6 +29,7 @@ typedef enum {
     V_METRIC,   /* Precision(), TopKCategoricalAccuracy(k=3), ...: met */
     V_DATAGEN,  /* ImageDataGenerator(...): aug */
     V_FLOW,     /* datagen.flow(x, y, ...): aug, flow_* */
+    V_LOSS,     /* CategoricalCrossentropy(label_smoothing=0.1) and the like: loss in i, smoothing in f */
 } VKind;
 
 typedef struct LayerV LayerV;
@@ -125,5 +126,11 @@ struct ArrayV {
     int nclasses;       /* classes in the data set (after map) */
     int mapped;         /* y: labels mapped (y % 2, y >= 5, ...): map[] holds what each class became */
     signed char map[NNM_MAX_CLASSES];
+    /* x: raw until arithmetic other than '/ 255' (nnmc's pixels are in [0, 1]
+     * with or without it); then value = pixel * mul[c] + add[c], c the index
+     * modulo nchan (the last axis for per-channel constants) */
+    int cooked;
+    int nchan;
+    double mul[NNM_AFFINE_MAX], add[NNM_AFFINE_MAX];
 };
 #endif

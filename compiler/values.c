@@ -59,6 +59,7 @@ const char *val_kind_name(const Value *v)
     case V_METRIC: return "a metric";
     case V_DATAGEN: return "an ImageDataGenerator";
     case V_FLOW: return "a generator";
+    case V_LOSS: return "a loss";
     case V_PRED: return "predictions";
     }
     NNM_UNREACHABLE();

@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- activations ------------------------------------------------------ */
@@ -234,10 +235,20 @@ int nnm_loss_fuses(int loss, int last_act)
            (loss == LOSS_BCE && last_act == ACT_SIGMOID);
 }
 
-double nnm_loss(int loss, int last_act, int64_t rows, int64_t cols, const float *z, const float *y,
+double nnm_loss(int loss, float smooth, int last_act, int64_t rows, int64_t cols, const float *z, const float *y,
                 const float *t, const float *rw, float *g, int *fused)
 {
     double total = 0;
+    float *smoothed = NULL;
+    if (smooth > 0 && (loss == LOSS_CCE || loss == LOSS_BCE)) {
+        /* Keras's label_smoothing: t (1 - s) + s / classes, two classes for
+         * binary cross-entropy */
+        const float keep = 1 - smooth, add = smooth / (loss == LOSS_BCE ? 2.0f : (float)cols);
+        smoothed = nnm_xmalloc((size_t)(rows * cols) * sizeof *smoothed);
+        for (int64_t i = 0; i < rows * cols; i++)
+            smoothed[i] = t[i] * keep + add;
+        t = smoothed;
+    }
     const float inv_b = 1.0f / (float)rows, inv_bc = 1.0f / (float)(rows * cols);
     *fused = nnm_loss_fuses(loss, last_act);
     for (int64_t r = 0; r < rows; r++) {
@@ -318,6 +329,7 @@ double nnm_loss(int loss, int last_act, int64_t rows, int64_t cols, const float 
         }
         total += l;
     }
+    free(smoothed);
     return total;
 }
 
@@ -547,6 +559,18 @@ double nnm_schedule_lr(const NnmSchedule *s, double step)
         while (i < s->npieces && step > s->boundaries[i])
             i++;
         return s->values[i];
+    }
+    case SCHED_LINEAR: { /* the values joined by straight lines, constant outside */
+        const double *b = s->boundaries, *v = s->values;
+        int last = s->npieces - 1;
+        if (step <= b[0])
+            return v[0];
+        if (step >= b[last])
+            return v[last];
+        int i = 1;
+        while (step > b[i])
+            i++;
+        return v[i - 1] + (v[i] - v[i - 1]) * ((step - b[i - 1]) / (b[i] - b[i - 1]));
     }
     case SCHED_POLYNOMIAL: {
         /* Keras: decay_steps grows to the next multiple past step with cycle */

@@ -63,8 +63,9 @@ void nnm_upsample(int64_t batch, int64_t h, int64_t w, int64_t c, int64_t fy, in
  * of the MEAN loss: with respect to the pre-activation z when *fused is
  * set on return (softmax + categorical cross-entropy, sigmoid + binary
  * cross-entropy), otherwise with respect to the output y.  rw, when not
- * NULL, weighs each row's loss and gradient (class_weight=). */
-double nnm_loss(int loss, int last_act, int64_t rows, int64_t cols, const float *z, const float *y,
+ * NULL, weighs each row's loss and gradient (class_weight=); smooth > 0
+ * is Keras's label_smoothing (categorical and binary cross-entropy). */
+double nnm_loss(int loss, float smooth, int last_act, int64_t rows, int64_t cols, const float *z, const float *y,
                 const float *t, const float *rw, float *g, int *fused);
 /* Whether nnm_loss fuses this loss with this output activation. */
 int nnm_loss_fuses(int loss, int last_act);

@@ -299,7 +299,7 @@ double net_loss(Net *n, int64_t batch)
         int act = layer_kinds[ll->kind]->has_act && !n->consumed[k] ? ll->act : ACT_LINEAR;
         const float *z = nnm_loss_fuses(o->loss, act) ? n->scratch[o->node] : n->y[o->node];
         float *dy = n->dy[o->node];
-        n->out_loss[k] = nnm_loss(o->loss, act, batch, n->out_size[k], z, n->y[o->node], n->t[k],
+        n->out_loss[k] = nnm_loss(o->loss, (float)o->label_smoothing, act, batch, n->out_size[k], z, n->y[o->node], n->t[k],
                                   n->use_rw ? n->rw : NULL, dy, &n->fused[k]);
         if (o->weight != 1.0) { /* loss_weights */
             const float w = (float)o->weight;

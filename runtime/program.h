@@ -19,6 +19,7 @@
 #define NNM_MAX_RANK 4
 #define NNM_NAME_MAX 64
 #define NNM_MAX_CLASSES 10
+#define NNM_AFFINE_MAX 16 /* per-channel constants of an array's (x - mean) / std */
 #define NNM_MAX_IN 16 /* tensors one node takes: Concatenate([...]) of at most this many */
 
 typedef struct {
@@ -136,7 +137,7 @@ enum { REG_KERNEL, REG_BIAS, REG_ACTIVITY };
 #define NNM_SCHEDULES(X)                                                                          \
     X(NONE, "") X(EXPONENTIAL, "ExponentialDecay") X(INVERSE_TIME, "InverseTimeDecay")            \
     X(PIECEWISE, "PiecewiseConstantDecay") X(POLYNOMIAL, "PolynomialDecay")                       \
-    X(COSINE, "CosineDecay") X(STEP, "StepDecay")
+    X(COSINE, "CosineDecay") X(STEP, "StepDecay") X(LINEAR, "PiecewiseLinearDecay")
 typedef enum {
 #define X(id, name) SCHED_##id,
     NNM_SCHEDULES(X)
@@ -155,7 +156,8 @@ typedef struct {
     double power;             /* PolynomialDecay */
     double warmup_target, warmup_steps; /* CosineDecay: linear warm-up first (target 0: none) */
     int staircase, cycle;
-    int npieces;              /* PiecewiseConstantDecay: boundaries[npieces], values[npieces + 1] */
+    int npieces;              /* PiecewiseConstantDecay: boundaries[npieces], values[npieces + 1];
+                                 PiecewiseLinearDecay: values[npieces] at the boundaries */
     double boundaries[NNM_MAX_PIECES], values[NNM_MAX_PIECES + 1];
 } NnmSchedule;
 
@@ -197,6 +199,7 @@ typedef struct {
     int node;                 /* the node whose output it is (its layer's name is Keras's output name) */
     int loss;                 /* NnmLoss */
     double weight;            /* compile(loss_weights=): 1 unless given */
+    double label_smoothing;   /* CategoricalCrossentropy(label_smoothing=), in [0, 1] */
     int nmetrics;             /* in compile order */
     NnmMetric metrics[NNM_MAX_METRICS];
 } NnmOutput;
@@ -240,6 +243,10 @@ typedef struct {
     int line;                 /* where the array was last shaped, for messages */
     int mapped;               /* labels: 0 as they are; else the number of classes after map */
     signed char map[NNM_MAX_CLASSES]; /* labels: what each class becomes (y % 2 and the like) */
+    /* images: value i of a sample is x * mul[i % nchan] + add[i % nchan],
+     * x the pixel in [0, 1] (nchan 0: x itself); the file's (x - mean) / std */
+    int nchan;
+    float mul[NNM_AFFINE_MAX], add[NNM_AFFINE_MAX];
 } NnmArrayRef;
 
 /* keras.callbacks: X(ID, class name). */

@@ -137,8 +137,17 @@ static void load_batch(Net *n, const Data *d, const int64_t *idx, int64_t b)
     for (int k = 0; k < d->nx; k++) {
         const View *v = &d->x[k];
         int64_t px = nnm_split_sample(v->s);
-        for (int64_t i = 0; i < b; i++)
-            memcpy(n->in[k] + i * px, v->s->x + (v->begin + idx[i]) * px, (size_t)px * sizeof(float));
+        const NnmArrayRef *r = v->ref;
+        for (int64_t i = 0; i < b; i++) {
+            const float *src = v->s->x + (v->begin + idx[i]) * px;
+            float *dst = n->in[k] + i * px;
+            if (r->nchan == 0) {
+                memcpy(dst, src, (size_t)px * sizeof(float));
+                continue;
+            }
+            for (int64_t j = 0, c = 0; j < px; j++, c = c + 1 == r->nchan ? 0 : c + 1)
+                dst[j] = src[j] * r->mul[c] + r->add[c];
+        }
     }
     for (int k = 0; k < d->ny; k++) {
         int64_t C = n->out_size[k];
@@ -231,8 +240,10 @@ static void set_result(NnmSession *e, int slot, int list, int i, double val)
     r->list = list;
 }
 
-/* ImageDataGenerator: the batch's images replaced by transformed ones,
- * each from its own random stream (so in parallel, in any order). */
+/* ImageDataGenerator: the batch's images (as load_batch made them, so
+ * after the file's (x - mean) / std, as Keras transforms the arrays it is
+ * given) replaced by transformed ones, each from its own random stream (so
+ * in parallel, in any order). */
 typedef struct {
     const NnmAugment *aug;
     const View *v;           /* the model's one input (generators feed single-input models) */
@@ -247,12 +258,15 @@ static void augment_range(void *p, int64_t lo, int64_t hi)
     const AugJob *j = p;
     const NnmSplit *s = j->v->s;
     int64_t px = nnm_split_sample(s);
+    float *img = nnm_xmalloc((size_t)px * sizeof *img);
     for (int64_t i = lo; i < hi; i++) {
         int64_t row = j->v->begin + j->idx[i];
         NnmRng r;
         nnm_augment_rng(&r, j->seed, j->epoch, row);
-        nnm_augment_image(j->aug, s->x + row * px, j->in + i * px, s->rows, s->cols, s->chans, &r);
+        memcpy(img, j->in + i * px, (size_t)px * sizeof *img);
+        nnm_augment_image(j->aug, img, j->in + i * px, s->rows, s->cols, s->chans, &r);
     }
+    free(img);
 }
 
 /* class_weight=: each sample's loss is weighed by its class's weight, and

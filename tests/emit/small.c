@@ -26,7 +26,7 @@ static const NnmLayer m0_layers[3] = {
 static const NnmModel models[1] = {
     {.name = "sequential_1", .nlayers = 3, .layers = m0_layers, .ninputs = 1, .inputs = {{1, {784, 0, 0, 0}}}, .input_names = {"dense_1_input"},
      .compiled = 1, .noutputs = 1, .outputs = {
-      {.node = 2, .loss = LOSS_CCE, .weight = 1.0, .nmetrics = 1, .metrics = {{MET_ACC, 5, 0, 0.5}}}},
+      {.node = 2, .loss = LOSS_CCE, .weight = 1.0, .label_smoothing = 0.0, .nmetrics = 1, .metrics = {{MET_ACC, 5, 0, 0.5}}}},
      .optim = {.kind = OPT_SGD, .lr = 0.1, .momentum = 0.9, .rho = 0.0, .epsilon = 1e-07, .beta_1 = 0.9, .beta_2 = 0.999, .decay = 0.0, .schedule_decay = 0.0,
                .nesterov = 1, .amsgrad = 0, .schedule = {.kind = SCHED_NONE}}},
 };
@@ -39,14 +39,14 @@ static const NnmPrintItem items_2[2] = {
 };
 static const NnmStep steps[4] = {
     /* small.nnm:5: model.fit(x_train, y_train, batch_size=16, epochs=2, validation_split=0.1) */
-    {.kind = STEP_FIT, .line = 5, .model = 0, .x = {{0, 0, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .y = {{0, 0, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .vx = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .vy = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}},
+    {.kind = STEP_FIT, .line = 5, .model = 0, .x = {{0, 0, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .y = {{0, 0, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vx = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vy = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}},
      .has_val_data = 0, .val_split = 0.1, .batch_size = 16, .epochs = 2, .verbose = 1, .shuffle = 1,
      .initial_epoch = 0, .ncallbacks = 0, .callbacks = NULL, .steps = 0,
      .aug = {.on = 0, .rotation = 0.0, .width_shift = 0.0, .height_shift = 0.0, .shear = 0.0, .zoom = {0.0, 0.0}, .hflip = 0, .vflip = 0, .fill = 0, .cval = 0.0},
      .nclass_weights = 0, .class_weight = NULL, .path = NULL,
      .result = 0, .nitems = 0, .items = NULL, .chatter = 0},
     /* small.nnm:6: print(model.evaluate(x_test, y_test)) */
-    {.kind = STEP_EVALUATE, .line = 6, .model = 0, .x = {{0, 1, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .y = {{0, 1, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .vx = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .vy = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}},
+    {.kind = STEP_EVALUATE, .line = 6, .model = 0, .x = {{0, 1, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .y = {{0, 1, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vx = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vy = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}},
      .has_val_data = 0, .val_split = 0.0, .batch_size = 32, .epochs = 0, .verbose = 1, .shuffle = 0,
      .initial_epoch = 0, .ncallbacks = 0, .callbacks = NULL, .steps = 0,
      .aug = {.on = 0, .rotation = 0.0, .width_shift = 0.0, .height_shift = 0.0, .shear = 0.0, .zoom = {0.0, 0.0}, .hflip = 0, .vflip = 0, .fill = 0, .cval = 0.0},
@@ -60,7 +60,7 @@ static const NnmStep steps[4] = {
      .nclass_weights = 0, .class_weight = NULL, .path = NULL,
      .result = -1, .nitems = 2, .items = items_2, .chatter = 0},
     /* small.nnm:7: model.save_weights('small.npz') */
-    {.kind = STEP_SAVE, .line = 7, .model = 0, .x = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .y = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .vx = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}}, .vy = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}},
+    {.kind = STEP_SAVE, .line = 7, .model = 0, .x = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .y = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vx = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vy = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}},
      .has_val_data = 0, .val_split = 0.0, .batch_size = 0, .epochs = 0, .verbose = 0, .shuffle = 0,
      .initial_epoch = 0, .ncallbacks = 0, .callbacks = NULL, .steps = 0,
      .aug = {.on = 0, .rotation = 0.0, .width_shift = 0.0, .height_shift = 0.0, .shear = 0.0, .zoom = {0.0, 0.0}, .hflip = 0, .vflip = 0, .fill = 0, .cval = 0.0},

@@ -703,9 +703,9 @@ static void test_fused_loss(void)
     float z[6] = {1.0f, -2.0f, 0.5f, 3.0f, 0.0f, -1.0f}, y[6], t[6] = {0, 0, 1, 1, 0, 0}, g1[6], g2[6];
     nnm_act_forward(ACT_SOFTMAX, 0, 2, 3, z, y);
     int fused;
-    double a = nnm_loss(LOSS_CCE, ACT_SOFTMAX, 2, 3, z, y, t, NULL, g1, &fused);
+    double a = nnm_loss(LOSS_CCE, 0, ACT_SOFTMAX, 2, 3, z, y, t, NULL, g1, &fused);
     CHECK(fused == 1, "softmax + CCE must fuse");
-    double b = nnm_loss(LOSS_CCE, ACT_LINEAR, 2, 3, y, y, t, NULL, g2, &fused);
+    double b = nnm_loss(LOSS_CCE, 0, ACT_LINEAR, 2, 3, y, y, t, NULL, g2, &fused);
     CHECK(fused == 0, "linear + CCE must not fuse");
     CHECK(fabs(a - b) < 1e-5, "fused %g vs plain %g", a, b);
     double want = -log(y[2]) - log(y[3]);
@@ -713,8 +713,42 @@ static void test_fused_loss(void)
     /* sigmoid + BCE at a large logit stays finite */
     float zl[1] = {100.0f}, yl[1], tl[1] = {0.0f}, gl[1];
     nnm_act_forward(ACT_SIGMOID, 0, 1, 1, zl, yl);
-    double l = nnm_loss(LOSS_BCE, ACT_SIGMOID, 1, 1, zl, yl, tl, NULL, gl, &fused);
+    double l = nnm_loss(LOSS_BCE, 0, ACT_SIGMOID, 1, 1, zl, yl, tl, NULL, gl, &fused);
     CHECK(fabs(l - 100.0) < 1e-3 && isfinite(gl[0]), "stable BCE: %g", l);
+}
+
+/* label_smoothing is the loss of the smoothed targets t (1 - s) + s / C
+ * (s / 2 for binary cross-entropy), in the fused and the plain forms. */
+static void test_label_smoothing(void)
+{
+    float z[6] = {1.0f, -2.0f, 0.5f, 3.0f, 0.0f, -1.0f}, y[6], t[6] = {0, 0, 1, 1, 0, 0}, ts[6], g1[6], g2[6];
+    const float sm = 0.2f;
+    for (int i = 0; i < 6; i++)
+        ts[i] = t[i] * (1 - sm) + sm / 3;
+    nnm_act_forward(ACT_SOFTMAX, 0, 2, 3, z, y);
+    int fused;
+    for (int act = 0; act < 2; act++) {
+        int a = act ? ACT_SOFTMAX : ACT_LINEAR;
+        double l1 = nnm_loss(LOSS_CCE, sm, a, 2, 3, z, y, t, NULL, g1, &fused);
+        double l2 = nnm_loss(LOSS_CCE, 0, a, 2, 3, z, y, ts, NULL, g2, &fused);
+        CHECK(l1 == l2 && !memcmp(g1, g2, sizeof g1), "CCE label smoothing (%s): %.9g vs %.9g", act ? "fused" : "plain",
+              l1, l2);
+    }
+    /* by hand, the fused form: -sum ts log softmax(z) */
+    double want = 0;
+    for (int i = 0; i < 6; i++)
+        want -= ts[i] * log(y[i]);
+    double got = nnm_loss(LOSS_CCE, sm, ACT_SOFTMAX, 2, 3, z, y, t, NULL, g1, &fused);
+    CHECK(fabs(got - want) < 1e-5, "smoothed CCE %g vs hand %g", got, want);
+    float zb[2] = {0.3f, -1.2f}, yb[2], tb[2] = {1, 0}, tbs[2] = {1 * (1 - sm) + sm / 2, 0 * (1 - sm) + sm / 2}, gb1[2], gb2[2];
+    nnm_act_forward(ACT_SIGMOID, 0, 2, 1, zb, yb);
+    double b1 = nnm_loss(LOSS_BCE, sm, ACT_SIGMOID, 2, 1, zb, yb, tb, NULL, gb1, &fused);
+    double b2 = nnm_loss(LOSS_BCE, 0, ACT_SIGMOID, 2, 1, zb, yb, tbs, NULL, gb2, &fused);
+    CHECK(b1 == b2 && !memcmp(gb1, gb2, sizeof gb1), "BCE label smoothing: %.9g vs %.9g", b1, b2);
+    /* losses without it ignore it */
+    double m1 = nnm_loss(LOSS_MSE, sm, ACT_LINEAR, 2, 3, y, y, t, NULL, g1, &fused);
+    double m2 = nnm_loss(LOSS_MSE, 0, ACT_LINEAR, 2, 3, y, y, t, NULL, g2, &fused);
+    CHECK(m1 == m2, "MSE takes no label smoothing");
 }
 
 /* ---- optimizers: three steps against hand-computed values ------------------ */
@@ -1271,6 +1305,13 @@ static void test_schedules(void)
         {{.kind = SCHED_STEP, .initial = 0.1, .steps = 10, .rate = 0.5}, 9, 0.1},
         {{.kind = SCHED_STEP, .initial = 0.1, .steps = 10, .rate = 0.5}, 10, 0.05},
         {{.kind = SCHED_STEP, .initial = 0.1, .steps = 10, .rate = 0.5}, 25, 0.025},
+        /* one cycle: 0 -> 0.4 over 10 steps, then to 0 at 40 */
+        {{.kind = SCHED_LINEAR, .npieces = 3, .boundaries = {0, 10, 40}, .values = {0, 0.4, 0}}, 0, 0},
+        {{.kind = SCHED_LINEAR, .npieces = 3, .boundaries = {0, 10, 40}, .values = {0, 0.4, 0}}, 5, 0.2},
+        {{.kind = SCHED_LINEAR, .npieces = 3, .boundaries = {0, 10, 40}, .values = {0, 0.4, 0}}, 10, 0.4},
+        {{.kind = SCHED_LINEAR, .npieces = 3, .boundaries = {0, 10, 40}, .values = {0, 0.4, 0}}, 25, 0.2},
+        {{.kind = SCHED_LINEAR, .npieces = 3, .boundaries = {0, 10, 40}, .values = {0, 0.4, 0}}, 99, 0},
+        {{.kind = SCHED_LINEAR, .npieces = 2, .boundaries = {5, 15}, .values = {1, 3}}, 2, 1},
     };
     for (size_t i = 0; i < NNM_COUNTOF(cases); i++) {
         double got = nnm_schedule_lr(&cases[i].s, cases[i].step);
@@ -1322,8 +1363,8 @@ static void test_row_weights(void)
     const float y[4] = {0.2f, 0.8f, 0.6f, 0.4f}, t[4] = {0, 1, 1, 0}, rw[2] = {2.0f, 0.0f};
     float g1[4], g2[4];
     int fused;
-    double plain = nnm_loss(LOSS_MSE, ACT_LINEAR, 2, 2, y, y, t, NULL, g1, &fused);
-    double weighted = nnm_loss(LOSS_MSE, ACT_LINEAR, 2, 2, y, y, t, rw, g2, &fused);
+    double plain = nnm_loss(LOSS_MSE, 0, ACT_LINEAR, 2, 2, y, y, t, NULL, g1, &fused);
+    double weighted = nnm_loss(LOSS_MSE, 0, ACT_LINEAR, 2, 2, y, y, t, rw, g2, &fused);
     double row0 = (0.04 + 0.04) / 2;
     CHECK(fabs(weighted - 2 * row0) < 1e-6 && plain > weighted - 1e-6, "weighted MSE %g, want %g", weighted, 2 * row0);
     CHECK(g2[0] == 2 * g1[0] && g2[1] == 2 * g1[1] && g2[2] == 0 && g2[3] == 0, "weighted gradient");
@@ -1340,6 +1381,7 @@ int main(void)
     test_spatial_forward();
     test_batchnorm();
     test_fused_loss();
+    test_label_smoothing();
     test_no_alloc_per_batch();
     test_optimizers();
     test_sgemm();
