@@ -3,6 +3,7 @@
 #   make test       run every test suite (tests/run.sh); ends with "N passed, N failed"
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make deps       apt-get what a fresh Debian machine lacks
+#   make bench-deps the same, plus PyTorch for make bench
 #   make data       fill data/ with MNIST (and Fashion-MNIST when installed)
 #   make mnist      deps + data + build, then train models/mnist_mlp.nnm
 #   make clang      build with clang (-Werror) too
@@ -102,6 +103,10 @@ fuzz-files:
 deps:
 	@bash .ci/deps.sh
 
+# what make bench compares against (python3-torch, large): not needed to build or test
+bench-deps:
+	@NNM_DEPS_BENCH=1 bash .ci/deps.sh
+
 data:
 	@bash .ci/data.sh
 
@@ -111,5 +116,5 @@ mnist: deps data all
 clean:
 	rm -rf $(B) build-asan build-clang build-fuzz build-ref $(BIN)
 
-.PHONY: all test asan clang bench fuzz fuzz-files deps data mnist clean
+.PHONY: all test asan clang bench fuzz fuzz-files deps bench-deps data mnist clean
 -include $(wildcard $(B)/*.d $(B)/*/*.d $(B)/*/*/*.d)

@@ -13,6 +13,12 @@ command -v clang >/dev/null || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 # nnmc predict reads PNG images
 [ -e /usr/include/png.h ] || missing+=(libpng-dev)
+# tests cross-check values against numpy (Debian's, in /usr/bin/python3)
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
+# make bench compares against PyTorch: NNM_DEPS_BENCH=1 (make bench-deps) installs it
+if [ "${NNM_DEPS_BENCH:-0}" = 1 ]; then
+    /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
+fi
 # any one of the places Debian's multiarch layout may put them
 any() { for f in "$@"; do [ -e "$f" ] && return 0; done; return 1; }
 if ! any /usr/include/*/cblas.h /usr/include/cblas.h || ! any /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so; then

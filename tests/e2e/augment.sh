@@ -29,14 +29,7 @@ cp w.npz w2.npz
 cmp -s w.npz w2.npz && echo "ok augment-same-for-any-threads" || echo "FAIL augment-same-for-any-threads"
 "$NNMC" run aug.nnm --data "$root/data" --seed 9 -q >/dev/null 2>&1
 cmp -s w.npz w2.npz && echo "FAIL augment-seed-changes-transforms" || echo "ok augment-seed-changes-transforms"
-if "$NNMC" build aug.nnm -o prog >build.log 2>&1; then
-    ./prog --data "$root/data" --threads 1 >pout 2>perr
-    strip() { sed -E 's/ - [0-9]+s [0-9]+[mu]?s\/step//' "$1"; }
-    if [ "$(strip out)" = "$(strip pout)" ] && cmp -s w.npz w2.npz; then echo "ok augment-built-program-same"
-    else echo "FAIL augment-built-program-same"; diff <(strip out) <(strip pout) | head -5; fi
-else
-    echo "FAIL augment-build"; tail -5 build.log
-fi
+built_same augment-built-program-same aug.nnm out w.npz w2.npz
 
 # Keras 3's augmentation layers: random in training, identity in evaluate
 cat >layers.nnm <<'X'

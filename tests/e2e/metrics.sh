@@ -47,14 +47,7 @@ else
 fi
 
 # the built program prints the same figures
-if "$NNMC" build metrics.nnm -o prog >build.log 2>&1; then
-    ./prog --data "$root/data" --threads 1 --report >pout 2>perr
-    strip() { sed -E 's/ - [0-9]+s - / - /' "$1"; }
-    if [ "$(strip metrics.out)" = "$(strip pout)" ]; then echo "ok metrics-built-program-same"
-    else echo "FAIL metrics-built-program-same"; diff <(strip metrics.out) <(strip pout) | head; fi
-else
-    echo "FAIL metrics-build"; tail -5 build.log
-fi
+built_same metrics-built-program-same metrics.nnm metrics.out - - --report
 
 # --plot: the history after every epoch and the confusion matrix, as SVG
 "$NNMC" run metrics.nnm --data "$root/data" --threads 1 -q --plot pics >/dev/null 2>err

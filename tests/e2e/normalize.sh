@@ -61,11 +61,4 @@ sed -i 's/label_smoothing=0.2/label_smoothing=0.0/' ls.nnm
 "$NNMC" run ls.nnm --data "$root/data" --threads 1 -q >/dev/null 2>&1
 cmp -s w.npz w_run.npz && echo "FAIL smoothing-changes-training" || echo "ok smoothing-changes-training"
 sed -i 's/label_smoothing=0.0/label_smoothing=0.2/' ls.nnm
-if "$NNMC" build ls.nnm -o prog >build.log 2>&1; then
-    ./prog --data "$root/data" --threads 1 >pout 2>perr
-    strip() { sed -E 's/ - [0-9]+s( [0-9]+[mu]?s\/step)?//' "$1"; }
-    if [ "$(strip out)" = "$(strip pout)" ] && cmp -s w.npz w_run.npz; then echo "ok smoothing-built-program-same"
-    else echo "FAIL smoothing-built-program-same"; diff <(strip out) <(strip pout) | head -5; fi
-else
-    echo "FAIL smoothing-build"; tail -5 build.log
-fi
+built_same smoothing-built-program-same ls.nnm out w.npz w_run.npz
