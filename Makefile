@@ -7,7 +7,7 @@
 #   make data       fill data/ with MNIST (and Fashion-MNIST when installed)
 #   make mnist      deps + data + build, then train models/mnist_mlp.nnm
 #   make clang      build with clang (-Werror) too
-#   make bench      nnmc vs PyTorch images/s (bench/run.sh), built programs vs nnmc run (bench/emit.sh),
+#   make bench      nnmc vs PyTorch images/s (bench/run.sh, bench/resnet9.sh), built programs vs nnmc run (bench/emit.sh),
 #                   what augmentation costs (bench/augment.sh)
 #   make fuzz       AFL++ on the front end (fuzz/run.sh; FUZZ_SECONDS=1800)
 #   make fuzz-files AFL++ on the readers of checkpoints, weights, images and data files
@@ -92,6 +92,7 @@ $(B)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 
 bench: all
 	bash bench/run.sh
+	bash bench/resnet9.sh
 	bash bench/emit.sh
 	bash bench/augment.sh
 

@@ -406,13 +406,13 @@ int fit_callbacks(Sema *s, const NnmModel *m, NnmStep *st, Value *list, const As
     return ok ? 0 : -1;
 }
 
-/* fit(class_weight={0: 1.0, 1: 5.0}): a weight for every class of the labels. */
-int fit_class_weight(Sema *s, NnmStep *st, int nclasses, Value *d, const Ast *at)
+/* class_weight={0: 1.0, 1: 5.0} of output k: a weight for every class of its labels. */
+static int output_class_weight(Sema *s, NnmStep *st, int k, int nclasses, Value *d, const Ast *at, const char *cw)
 {
     if (!d || d->k == V_NONE)
         return 0;
     if (d->k != V_DICT) {
-        diag_error(s->diag, at->loc, "class_weight must be a dict {class: weight}, got %s", val_kind_name(d));
+        diag_error(s->diag, at->loc, "%s must be a dict {class: weight}, got %s", cw, val_kind_name(d));
         return -1;
     }
     double *w = arena_alloc(s->arena, sizeof *w * (size_t)(nclasses + 1));
@@ -425,12 +425,12 @@ int fit_class_weight(Sema *s, NnmStep *st, int nclasses, Value *d, const Ast *at
             want_num(s, d->v[2 * i + 1], at, "a weight of class_weight", &x))
             return -1;
         if (c >= nclasses) {
-            diag_error(s->diag, at->loc, "class_weight names class %lld, but the labels have %d classes", (long long)c,
+            diag_error(s->diag, at->loc, "%s names class %lld, but the labels have %d classes", cw, (long long)c,
                        nclasses);
             return -1;
         }
         if (x < 0) {
-            diag_error(s->diag, at->loc, "class_weight: the weight of class %lld must be at least 0", (long long)c);
+            diag_error(s->diag, at->loc, "%s: the weight of class %lld must be at least 0", cw, (long long)c);
             return -1;
         }
         w[c] = x;
@@ -439,10 +439,62 @@ int fit_class_weight(Sema *s, NnmStep *st, int nclasses, Value *d, const Ast *at
     for (int c = 0; c < nclasses; c++)
         if (!given[c]) {
             /* Keras 2.2 refuses this too (standardize_weights) */
-            diag_error(s->diag, at->loc, "class_weight must give a weight for every class; class %d has none", c);
+            diag_error(s->diag, at->loc, "%s must give a weight for every class; class %d has none", cw, c);
             return -1;
         }
-    st->class_weight = w;
-    st->nclass_weights = nclasses;
+    st->class_weight[k] = w;
+    st->nclass_weights[k] = nclasses;
+    return 0;
+}
+
+/* fit(class_weight=...): a dict {class: weight} for a model with one
+ * output; with several, as Keras 2.2 takes them, a dict by output name
+ * ({'digit': {0: 1.0, ...}}, outputs left out are not weighed) or a list
+ * with one dict (or None) per output.  nclasses[k]: the classes of output
+ * k's labels; names[k]: its name. */
+int fit_class_weight(Sema *s, NnmStep *st, int nout, const int *nclasses, const char *const *names, Value *d,
+                     const Ast *at)
+{
+    if (!d || d->k == V_NONE)
+        return 0;
+    if (nout == 1)
+        return output_class_weight(s, st, 0, nclasses[0], d, at, "class_weight");
+    if (d->k == V_LIST) {
+        if (d->n != nout) {
+            diag_error(s->diag, at->loc, "class_weight has %d dicts, but the model has %d outputs", d->n, nout);
+            return -1;
+        }
+        for (int k = 0; k < nout; k++) {
+            char cw[NNM_NAME_MAX + 24];
+            snprintf(cw, sizeof cw, "class_weight[%d] (of '%s')", k, names[k]);
+            if (output_class_weight(s, st, k, nclasses[k], d->v[k], at, cw))
+                return -1;
+        }
+        return 0;
+    }
+    if (d->k != V_DICT) {
+        diag_error(s->diag, at->loc, "class_weight of a model with %d outputs is a dict by output name or a list of "
+                   "dicts, got %s", nout, val_kind_name(d));
+        return -1;
+    }
+    for (int i = 0; i < d->n; i++) {
+        const Value *key = d->v[2 * i];
+        int k = -1;
+        for (int j = 0; key->k == V_STR && j < nout; j++)
+            if (!strcmp(key->s, names[j]))
+                k = j;
+        if (k < 0) {
+            if (key->k == V_STR)
+                diag_error(s->diag, at->loc, "class_weight names output '%s', which the model does not have", key->s);
+            else
+                diag_error(s->diag, at->loc, "class_weight of a model with %d outputs is a dict by output name "
+                           "({'%s': {0: 1.0, ...}, ...}), not by class", nout, names[0]);
+            return -1;
+        }
+        char cw[NNM_NAME_MAX + 24];
+        snprintf(cw, sizeof cw, "class_weight['%s']", names[k]);
+        if (output_class_weight(s, st, k, nclasses[k], d->v[2 * i + 1], at, cw))
+            return -1;
+    }
     return 0;
 }

@@ -27,7 +27,7 @@
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
 _Static_assert(sizeof(NnmLayer) == 736, "NnmLayer changed: update emit_layer() in emit.c");
-_Static_assert(sizeof(NnmStep) == 6096, "NnmStep changed: update put_step() in emit.c");
+_Static_assert(sizeof(NnmStep) == 6176, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmAugment) == 80, "NnmAugment changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
 _Static_assert(sizeof(NnmModel) == 2768, "NnmModel changed: update the models in emit.c");
@@ -391,11 +391,21 @@ static void put_step(Emitter *e, int i, const NnmStep *st)
     fprintf(o, ", .hflip = %d, .vflip = %d, .fill = %d, .cval = ", au->hflip, au->vflip, au->fill);
     put_double(o, au->cval);
     fputs("},\n    ", o);
-    fprintf(o, " .nclass_weights = %d, .class_weight = ", st->nclass_weights);
-    if (st->nclass_weights)
-        fprintf(o, "class_weight_%d", i);
-    else
-        fputs("NULL", o);
+    int weighed = 1; /* the outputs written: up to the last with class weights */
+    for (int k = 0; k < NNM_MAX_IO; k++)
+        if (st->nclass_weights[k])
+            weighed = k + 1;
+    fputs(" .nclass_weights = {", o);
+    for (int k = 0; k < weighed; k++)
+        fprintf(o, "%s%d", k ? ", " : "", st->nclass_weights[k]);
+    fputs("}, .class_weight = {", o);
+    for (int k = 0; k < weighed; k++) {
+        if (st->nclass_weights[k])
+            fprintf(o, "%sclass_weight_%d_%d", k ? ", " : "", i, k);
+        else
+            fprintf(o, "%sNULL", k ? ", " : "");
+    }
+    fputs("}", o);
     fputs(", .path = ", o);
     nnm_emit_cstr(o, st->path);
     fprintf(o, ",\n     .result = %d, .nitems = %d, .items = ", st->result, st->nitems);
@@ -500,11 +510,12 @@ static void put_program(Emitter *e)
                 put_callback(o, &st->callbacks[k]);
             fputs("};\n", o);
         }
-        if (st->nclass_weights) {
-            fprintf(o, "static const double class_weight_%d[%d] = ", i, st->nclass_weights);
-            put_doubles(o, st->class_weight, st->nclass_weights);
-            fputs(";\n", o);
-        }
+        for (int k = 0; k < NNM_MAX_IO; k++)
+            if (st->nclass_weights[k]) {
+                fprintf(o, "static const double class_weight_%d_%d[%d] = ", i, k, st->nclass_weights[k]);
+                put_doubles(o, st->class_weight[k], st->nclass_weights[k]);
+                fputs(";\n", o);
+            }
     }
     fprintf(o, "static const NnmStep steps[%d] = {\n", p->nsteps ? p->nsteps : 1);
     for (int i = 0; i < p->nsteps; i++)

@@ -327,11 +327,10 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
         fprintf(stderr, "nnmc: error: %s: has no model with layers to emit\n", src->name);
         return -1;
     }
-    if (m->ninputs != 1 || m->noutputs != 1) {
-        fprintf(stderr, "nnmc: error: %s: emit --inference writes models with one input and one output; '%s' has "
-                "%d and %d\n", src->name, m->name, m->ninputs, m->noutputs);
-        return -1;
-    }
+    /* one input and one output: f(input, output); else f(inputs[], outputs[]) */
+    const int single = m->ninputs == 1 && m->noutputs == 1;
+    const char *params = single ? "const float *input, float *output"
+                                : "const float *const inputs[], float *const outputs[]";
     int64_t nw = 0, *woff = nnm_xcalloc((size_t)m->nlayers + 1, sizeof *woff);
     for (int i = 0; i < m->nlayers; i++) {
         woff[i] = nw;
@@ -390,7 +389,7 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
         /* the header's prototype, repeated rather than #included: a header
          * name is not a string literal, so an odd file name could not be
          * escaped there */
-        fprintf(out, "int %s_predict(const float *input, float *output);\n\n", prefix);
+        fprintf(out, "int %s_predict(%s);\n\n", prefix, params);
         for (size_t h = 0; h < NNM_COUNTOF(header_files); h++) {
             int f = emit_find_text(header_files[h]);
             if (!e.done[f])
@@ -437,7 +436,7 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
             work = NNM_MAX(work, layer_workspace(&m->layers[i]));
         if (work)
             fprintf(out, "static _Alignas(64) float work[%lld];\n", (long long)work);
-        fprintf(out, "\nint %s_predict(const float *input, float *output)\n{\n    LayerRun r;\n", prefix);
+        fprintf(out, "\nint %s_predict(%s)\n{\n    LayerRun r;\n", prefix, params);
         for (int i = 0; i < m->nlayers; i++) {
             const NnmLayer *l = &m->layers[i];
             emit_origin(&e, l->line, "    ");
@@ -445,8 +444,10 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
             for (int k = 0; k < l->nin; k++) {
                 if (l->inputs[k] >= 0)
                     fprintf(out, "    r.xs[%d] = y%d;\n", k, l->inputs[k]);
-                else
+                else if (single)
                     fprintf(out, "    r.xs[%d] = input;\n", k);
+                else
+                    fprintf(out, "    r.xs[%d] = inputs[%d];\n", k, -1 - l->inputs[k]);
             }
             fputs("    r.x = r.xs[0];\n", out);
             fprintf(out, "    r.y = y%d;\n", i);
@@ -459,8 +460,14 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
                 fprintf(out, "    r.w = (float *)w%d;\n", owner);
             fprintf(out, "    %s(&r);\n", fwd[i]);
         }
-        const NnmLayer *ll = &m->layers[m->outputs[0].node];
-        fprintf(out, "    memcpy(output, y%d, sizeof y%d);\n    return 0;\n}\n", m->outputs[0].node, m->outputs[0].node);
+        for (int k = 0; k < m->noutputs; k++) {
+            int node = m->outputs[k].node;
+            if (single)
+                fprintf(out, "    memcpy(output, y%d, sizeof y%d);\n", node, node);
+            else
+                fprintf(out, "    memcpy(outputs[%d], y%d, sizeof y%d);\n", k, node, node);
+        }
+        fputs("    return 0;\n}\n", out);
 
         /* the header */
         char guard[80];
@@ -472,18 +479,48 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
         emit_comment_text(hout, m->name, strlen(m->name));
         fprintf(hout, "' from ");
         emit_comment_text(hout, src->name, strlen(src->name));
-        fputs(".\n *\n * input: one sample, ", hout);
-        for (int d = 0; d < m->inputs[0].rank; d++)
-            fprintf(hout, "%s%lld", d ? " x " : "", (long long)m->inputs[0].dim[d]);
-        fputs(" floats in row-major (height, width, channels)\n"
-              " * order, scaled as the model was trained (pixels / 255); output: the\n"
-              " * model's output for it.  Returns 0.  Uses static buffers: one call at a\n"
-              " * time. */\n",
-              hout);
+        fputs(".\n *\n", hout);
+        for (int k = 0; k < m->ninputs; k++) {
+            fprintf(hout, " * %s", single ? "input" : "inputs[");
+            if (!single)
+                fprintf(hout, "%d] ('", k);
+            if (!single)
+                emit_comment_text(hout, m->input_names[k], strlen(m->input_names[k]));
+            fprintf(hout, "%s: one sample, ", single ? "" : "')");
+            for (int d = 0; d < m->inputs[k].rank; d++)
+                fprintf(hout, "%s%lld", d ? " x " : "", (long long)m->inputs[k].dim[d]);
+            fputs(" floats\n", hout);
+        }
+        fputs(" *   in row-major (height, width, channels) order, scaled as the training\n"
+              " *   data was (pixels / 255, then the file's arithmetic on x, if any);\n", hout);
+        for (int k = 0; k < m->noutputs; k++) {
+            const NnmLayer *ol = &m->layers[m->outputs[k].node];
+            fprintf(hout, " * %s", single ? "output" : "outputs[");
+            if (!single) {
+                fprintf(hout, "%d] ('", k);
+                emit_comment_text(hout, ol->name, strlen(ol->name));
+                fputs("')", hout);
+            }
+            fprintf(hout, ": the model's output for it, %lld floats\n", (long long)shape_size(&ol->out));
+        }
+        fputs(" * Returns 0.  Uses static buffers: one call at a time. */\n", hout);
         fprintf(hout, "#ifndef %s\n#define %s\n\n", guard, guard);
-        fprintf(hout, "#define %.*s_INPUT_SIZE %lld\n", (int)g, guard, (long long)shape_size(&m->inputs[0]));
-        fprintf(hout, "#define %.*s_OUTPUT_SIZE %lld\n\n", (int)g, guard, (long long)shape_size(&ll->out));
-        fprintf(hout, "int %s_predict(const float *input, float *output);\n\n#endif\n", prefix);
+        if (single) {
+            fprintf(hout, "#define %.*s_INPUT_SIZE %lld\n", (int)g, guard, (long long)shape_size(&m->inputs[0]));
+            fprintf(hout, "#define %.*s_OUTPUT_SIZE %lld\n\n", (int)g, guard,
+                    (long long)shape_size(&m->layers[m->outputs[0].node].out));
+        } else {
+            fprintf(hout, "#define %.*s_INPUTS %d\n#define %.*s_OUTPUTS %d\n", (int)g, guard, m->ninputs, (int)g,
+                    guard, m->noutputs);
+            for (int k = 0; k < m->ninputs; k++)
+                fprintf(hout, "#define %.*s_INPUT%d_SIZE %lld\n", (int)g, guard, k,
+                        (long long)shape_size(&m->inputs[k]));
+            for (int k = 0; k < m->noutputs; k++)
+                fprintf(hout, "#define %.*s_OUTPUT%d_SIZE %lld\n", (int)g, guard, k,
+                        (long long)shape_size(&m->layers[m->outputs[k].node].out));
+            fputc('\n', hout);
+        }
+        fprintf(hout, "int %s_predict(%s);\n\n#endif\n", prefix, params);
     }
     free(it.v);
     free(fwd);

@@ -137,8 +137,10 @@ static int weights_fit(const NnmLayer *first, const NnmLayer *again)
 
 /* A call of layer l on tensors in[0..n) at loc: its output tensor, or NULL
  * after an error.  A layer called before (here or in a Sequential model)
- * shares its weights with that use, which must fit them. */
-static TensorV *apply_layer(Sema *s, LayerV *l, TensorV *const *in, int n, Loc loc)
+ * shares its weights with that use, which must fit them.  via: the model
+ * call this runs for, or NULL; as in Keras, running a model's layers again
+ * is a call of the model, not a new call of each layer. */
+static TensorV *apply_layer(Sema *s, LayerV *l, TensorV *const *in, int n, Loc loc, ModelCall *via)
 {
     const LayerKind *lk = layer_kinds[l->d.kind];
     if (tensor_budget(s, loc))
@@ -147,6 +149,7 @@ static TensorV *apply_layer(Sema *s, LayerV *l, TensorV *const *in, int n, Loc l
     memset(t, 0, sizeof *t);
     t->layer = l;
     t->call = l->ncalls;
+    t->via = via;
     t->nin = n;
     memcpy(t->in, in, sizeof *in * (size_t)n);
     t->loc = loc;
@@ -181,7 +184,8 @@ static TensorV *apply_layer(Sema *s, LayerV *l, TensorV *const *in, int n, Loc l
         t->d.nparams = t->d.nfrozen = 0; /* counted at the first call */
     else
         l->first = t;
-    l->ncalls++;
+    if (!via)
+        l->ncalls++;
     t->id = ++s->tensor_count;
     return t;
 }
@@ -209,7 +213,7 @@ Value *graph_call(Sema *s, Value *lv, const Args *a)
                    "Concatenate()", lk->name, n);
         return val_err(s);
     }
-    TensorV *t = apply_layer(s, l, in, n, at->loc);
+    TensorV *t = apply_layer(s, l, in, n, at->loc, NULL);
     if (!t)
         return val_err(s);
     Value *v = val_new(s, V_TENSOR);
@@ -254,6 +258,16 @@ Value *graph_call_model(Sema *s, Value *mv, const Args *a)
             return val_err(s);
         }
     }
+    ModelCall *call = NEW(s->arena, ModelCall);
+    memset(call, 0, sizeof *call);
+    call->m = m;
+    call->call = ++m->ncalls;
+    call->node = NEW(s->arena, TensorV);
+    memset(call->node, 0, sizeof *call->node);
+    call->node->via = call;
+    call->node->nin = n;
+    memcpy(call->node->in, in, sizeof *in * (size_t)n);
+    call->node->loc = at->loc;
     /* the model's tensors, old (its own) to new (of this call) */
     TensorV **made = arena_alloc(s->arena, sizeof *made * (size_t)m->n);
     for (int i = 0; i < m->n; i++) {
@@ -277,15 +291,17 @@ Value *graph_call_model(Sema *s, Value *mv, const Args *a)
             }
         }
         LayerV *obj = m->functional ? m->nodes[i]->layer : m->layers[i];
-        if (!(made[i] = apply_layer(s, obj, args, nargs, at->loc)))
+        if (!(made[i] = apply_layer(s, obj, args, nargs, at->loc, call)))
             return val_err(s);
     }
     int nout = m->functional ? m->noutputs : 1;
     Value *outs[NNM_MAX_IO];
     for (int k = 0; k < nout; k++) {
         outs[k] = val_new(s, V_TENSOR);
-        outs[k]->tensor = made[m->functional ? m->outs[k].node : m->n - 1];
+        outs[k]->tensor = call->outs[k] = made[m->functional ? m->outs[k].node : m->n - 1];
     }
+    call->nout = nout;
+    call->node->d.out = call->outs[0]->d.out;
     if (nout == 1)
         return outs[0];
     Value *l = val_new(s, V_LIST);

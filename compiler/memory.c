@@ -37,12 +37,14 @@ int memory_check(Sema *s, ModelV *m, int64_t batch, const Ast *at)
     for (int k = 0; k < (m->functional ? m->ninputs : 1); k++)
         in += (double)shape_size(m->functional ? &m->inputs[k]->d.out : &m->input);
     double floats = 5.0 * (double)model_params(m) + (double)batch * in;
-    double work = 0;
+    double work = 0, bwork = 0;
     for (int i = 0; i < m->n; i++) {
         floats += (double)batch * (3.0 * (double)shape_size(&m->layers[i]->d.out) +
                                   (double)layer_kinds[m->layers[i]->d.kind]->scratch(&m->layers[i]->d));
         work = NNM_MAX(work, (double)layer_workspace(&m->layers[i]->d));
+        bwork = NNM_MAX(bwork, (double)layer_batch_work(&m->layers[i]->d, batch));
     }
+    floats += bwork;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     floats += work * (double)(cores > 0 ? cores : 1);
     double bytes = 4 * floats, phys = nnm_memory_limit();

@@ -776,10 +776,23 @@ static int new_results(Sema *s, int n)
     return r;
 }
 
-/* the classes the labels y can take (class_weight= gives each a weight) */
-static int label_classes(const Value *y)
+/* fit(class_weight=): the classes each output's labels in y can take (y
+ * checked already), then the weights of those classes (callbacks.c) */
+static int fit_class_weight_of(Sema *s, ModelV *m, NnmStep *st, Value *y, Value *cw, const Ast *at)
 {
-    return y && y->k == V_ARRAY ? (y->arr->onehot ? y->arr->onehot : y->arr->nclasses) : 0;
+    if (!cw || cw->k == V_NONE)
+        return 0;
+    Value *ys[NNM_MAX_IO];
+    int nclasses[NNM_MAX_IO] = {0};
+    const char *names[NNM_MAX_IO];
+    if (y && per_io(s, m, 0, y, at, "fit", IO_EACH, ys))
+        return -1;
+    for (int k = 0; k < m->noutputs; k++) {
+        const Value *v = y ? ys[k] : NULL;
+        nclasses[k] = v && v->k == V_ARRAY ? (v->arr->onehot ? v->arr->onehot : v->arr->nclasses) : 0;
+        names[k] = output_name(m, k);
+    }
+    return fit_class_weight(s, st, m->noutputs, nclasses, names, cw, at);
 }
 
 /* fit() and fit_generator(): their arguments bound to one set of slots. */
@@ -925,10 +938,6 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator)
     }
     if (array_ref(s, m, val[F_X], where[F_X], val[F_Y], where[F_Y], st.x, st.y, fname))
         ok = 0;
-    if (val[F_CLASS_WEIGHT] && val[F_CLASS_WEIGHT]->k != V_NONE && m->noutputs > 1) {
-        diag_error(s->diag, where[F_CLASS_WEIGHT]->loc, "nnmc supports class_weight for models with one output");
-        ok = 0;
-    }
 
     if (ok && st.batch_size > 0 && memory_check(s, m, st.batch_size, a->call))
         ok = 0;
@@ -937,8 +946,7 @@ Value *model_fit(Sema *s, ModelV *m, const Args *a, int generator)
     st.model = m->id; /* whose weights ModelCheckpoint writes */
     if (val[F_CALLBACKS] && fit_callbacks(s, im, &st, val[F_CALLBACKS], where[F_CALLBACKS]))
         ok = 0;
-    if (ok && val[F_CLASS_WEIGHT] &&
-        fit_class_weight(s, &st, label_classes(val[F_Y]), val[F_CLASS_WEIGHT], where[F_CLASS_WEIGHT]))
+    if (ok && val[F_CLASS_WEIGHT] && fit_class_weight_of(s, m, &st, val[F_Y], val[F_CLASS_WEIGHT], where[F_CLASS_WEIGHT]))
         ok = 0;
     if (!ok || st.batch_size < 0 || st.verbose < 0)
         return val_err(s);

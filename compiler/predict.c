@@ -195,6 +195,7 @@ typedef struct {
     int top;
     const char *const *names; /* class names, or NULL */
     const int *labels;        /* original labels of classes (filtered MNIST), or NULL */
+    const char *output;       /* the output's name, when the model has several, else NULL */
 } Out;
 
 static void show(const Out *o, const char *name, const float *y)
@@ -214,7 +215,10 @@ static void show(const Out *o, const char *name, const float *y)
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    printf("%s:", name);
+    if (o->output)
+        printf("%s [%s]:", name, o->output);
+    else
+        printf("%s:", name);
     for (int64_t k = 0; k < C && k < o->top; k++) {
         int64_t c = order[k];
         if (o->names)
@@ -237,9 +241,9 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
         fprintf(stderr, "nnmc: error: %s builds no model to predict with\n", p->file);
         return 1;
     }
-    if (m->ninputs != 1 || m->noutputs != 1) {
-        fprintf(stderr, "nnmc: error: %s: nnmc predict takes a model with one input and one output; '%s' has %d and %d\n",
-                p->file, m->name, m->ninputs, m->noutputs);
+    if (m->ninputs != 1) {
+        fprintf(stderr, "nnmc: error: %s: nnmc predict feeds images to a model with one input; '%s' has %d\n",
+                p->file, m->name, m->ninputs);
         return 1;
     }
     int64_t h, w, c;
@@ -255,18 +259,27 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
         net_free(&net);
         return 1;
     }
-    /* the classes are those of the data the model was trained or evaluated on */
-    const NnmDataset *ds = NULL;
+    /* the classes are those of the data the model was trained or evaluated
+     * on, and the images are scaled as that data was */
+    const NnmStep *data = NULL;
     for (int s = 0; s < p->nsteps; s++)
         if (p->steps[s].model == mi && (p->steps[s].kind == STEP_FIT || p->steps[s].kind == STEP_EVALUATE))
-            ds = &p->datasets[p->steps[s].x[0].dataset];
-    const char *names[NNM_MAX_CLASSES];
-    Out o = {&net, net.out_size[0], top, NULL, NULL};
-    if (ds) {
-        int k = net.out_size[0] == 1 ? 2 : (int)net.out_size[0];
-        o.names = nnm_class_names(ds, k, names);
-        if (!o.names && ds->filtered && k == ds->nclasses)
-            o.labels = ds->classes;
+            data = &p->steps[s];
+    const NnmDataset *ds = data ? &p->datasets[data->x[0].dataset] : NULL;
+    const char *names[NNM_MAX_IO][NNM_MAX_CLASSES];
+    Out outs[NNM_MAX_IO];
+    for (int k = 0; k < m->noutputs; k++) {
+        Out *o = &outs[k];
+        *o = (Out){&net, net.out_size[k], top, NULL, NULL, NULL};
+        if (m->noutputs > 1)
+            o->output = m->layers[m->outputs[k].node].name;
+        /* labels mapped by the file (y % 2) are classes of their own */
+        if (ds && !data->y[k].mapped) {
+            int nc = net.out_size[k] == 1 ? 2 : (int)net.out_size[k];
+            o->names = nnm_class_names(ds, nc, names[k]);
+            if (!o->names && ds->filtered && nc == ds->nclasses)
+                o->labels = ds->classes;
+        }
     }
     const int64_t batch = 256, px = h * w * c;
     net_plan(&net, batch);
@@ -292,13 +305,16 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
                 for (int64_t i = 0; i < b; i++) {
                     im.px = s.x + (i0 + i) * s.rows * s.cols;
                     fit_image(&im, net.in[0] + i * px, h, w, c);
+                    if (data)
+                        nnm_array_scale(&data->x[0], net.in[0] + i * px, net.in[0] + i * px, px);
                 }
                 net_forward(&net, b, 0);
                 size_t nl = strlen(path) + 32;
                 char *name = nnm_xmalloc(nl);
                 for (int64_t i = 0; i < b; i++) {
                     snprintf(name, nl, "%s[%lld]", path, (long long)(i0 + i));
-                    show(&o, name, net_output(&net, 0) + i * net.out_size[0]);
+                    for (int k = 0; k < m->noutputs; k++)
+                        show(&outs[k], name, net_output(&net, k) + i * net.out_size[k]);
                 }
                 free(name);
             }
@@ -314,8 +330,11 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
         }
         fit_image(&im, net.in[0], h, w, c);
         free(im.px);
+        if (data)
+            nnm_array_scale(&data->x[0], net.in[0], net.in[0], px);
         net_forward(&net, 1, 0);
-        show(&o, path, net_output(&net, 0));
+        for (int k = 0; k < m->noutputs; k++)
+            show(&outs[k], path, net_output(&net, k));
     }
     fflush(stdout);
     net_free(&net);

@@ -121,7 +121,8 @@ Value *make_optim(Sema *s, int kind, const Args *a);
 Value *make_callback(Sema *s, int kind, const Args *a);
 Value *make_schedule(Sema *s, int kind, const Args *a);
 int fit_callbacks(Sema *s, const NnmModel *m, NnmStep *st, Value *list, const Ast *at);
-int fit_class_weight(Sema *s, NnmStep *st, int nclasses, Value *d, const Ast *at);
+int fit_class_weight(Sema *s, NnmStep *st, int nout, const int *nclasses, const char *const *names, Value *d,
+                     const Ast *at);
 
 /* model.c */
 void model_add(Sema *s, ModelV *m, Value *lv, const Ast *at);

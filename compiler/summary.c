@@ -41,10 +41,12 @@ static void summary_row(char *out, size_t *o, size_t cap, const int *pos, int nf
 
 static const int seq_pos[3] = {29, 55, 65};
 
-/* A layer of the summary: an Input (t) or a layer object (l). */
+/* A layer of the summary: an Input (t), a layer object (l) or a model
+ * called as a layer (model). */
 typedef struct {
     LayerV *l;
     TensorV *t;
+    const ModelV *model;
     int index;             /* Keras's traversal order from the outputs */
     int depth;
 } SumLayer;
@@ -65,12 +67,29 @@ typedef struct {
     int nlayers;
 } SumWalk;
 
+/* The node a summary shows for tensor t: t, or the stand-in of the model
+ * call that made it (the call's layers are the model's row). */
+static TensorV *shown(TensorV *t)
+{
+    return t->via ? t->via->node : t;
+}
+
+/* what makes a row: the layer object, the model called, or the Input */
+static const void *row_key(const TensorV *t)
+{
+    return t->layer ? (const void *)t->layer : t->via ? (const void *)t->via->m : (const void *)t;
+}
+
 static int sum_layer(SumWalk *w, TensorV *t)
 {
-    for (int i = 0; i < w->nlayers; i++)
-        if (t->layer ? w->layers[i].l == t->layer : w->layers[i].t == t)
+    const void *key = row_key(t);
+    for (int i = 0; i < w->nlayers; i++) {
+        const SumLayer *L = &w->layers[i];
+        if (key == (L->l ? (const void *)L->l : L->model ? (const void *)L->model : (const void *)L->t))
             return i;
-    w->layers[w->nlayers] = (SumLayer){t->layer, t->layer ? NULL : t, w->nlayers, 0};
+    }
+    w->layers[w->nlayers] = (SumLayer){t->layer, t->layer || t->via ? NULL : t, t->via ? t->via->m : NULL,
+                                       w->nlayers, 0};
     return w->nlayers++;
 }
 
@@ -78,6 +97,7 @@ static int sum_layer(SumWalk *w, TensorV *t)
  * listed in post-order */
 static void sum_visit(SumWalk *w, TensorV *t, int walk)
 {
+    t = shown(t);
     if (t->mark == walk)
         return;
     t->mark = walk;
@@ -87,13 +107,53 @@ static void sum_visit(SumWalk *w, TensorV *t, int walk)
     w->post[w->npost++] = t;
 }
 
+/* "layer[node][tensor]" of tensor t as an input in the Connected to column */
+static void connection(const TensorV *t, char *buf, size_t size)
+{
+    if (t->via) {
+        const ModelCall *c = t->via;
+        int k = 0;
+        while (k < c->nout - 1 && c->outs[k] != t)
+            k++;
+        snprintf(buf, size, "%s[%d][%d]", c->m->name, c->call, k);
+    } else {
+        snprintf(buf, size, "%s[%d][0]", t->layer ? t->layer->d.name : t->name, t->call);
+    }
+}
+
+/* a model's own parameters, and of those the frozen ones */
+static int64_t model_frozen(const ModelV *m)
+{
+    int64_t frozen = 0;
+    for (int i = 0; i < m->n; i++)
+        frozen += m->layers[i]->d.nfrozen;
+    return frozen;
+}
+
+/* Keras's output_shape of a model: one shape, or the list of them */
+static void model_shape(const ModelV *m, char *buf, size_t size)
+{
+    if (!m->functional) {
+        shape_str(&m->layers[m->n - 1]->d.out, buf, size);
+        return;
+    }
+    size_t o = 0;
+    buf[0] = 0;
+    for (int k = 0; k < m->noutputs && o + 1 < size; k++) {
+        char sh[96];
+        shape_str(&m->outputs[k]->d.out, sh, sizeof sh);
+        o += (size_t)snprintf(buf + o, size - o, "%s%s%s", k ? ", " : m->noutputs > 1 ? "[" : "", sh,
+                              k == m->noutputs - 1 && m->noutputs > 1 ? "]" : "");
+    }
+}
+
 /* Keras 2.2.4's print_summary of a functional model: layers by decreasing
  * depth (then traversal order), InputLayers included; the three columns of
  * Sequential when the graph is a chain without shared layers, else four
  * with "Connected to" (layer[node][tensor]). */
 static const char *graph_summary_text(Sema *s, const ModelV *m, int walk)
 {
-    int total = m->n + m->ninputs;
+    int total = 2 * m->n + m->ninputs; /* nodes, calls' stand-ins and Inputs */
     SumWalk w = {m, arena_alloc(s->arena, sizeof(TensorV *) * (size_t)total), 0,
                  arena_alloc(s->arena, sizeof(SumLayer) * (size_t)total), 0};
     for (int k = 0; k < m->noutputs; k++)
@@ -108,7 +168,7 @@ static const char *graph_summary_text(Sema *s, const ModelV *m, int walk)
         int d = depth[i] > L->depth ? depth[i] : L->depth;
         L->depth = depth[i] = d;
         for (int k = 0; k < t->nin; k++) {
-            int j = -1 - t->in[k]->mark;
+            int j = -1 - shown(t->in[k])->mark;
             if (depth[j] < d + 1)
                 depth[j] = d + 1;
         }
@@ -120,7 +180,7 @@ static const char *graph_summary_text(Sema *s, const ModelV *m, int walk)
     for (int i = 0; i < w.npost; i++) {
         chain &= ++per_depth[depth[i]] == 1 && w.post[i]->nin <= 1;
         for (int j = 0; j < i; j++)
-            chain &= !w.post[i]->layer || w.post[j]->layer != w.post[i]->layer;
+            chain &= !(w.post[i]->layer || w.post[i]->via) || row_key(w.post[j]) != row_key(w.post[i]);
     }
     qsort(w.layers, (size_t)w.nlayers, sizeof *w.layers, by_depth);
     static const int pos3[] = {29, 55, 65}, pos4[] = {32, 53, 65, 98};
@@ -144,6 +204,12 @@ static const char *graph_summary_text(Sema *s, const ModelV *m, int walk)
         if (L->t) {
             snprintf(f0, sizeof f0, "%s (InputLayer)", L->t->name);
             shape_str(&L->t->d.out, f1, sizeof f1);
+        } else if (L->model) {
+            snprintf(f0, sizeof f0, "%s (%s)", L->model->name, L->model->functional ? "Model" : "Sequential");
+            np = model_params(L->model);
+            params += np;
+            frozen += model_frozen(L->model);
+            model_shape(L->model, f1, sizeof f1);
         } else {
             snprintf(f0, sizeof f0, "%s (%s)", L->l->d.name, layer_kinds[L->l->d.kind]->name);
             np = L->l->first->d.nparams;
@@ -157,13 +223,15 @@ static const char *graph_summary_text(Sema *s, const ModelV *m, int walk)
         }
         snprintf(f2, sizeof f2, "%lld", (long long)np);
         int first = 1;
-        for (int j = 0; j < m->n && L->l; j++) {
-            const TensorV *t = m->nodes[j];
-            if (t->layer != L->l)
+        const TensorV *prev = NULL;
+        for (int j = 0; j < m->n && !L->t; j++) {
+            const TensorV *t = shown(m->nodes[j]);
+            /* a call's tensors are made one after the other: its stand-in once */
+            if (t == prev || (L->l ? t->layer != L->l : !t->via || t->via->m != L->model))
                 continue;
+            prev = t;
             for (int k = 0; k < t->nin; k++) {
-                const TensorV *in = t->in[k];
-                snprintf(conn, sizeof conn, "%s[%d][0]", in->layer ? in->layer->d.name : in->name, in->call);
+                connection(t->in[k], conn, sizeof conn);
                 if (first) {
                     f[3] = conn;
                     if (chain)

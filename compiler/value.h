@@ -36,6 +36,7 @@ typedef struct LayerV LayerV;
 typedef struct ModelV ModelV;
 typedef struct ArrayV ArrayV;
 typedef struct TensorV TensorV;
+typedef struct ModelCall ModelCall;
 typedef struct Value Value;
 
 struct Value {
@@ -90,6 +91,20 @@ struct TensorV {
     char name[NNM_NAME_MAX]; /* an Input's layer name */
     Loc loc;            /* of the call, or of Input() */
     int mark;           /* scratch of graph.c's walks */
+    ModelCall *via;     /* made by a call of a model on tensors (its layers run again), or NULL;
+                           on a call's stand-in node, that call */
+};
+
+/* One call of a model on tensors, y = base(x).  Its layers run again on x
+ * (tensors with via set); summaries show the call as one layer, the model,
+ * as Keras does, through node: a tensor standing for the call, whose
+ * inputs are the call's (layer NULL, via this call). */
+struct ModelCall {
+    ModelV *m;
+    int call;           /* Keras's node index of the model: 1 for its first call (0 is its own graph) */
+    int nout;
+    TensorV *outs[NNM_MAX_IO]; /* what the call returned, in the model's output order */
+    TensorV *node;
 };
 
 struct ModelV {
@@ -100,6 +115,7 @@ struct ModelV {
     int has_input;
     NnmShape input, cur;
     int functional;     /* Model(inputs, outputs): layers[i]->d are its nodes; no add() */
+    int ncalls;         /* calls of the model on tensors */
     TensorV **nodes;    /* functional: the tensor of each node, and ninputs Inputs */
     TensorV *inputs[NNM_MAX_IN];
     int ninputs;

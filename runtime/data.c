@@ -240,6 +240,17 @@ fail:
     return -1;
 }
 
+void nnm_array_scale(const NnmArrayRef *r, const float *src, float *dst, int64_t n)
+{
+    if (r->nchan == 0) {
+        if (dst != src)
+            memmove(dst, src, (size_t)n * sizeof(float));
+        return;
+    }
+    for (int64_t j = 0, c = 0; j < n; j++, c = c + 1 == r->nchan ? 0 : c + 1)
+        dst[j] = src[j] * r->mul[c] + r->add[c];
+}
+
 void nnm_split_free(NnmSplit *s)
 {
     nnm_free_aligned(s->x);

@@ -35,6 +35,10 @@ void nnm_split_free(NnmSplit *s);
 int nnm_data_files(const NnmDataset *d, const char *dir, char **out);
 /* Floats per sample. */
 int64_t nnm_split_sample(const NnmSplit *s);
+/* The file's arithmetic on an image array (r->nchan, mul, add) applied to n
+ * values of a sample (pixels in [0, 1]) from src to dst (may be src): what
+ * training fed the model, so that prediction feeds it the same. */
+void nnm_array_scale(const NnmArrayRef *r, const float *src, float *dst, int64_t n);
 /* The names of the classes a data set's labels 0 .. count-1 stand for,
  * after classes= filtering (CIFAR-10: airplane ..., Fashion-MNIST: T-shirt/top
  * ...), in out[]; NULL for MNIST, whose classes are their numbers, or when

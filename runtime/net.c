@@ -59,6 +59,59 @@ static void plan_backward(Net *n)
     free(dw_set);
 }
 
+/* Which buffer holds each node's gradient dL/dy.  In the backward pass
+ * (node L-1 first, at time 0, node i at time L-1-i) dy[i] is written first
+ * by the loss (an output: time -1) or by its consumer that runs first (the
+ * one with the highest index), and read last by node i itself: nodes whose
+ * intervals do not meet share a buffer, as large as the largest of them.
+ * A chain needs two buffers, however deep; the figures are unchanged, as
+ * every gradient is written whole before it is read. */
+static void plan_dy(Net *n)
+{
+    const NnmModel *m = n->m;
+    const int L = m->nlayers;
+    int *start = nnm_xmalloc(sizeof *start * (size_t)(L + 1));
+    for (int i = 0; i < L; i++)
+        start[i] = n->output_of[i] >= 0 ? -1 : L; /* L: never written (nothing uses the node) */
+    for (int i = L - 1; i >= 0; i--)
+        for (int k = 0; k < m->layers[i].nin; k++) {
+            int p = m->layers[i].inputs[k];
+            if (p >= 0 && start[p] > L - 1 - i)
+                start[p] = L - 1 - i;
+        }
+    n->dy_buf = nnm_xmalloc(sizeof *n->dy_buf * (size_t)(L + 1));
+    n->dy_size = nnm_xcalloc((size_t)L + 1, sizeof *n->dy_size);
+    int *free_at = nnm_xmalloc(sizeof *free_at * (size_t)(L + 1)); /* a buffer's last reader's time */
+    n->ndy_plan = 0;
+    /* nodes by start time: the loss's outputs, then in backward order */
+    for (int t = -1; t <= L; t++)
+        for (int i = L - 1; i >= 0; i--) {
+            if (start[i] != t)
+                continue;
+            int end = L - 1 - i, best = -1;
+            int64_t need = shape_size(&m->layers[i].out);
+            if (end < t)
+                end = t; /* a node nobody uses: its buffer is written and read at once */
+            /* a free buffer: the smallest that is large enough, else the largest */
+            for (int b = 0; b < n->ndy_plan; b++) {
+                if (free_at[b] >= t)
+                    continue;
+                if (best < 0)
+                    best = b;
+                else if (n->dy_size[best] >= need ? n->dy_size[b] >= need && n->dy_size[b] < n->dy_size[best]
+                                                  : n->dy_size[b] > n->dy_size[best])
+                    best = b;
+            }
+            if (best < 0)
+                best = n->ndy_plan++;
+            n->dy_size[best] = NNM_MAX(n->dy_size[best], need);
+            free_at[best] = end;
+            n->dy_buf[i] = best;
+        }
+    free(free_at);
+    free(start);
+}
+
 void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed)
 {
     memset(n, 0, sizeof *n);
@@ -87,6 +140,7 @@ void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed)
             if (m->layers[i].inputs[j] >= 0 && n->output_of[m->layers[i].inputs[j]] >= 0)
                 n->consumed[n->output_of[m->layers[i].inputs[j]]] = 1;
     plan_backward(n);
+    plan_dy(n);
     n->dwacc = nnm_alloc_floats(n->dwacc_size);
     n->regs = nnm_xcalloc((size_t)(2 * m->nlayers + 1), sizeof *n->regs);
     for (int i = 0; i < m->nlayers; i++) {
@@ -117,8 +171,14 @@ static void unplan(Net *n)
     for (int i = 0; i < n->m->nlayers; i++) {
         nnm_free_aligned(n->y[i]);
         nnm_free_aligned(n->scratch[i]);
-        nnm_free_aligned(n->dy[i]);
     }
+    nnm_free_aligned(n->bwork);
+    n->bwork = NULL;
+    for (int b = 0; b < n->ndy_bufs; b++)
+        nnm_free_aligned(n->dy_bufs[b]);
+    free(n->dy_bufs);
+    n->dy_bufs = NULL;
+    n->ndy_bufs = 0;
     free(n->y);
     free(n->scratch);
     free(n->dy);
@@ -127,7 +187,10 @@ static void unplan(Net *n)
         nnm_free_aligned(n->t[k]);
         n->in[k] = n->t[k] = NULL;
     }
-    nnm_free_aligned(n->rw);
+    for (int k = 0; k < NNM_MAX_IO; k++) {
+        nnm_free_aligned(n->rw[k]);
+        n->rw[k] = NULL;
+    }
     for (int k = 0; k < NNM_MAX_IN; k++) {
         nnm_free_aligned(n->acc[k]);
         n->acc[k] = NULL;
@@ -165,12 +228,23 @@ void net_plan(Net *n, int64_t batch)
     for (int i = 0; i < m->nlayers; i++) {
         const NnmLayer *l = &m->layers[i];
         n->y[i] = nnm_alloc_floats(batch * shape_size(&l->out));
-        n->dy[i] = nnm_alloc_floats(batch * shape_size(&l->out));
         n->scratch[i] = nnm_alloc_floats(batch * layer_kinds[l->kind]->scratch(l));
     }
+    int64_t bwork = 0;
+    for (int i = 0; i < m->nlayers; i++)
+        bwork = NNM_MAX(bwork, layer_batch_work(&m->layers[i], batch));
+    n->bwork = nnm_alloc_floats(bwork);
+    /* the gradients share buffers by liveness (plan_dy) */
+    n->dy_bufs = nnm_xcalloc((size_t)n->ndy_plan + 1, sizeof *n->dy_bufs);
+    n->ndy_bufs = n->ndy_plan;
+    for (int b = 0; b < n->ndy_plan; b++)
+        n->dy_bufs[b] = nnm_alloc_floats(batch * n->dy_size[b]);
+    for (int i = 0; i < m->nlayers; i++)
+        n->dy[i] = n->dy_bufs[n->dy_buf[i]];
     for (int k = 0; k < m->noutputs; k++)
         n->t[k] = nnm_alloc_floats(batch * n->out_size[k]);
-    n->rw = nnm_alloc_floats(batch);
+    for (int k = 0; k < m->noutputs; k++)
+        n->rw[k] = nnm_alloc_floats(batch);
     for (int k = 0; k < NNM_MAX_IN; k++)
         if (n->acc_size[k])
             n->acc[k] = nnm_alloc_floats(batch * n->acc_size[k]);
@@ -192,6 +266,8 @@ void net_free(Net *n)
     nnm_free_aligned(n->dwacc);
     free(n->add_dx);
     free(n->add_dw);
+    free(n->dy_buf);
+    free(n->dy_size);
     free(n->woff);
     free(n->regs);
     free(n->prof);
@@ -208,6 +284,7 @@ LayerRun net_layer_run(Net *n, int i, int64_t batch, int training)
         .y = n->y[i],
         .scratch = n->scratch[i],
         .work = n->work,
+        .bwork = n->bwork,
         .w = n->w + n->woff[i],
         .dw = n->dw + n->woff[i],
         .dy = n->dy[i],
@@ -300,7 +377,7 @@ double net_loss(Net *n, int64_t batch)
         const float *z = nnm_loss_fuses(o->loss, act) ? n->scratch[o->node] : n->y[o->node];
         float *dy = n->dy[o->node];
         n->out_loss[k] = nnm_loss(o->loss, (float)o->label_smoothing, act, batch, n->out_size[k], z, n->y[o->node], n->t[k],
-                                  n->use_rw ? n->rw : NULL, dy, &n->fused[k]);
+                                  n->use_rw[k] ? n->rw[k] : NULL, dy, &n->fused[k]);
         if (o->weight != 1.0) { /* loss_weights */
             const float w = (float)o->weight;
             for (int64_t j = 0, len = batch * n->out_size[k]; j < len; j++)

@@ -29,10 +29,11 @@ struct Net {
     float *in[NNM_MAX_IO];   /* [cap, input k's size] */
     float **y, **scratch, **dy; /* per layer */
     float *work;             /* [work_threads, largest workspace()], shared by the layers */
+    float *bwork;            /* [the largest batch_work(cap)], shared by the layers */
     int work_threads;
     float *t[NNM_MAX_IO];    /* [cap, out_size[k]]: output k's targets */
-    float *rw;               /* [cap] weights of the samples' losses (class_weight=) */
-    int use_rw;              /* net_loss applies rw */
+    float *rw[NNM_MAX_IO];   /* [cap] weights of the samples' losses in output k (class_weight=) */
+    int use_rw[NNM_MAX_IO];  /* net_loss applies rw[k] */
     int64_t out_size[NNM_MAX_IO]; /* values per sample of output k */
     double out_loss[NNM_MAX_IO]; /* the last net_loss: each output's loss, summed over the batch */
     NnmOptState opt;
@@ -60,6 +61,13 @@ struct Net {
     int64_t acc_size[NNM_MAX_IN];
     float *dwacc;            /* [largest shared layer's weights] */
     int64_t dwacc_size;
+    /* the gradients' buffers, planned at net_init by liveness: dy[i] is
+     * dy_bufs[dy_buf[i]], of dy_size[] floats per sample */
+    int *dy_buf;
+    int64_t *dy_size;
+    int ndy_plan;
+    float **dy_bufs;         /* [ndy_bufs] once planned */
+    int ndy_bufs;
 };
 
 void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed);

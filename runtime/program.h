@@ -319,8 +319,8 @@ typedef struct {
     NnmAugment aug;           /* fit on ImageDataGenerator.flow(): its transforms */
     int ncallbacks;
     const NnmCallback *callbacks;
-    int nclass_weights;       /* 0, or one weight per class (class_weight=) */
-    const double *class_weight;
+    int nclass_weights[NNM_MAX_IO]; /* per output: 0, or one weight per class (class_weight=) */
+    const double *class_weight[NNM_MAX_IO];
     const char *path;         /* save/load */
     int result;               /* first result slot written (fit: one per history key, nnm_fit_keys) */
     int nitems;               /* print */

@@ -138,16 +138,8 @@ static void load_batch(Net *n, const Data *d, const int64_t *idx, int64_t b)
         const View *v = &d->x[k];
         int64_t px = nnm_split_sample(v->s);
         const NnmArrayRef *r = v->ref;
-        for (int64_t i = 0; i < b; i++) {
-            const float *src = v->s->x + (v->begin + idx[i]) * px;
-            float *dst = n->in[k] + i * px;
-            if (r->nchan == 0) {
-                memcpy(dst, src, (size_t)px * sizeof(float));
-                continue;
-            }
-            for (int64_t j = 0, c = 0; j < px; j++, c = c + 1 == r->nchan ? 0 : c + 1)
-                dst[j] = src[j] * r->mul[c] + r->add[c];
-        }
+        for (int64_t i = 0; i < b; i++)
+            nnm_array_scale(r, v->s->x + (v->begin + idx[i]) * px, n->in[k] + i * px, px);
     }
     for (int k = 0; k < d->ny; k++) {
         int64_t C = n->out_size[k];
@@ -193,7 +185,7 @@ static void evaluate_view(Net *n, const Data *d, int64_t bs, double *out, Progba
     int nv = nnm_eval_count(m);
     int64_t *idx = nnm_xmalloc((size_t)(bs > 0 ? bs : 1) * sizeof *idx);
     double lsum = 0, osum[NNM_MAX_IO] = {0};
-    n->use_rw = 0; /* class weights weigh training only */
+    memset(n->use_rw, 0, sizeof n->use_rw); /* class weights weigh training only */
     for (int k = 0; k < m->noutputs; k++)
         nnm_metrics_reset(&ms[k]);
     pass_values(n, ms, 0, osum, 0, out);
@@ -269,23 +261,27 @@ static void augment_range(void *p, int64_t lo, int64_t hi)
     free(img);
 }
 
-/* class_weight=: each sample's loss is weighed by its class's weight, and
- * the batch's by 1 / (the fraction of samples with a non-zero weight), as
- * Keras 2.2 does (training_utils.weighted_masked_objective). */
-static void class_weights(Net *n, const View *v, const int64_t *idx, int64_t b, const NnmStep *st)
+/* class_weight=: each sample's loss in output k is weighed by the weight
+ * of its class there, and the batch's by 1 / (the fraction of samples with
+ * a non-zero weight), as Keras 2.2 does (weighted_masked_objective). */
+static void class_weights(Net *n, const Data *d, const int64_t *idx, int64_t b, const NnmStep *st)
 {
-    n->use_rw = st->nclass_weights > 0;
-    if (!n->use_rw)
-        return;
-    int64_t nonzero = 0;
-    for (int64_t i = 0; i < b; i++) {
-        int lab = view_label(v, idx[i]);
-        n->rw[i] = lab < st->nclass_weights ? (float)st->class_weight[lab] : 1.0f;
-        nonzero += n->rw[i] != 0;
+    for (int k = 0; k < d->ny; k++) {
+        const int nw = st->nclass_weights[k];
+        float *rw = n->rw[k];
+        n->use_rw[k] = nw > 0;
+        if (!nw)
+            continue;
+        int64_t nonzero = 0;
+        for (int64_t i = 0; i < b; i++) {
+            int lab = view_label(&d->y[k], idx[i]);
+            rw[i] = lab < nw ? (float)st->class_weight[k][lab] : 1.0f;
+            nonzero += rw[i] != 0;
+        }
+        if (nonzero)
+            for (int64_t i = 0; i < b; i++)
+                rw[i] *= (float)b / (float)nonzero;
     }
-    if (nonzero)
-        for (int64_t i = 0; i < b; i++)
-            n->rw[i] *= (float)b / (float)nonzero;
 }
 
 /* The ordinal (1, 2, ...) of step st among the program's steps of its kind. */
@@ -399,8 +395,7 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
                 AugJob job = {&st->aug, &x.x[0], idx + s, n->in[0], e->o->seed, ep};
                 nnm_par_for(b, 1, 1, augment_range, &job);
             }
-            if (x.ny)
-                class_weights(n, &x.y[0], idx + s, b, st);
+            class_weights(n, &x, idx + s, b, st);
             net_forward(n, b, 1);
             double l = net_loss(n, b);
             for (int k = 0; k < nout; k++) {

@@ -111,6 +111,21 @@ if [ -d "$root/data/mnist" ]; then
     predict_test zoo1d "$root/tests/emit/zoo1d.nnm"
     predict_test graph "$root/tests/emit/graph.nnm"
     predict_test hostile "$root/tests/emit/hostile.nnm"
+    # two inputs and two outputs: f(inputs[], outputs[]), each output equal
+    # bit for bit to what a one-output model sharing the layers saves
+    d=$tmp/predict_multi_io
+    mkdir -p "$d"
+    cp "$root/tests/emit/multi_io.nnm" "$d/"
+    if (cd "$d" && "$NNMC" run multi_io.nnm --data "$root/data" --seed 2 --epochs 1 --max-samples 200 --blas none -q &&
+        "$NNMC" emit --inference multi_io.nnm --weights multi_io.npz -o p.c) >"$d/err" 2>&1 &&
+        gcc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -c -o "$d/p.o" "$d/p.c" 2>"$d/cc.err" &&
+        gcc -std=c11 -O1 -I"$d" -DPREDICT=multi_io_predict -DHEADER="\"p.h\"" -DNIN=2 -DNOUT=2 -DOUTS='{10, 1}' \
+            -o "$d/drv" "$root/tests/emit/predict_multi_main.c" "$d/p.o" -lz -lm 2>>"$d/cc.err" &&
+        "$d/drv" "$root/data/mnist/t10k-images-idx3-ubyte.gz" 200 "$d/got" &&
+        tail -c $((200 * 10 * 4)) "$d/digit.npy" | cmp -s - "$d/got.0" &&
+        tail -c $((200 * 4)) "$d/parity.npy" | cmp -s - "$d/got.1"
+    then echo "ok emit-predict-multi-io (2 inputs, 2 outputs, 200 test images, outputs equal bit for bit)"
+    else echo "FAIL emit-predict-multi-io"; tail -3 "$d/err" "$d/cc.err"; fi
 fi
 
 # strict compilers, both BLAS modes; every layer kind's code is in every program

@@ -2,7 +2,9 @@
  *   ReLU(max_value=None, negative_slope=0.0, threshold=0.0)
  *       y = min(x, max_value) for x >= threshold, else negative_slope * (x - threshold)
  *   LeakyReLU(alpha=0.3)    ELU(alpha=1.0)    Softmax(axis=-1)
- * The last three are Activation with a fixed function and its parameter. */
+ * The last three are Activation with a fixed function and its parameter.
+ *   Rescaling(scale, offset=0.0)   y = scale * x + offset (Keras 2.6's
+ *       preprocessing layer; also a fixed scale inside a net, as on logits) */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,15 @@ static const ArgSpec alpha_args[] = {
 };
 static const ArgSpec softmax_args[] = {
     {.name = "axis", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .min = -1, .max = -1},
+    {0},
+};
+
+/* factor[0] is the scale, factor[1] the offset */
+static const ArgSpec rescaling_args[] = {
+    {.name = "scale", .type = ARG_FLOAT, .off = offsetof(NnmLayer, factor), .positional = 1, .required = 1,
+     .min = -1e30, .max = 1e30},
+    {.name = "offset", .type = ARG_FLOAT, .off = offsetof(NnmLayer, factor[1]), .positional = 1, .min = -1e30,
+     .max = 1e30},
     {0},
 };
 
@@ -43,6 +54,12 @@ static void softmax_defaults(NnmLayer *l)
 {
     l->act = ACT_SOFTMAX;
     l->units = -1;
+}
+
+static void rescaling_defaults(NnmLayer *l)
+{
+    l->factor[0] = 1;
+    l->factor[1] = 0;
 }
 
 static int64_t act_layers_no_scratch(const NnmLayer *l) { (void)l; return 0; }
@@ -96,4 +113,28 @@ const LayerKind layer_softmax = {
     .name = "Softmax", .snake = "softmax", .args = softmax_args, .defaults = softmax_defaults,
     .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
     .init = layer_no_init, .forward = layer_act_forward, .backward = layer_act_backward, .has_act = 1,
+};
+
+static void rescaling_forward(const LayerRun *r)
+{
+    int64_t n = r->batch * shape_size(&r->l->in);
+    const float scale = (float)r->l->factor[0], offset = (float)r->l->factor[1];
+    for (int64_t i = 0; i < n; i++)
+        r->y[i] = scale * r->x[i] + offset;
+}
+
+static void rescaling_backward(const LayerRun *r)
+{
+    if (!r->dx)
+        return;
+    int64_t n = r->batch * shape_size(&r->l->in);
+    const float scale = (float)r->l->factor[0];
+    for (int64_t i = 0; i < n; i++)
+        r->dx[i] = scale * r->dy[i];
+}
+
+const LayerKind layer_rescaling = {
+    .name = "Rescaling", .snake = "rescaling", .args = rescaling_args, .defaults = rescaling_defaults,
+    .infer = layer_infer_same, .scratch = act_layers_no_scratch, .weights = layer_no_weights,
+    .init = layer_no_init, .forward = rescaling_forward, .backward = rescaling_backward,
 };

@@ -4,9 +4,10 @@
  *
  *   in  x [B, H, W, C]        weights  kernel [KH, KW, C, F] (Keras layout), bias [F]
  *   out y [B, OH, OW, F]      sizes and padding by TensorFlow's rules
- *   scratch per sample: z [OH*OW, F] unless the activation is linear or ReLU, and
- *   room for the partial weight gradients; workspace per thread: the columns
- *   col [OH*OW, KH*KW*C] of a chunk of images, and as much for their gradient
+ *   scratch per sample: z [OH*OW, F] unless the activation is linear or ReLU;
+ *   workspace per thread: the columns col [OH*OW, KH*KW*C] of a chunk of
+ *   images, and as much for their gradient; the call's batch_work: one partial
+ *   weight gradient per group of GRAD_GROUP images
  *
  * Forward lowers each image to columns (im2col) and makes one GEMM with the
  * kernel seen as a (KH*KW*C, F) matrix: z = col W + b.  Backward:
@@ -111,8 +112,8 @@ static int64_t conv2d_col_size(const NnmLayer *l)
 
 /* Weight gradients are summed in fixed groups of images, in parallel, then
  * the groups' partial sums are added in order: the figures do not depend on
- * the number of threads.  Room for one partial per image is planned (the
- * worst case, a batch of one group per image). */
+ * the number of threads.  The partials live in the call's batch_work: they
+ * are made and summed within one backward call. */
 #define GRAD_GROUP 8
 
 static int64_t partial_size(const NnmLayer *l)
@@ -126,11 +127,15 @@ static int64_t partial_size(const NnmLayer *l)
  * place, and a batch's worth of memory traffic is saved. */
 static int keeps_z(const NnmLayer *l) { return l->act != ACT_LINEAR && l->act != ACT_RELU; }
 
-/* per sample: z when kept (first, where net_loss expects it), then a
- * partial gradient */
+/* per sample: z when kept (where net_loss expects it) */
 static int64_t conv2d_scratch(const NnmLayer *l)
 {
-    return (keeps_z(l) ? shape_size(&l->out) : 0) + partial_size(l);
+    return keeps_z(l) ? shape_size(&l->out) : 0;
+}
+
+static int64_t conv2d_batch_work(const NnmLayer *l, int64_t batch)
+{
+    return (batch + GRAD_GROUP - 1) / GRAD_GROUP * partial_size(l);
 }
 
 /* Images are lowered to columns a few at a time: as many as fit in
@@ -193,7 +198,7 @@ static ConvJob conv_job(const LayerRun *r)
     j.isz = j.g.h * j.g.w * j.g.c;
     j.cols = j.chunk * j.pix * j.k;
     j.z = keeps_z(l) ? r->scratch : r->y;
-    j.parts = r->scratch + (keeps_z(l) ? r->batch * shape_size(&l->out) : 0);
+    j.parts = r->bwork;
     return j;
 }
 
@@ -300,12 +305,12 @@ static void conv2d_backward(const LayerRun *r)
 
 const LayerKind layer_conv2d = {
     .name = "Conv2D", .snake = "conv2d", .args = conv2d_args, .defaults = layer_conv_defaults, .infer = conv2d_infer,
-    .scratch = conv2d_scratch, .workspace = conv2d_workspace, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
+    .scratch = conv2d_scratch, .workspace = conv2d_workspace, .batch_work = conv2d_batch_work, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
     .backward = conv2d_backward, .has_act = 1,
 };
 
 const LayerKind layer_conv1d = {
     .name = "Conv1D", .snake = "conv1d", .args = conv2d_args1d, .defaults = layer_conv_defaults, .infer = infer1d,
-    .scratch = conv2d_scratch, .workspace = conv2d_workspace, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
+    .scratch = conv2d_scratch, .workspace = conv2d_workspace, .batch_work = conv2d_batch_work, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
     .backward = conv2d_backward, .has_act = 1,
 };

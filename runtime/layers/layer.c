@@ -79,6 +79,12 @@ int64_t layer_workspace(const NnmLayer *l)
     return k->workspace ? k->workspace(l) : 0;
 }
 
+int64_t layer_batch_work(const NnmLayer *l, int64_t batch)
+{
+    const LayerKind *k = layer_kinds[l->kind];
+    return k->batch_work ? k->batch_work(l, batch) : 0;
+}
+
 int64_t conv_out_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int padding, int64_t *pad_before)
 {
     int64_t span = (k - 1) * dil + 1, out;

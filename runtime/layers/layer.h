@@ -54,6 +54,8 @@ typedef struct {
     float *scratch;      /* [batch, scratch()]: kept from forward to backward */
     float *work;         /* [threads, workspace()]: each thread's own buffer for
                           * the length of one call (see layer_work) */
+    float *bwork;        /* [batch_work(batch)]: the whole call's buffer, shared by
+                          * every layer: its contents do not outlive a call */
     float *w;            /* weights in save order, or NULL (BatchNormalization
                           * updates its moving statistics here while training) */
     float *dw;           /* their gradient, overwritten by backward */
@@ -87,6 +89,10 @@ typedef struct LayerKind {
      * cache (Conv2D: a few images' im2col columns and their gradient), whose
      * contents do not outlive a forward or backward call */
     int64_t (*workspace)(const NnmLayer *l);
+    /* floats for one forward or backward call on batch samples as a whole,
+     * or NULL for none (Conv2D: the partial weight gradients of its groups
+     * of images); one buffer serves every layer, as one layer runs at a time */
+    int64_t (*batch_work)(const NnmLayer *l, int64_t batch);
     int (*weights)(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS]); /* count */
     void (*init)(const NnmLayer *l, float *w, NnmRng *rng);
     void (*forward)(const LayerRun *r);
@@ -145,6 +151,7 @@ int layer_need_images(const NnmLayer *l, char *err, size_t n);
  * from inside a range of nnm_par_for or nnm_par_each, or from the caller. */
 float *layer_work(const LayerRun *r, int64_t size);
 int64_t layer_workspace(const NnmLayer *l); /* 0 for kinds without one */
+int64_t layer_batch_work(const NnmLayer *l, int64_t batch); /* likewise */
 /* the distance between two threads' workspaces of `size` floats: whole
  * cache lines, so that threads never share one */
 int64_t layer_work_stride(int64_t size);

@@ -166,3 +166,37 @@ done
 if cmp -s sh/full.npz shk/full.npz && cmp -s sh/base1.npz shk/base1.npz; then
     echo "ok graph-shared-resume-after-kills (killed after tenths:$delays)"
 else echo "FAIL graph-shared-resume-after-kills (killed after tenths:$delays)"; head -3 shk/err; fi
+
+# class_weight per output, by output name or as a list: weighing out the
+# even digits of the parity output makes it answer "odd" for every digit
+# (its accuracy falls to the share of odd digits); the digit output keeps
+# learning; the built program trains the same
+mkdir cw && cd cw || exit 1
+cat >cw.nnm <<'X'
+from keras.layers import Input, Dense
+from keras.models import Model
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+x_train = x_train.reshape(60000, 784) / 255
+x_test = x_test.reshape(10000, 784) / 255
+inp = Input(shape=(784,))
+h = Dense(32, activation='relu')(inp)
+digit = Dense(10, activation='softmax', name='digit')(h)
+parity = Dense(1, activation='sigmoid', name='parity')(h)
+model = Model(inp, [digit, parity])
+model.compile(loss=['sparse_categorical_crossentropy', 'binary_crossentropy'], optimizer='adam', metrics=['accuracy'])
+model.fit(x_train[:3000], [y_train[:3000], y_train[:3000] % 2], batch_size=64, epochs=2, verbose=2,
+          class_weight={'parity': {0: 0.0, 1: 1.0}})
+score = model.evaluate(x_test[:1000], [y_test[:1000], y_test[:1000] % 2], verbose=0)
+print('digit', score[3], 'parity', score[4])
+model.save_weights('cw.npz')
+X
+run cw.nnm
+awk '/^digit/ { exit !($2 > 0.6 && $4 > 0.45 && $4 < 0.55) }' out && echo "ok graph-class-weight-per-output" ||
+    { echo "FAIL graph-class-weight-per-output"; tail -3 out; head -3 err; }
+cp cw.npz dict.npz
+cp out dict.out
+sed -i 's/class_weight={.parity.: {0: 0.0, 1: 1.0}}/class_weight=[None, {0: 0.0, 1: 1.0}]/' cw.nnm
+run cw.nnm
+cmp -s cw.npz dict.npz && echo "ok graph-class-weight-list-as-dict" || echo "FAIL graph-class-weight-list-as-dict"
+built_same graph-class-weight-built-program-same cw.nnm dict.out cw.npz dict.npz
+cd ..

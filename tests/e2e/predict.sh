@@ -90,3 +90,50 @@ X
 else
     echo "SKIP predict-cifar-names: no CIFAR-10 in data/"
 fi
+
+# the images are scaled as the training data was: the file's (x - mean) / std
+# too, so that every top class equals the argmax of model.predict()
+cat >pn.nnm <<'X'
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+x_train = (x_train.reshape(60000, 784) / 255 - 0.5) / 0.05
+x_test = (x_test.reshape(10000, 784) / 255 - 0.5) / 0.05
+model = Sequential([Dense(64, activation='relu', input_shape=(784,)), Dense(10, activation='softmax')])
+model.compile(loss='sparse_categorical_crossentropy', optimizer='sgd')
+model.fit(x_train[:2000], y_train[:2000], epochs=1, verbose=0)
+model.save_weights('pn.npz')
+np.save('pn', model.predict(x_test[:100]))
+X
+"$NNMC" run pn.nnm --data "$root/data" -q >/dev/null 2>err || { echo "FAIL predict-normalised-train"; cat err; }
+"$NNMC" predict pn.nnm --weights pn.npz --top 1 t100.idx >out 2>err
+/usr/bin/python3 - <<'X'
+import numpy as np, re
+want = np.load('pn.npy').argmax(axis=1)
+got = [int(re.match(r'.*\]: (\d+) ', l).group(1)) for l in open('out')]
+ok = len(got) == 100 and all(g == w for g, w in zip(got, want))
+print('ok predict-normalised-as-trained' if ok else 'FAIL predict-normalised-as-trained: %s vs %s' % (got[:10], list(want[:10])))
+X
+
+# a model with two outputs: one line per image and output, named
+cat >mo.nnm <<'X'
+from keras.layers import Input, Dense
+from keras.models import Model
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+x_train = x_train.reshape(60000, 784) / 255
+inp = Input(shape=(784,))
+h = Dense(64, activation='relu')(inp)
+digit = Dense(10, activation='softmax', name='digit')(h)
+parity = Dense(1, activation='sigmoid', name='parity')(h)
+model = Model(inp, [digit, parity])
+model.compile(loss=['sparse_categorical_crossentropy', 'binary_crossentropy'], optimizer='adam')
+model.fit(x_train[:6000], [y_train[:6000], y_train[:6000] % 2], batch_size=64, epochs=1, verbose=0)
+model.save_weights('mo.npz')
+X
+"$NNMC" run mo.nnm --data "$root/data" -q >/dev/null 2>err || { echo "FAIL predict-two-outputs-train"; cat err; }
+"$NNMC" predict mo.nnm --weights mo.npz --top 1 t100.idx >out 2>err
+n_digit=$(grep -c '^t100.idx\[[0-9]*\] \[digit\]: [0-9] ' out)
+n_parity=$(grep -c '^t100.idx\[[0-9]*\] \[parity\]: [01] ' out)
+[ "$n_digit" = 100 ] && [ "$n_parity" = 100 ] && echo "ok predict-two-outputs" ||
+    { echo "FAIL predict-two-outputs ($n_digit, $n_parity)"; head -4 out err; }
+right=$(awk 'NR == FNR { for (i = 1; i <= NF; i++) lab[i - 1] = $i; next }
+             /\[parity\]/ { k = $1; sub(/^.*\[/, "", k); sub(/\].*$/, "", k); if ($3 == lab[k] % 2) r++ } END { print r + 0 }' labels.txt out)
+[ "$right" -ge 80 ] && echo "ok predict-two-outputs-parity" || echo "FAIL predict-two-outputs-parity ($right of 100)"

@@ -43,28 +43,28 @@ static const NnmStep steps[4] = {
      .has_val_data = 0, .val_split = 0.1, .batch_size = 16, .epochs = 2, .verbose = 1, .shuffle = 1,
      .initial_epoch = 0, .ncallbacks = 0, .callbacks = NULL, .steps = 0,
      .aug = {.on = 0, .rotation = 0.0, .width_shift = 0.0, .height_shift = 0.0, .shear = 0.0, .zoom = {0.0, 0.0}, .hflip = 0, .vflip = 0, .fill = 0, .cval = 0.0},
-     .nclass_weights = 0, .class_weight = NULL, .path = NULL,
+     .nclass_weights = {0}, .class_weight = {NULL}, .path = NULL,
      .result = 0, .nitems = 0, .items = NULL, .chatter = 0},
     /* small.nnm:6: print(model.evaluate(x_test, y_test)) */
     {.kind = STEP_EVALUATE, .line = 6, .model = 0, .x = {{0, 1, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .y = {{0, 1, 0, -1, -1, 2, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vx = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vy = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}},
      .has_val_data = 0, .val_split = 0.0, .batch_size = 32, .epochs = 0, .verbose = 1, .shuffle = 0,
      .initial_epoch = 0, .ncallbacks = 0, .callbacks = NULL, .steps = 0,
      .aug = {.on = 0, .rotation = 0.0, .width_shift = 0.0, .height_shift = 0.0, .shear = 0.0, .zoom = {0.0, 0.0}, .hflip = 0, .vflip = 0, .fill = 0, .cval = 0.0},
-     .nclass_weights = 0, .class_weight = NULL, .path = NULL,
+     .nclass_weights = {0}, .class_weight = {NULL}, .path = NULL,
      .result = 4, .nitems = 0, .items = NULL, .chatter = 0},
     /* small.nnm:6: print(model.evaluate(x_test, y_test)) */
     {.kind = STEP_PRINT, .line = 6, .model = -1,
      .has_val_data = 0, .val_split = 0.0, .batch_size = 0, .epochs = 0, .verbose = 0, .shuffle = 0,
      .initial_epoch = 0, .ncallbacks = 0, .callbacks = NULL, .steps = 0,
      .aug = {.on = 0, .rotation = 0.0, .width_shift = 0.0, .height_shift = 0.0, .shear = 0.0, .zoom = {0.0, 0.0}, .hflip = 0, .vflip = 0, .fill = 0, .cval = 0.0},
-     .nclass_weights = 0, .class_weight = NULL, .path = NULL,
+     .nclass_weights = {0}, .class_weight = {NULL}, .path = NULL,
      .result = -1, .nitems = 2, .items = items_2, .chatter = 0},
     /* small.nnm:7: model.save_weights('small.npz') */
     {.kind = STEP_SAVE, .line = 7, .model = 0, .x = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .y = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vx = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}}, .vy = {{0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, {0}, {0}}},
      .has_val_data = 0, .val_split = 0.0, .batch_size = 0, .epochs = 0, .verbose = 0, .shuffle = 0,
      .initial_epoch = 0, .ncallbacks = 0, .callbacks = NULL, .steps = 0,
      .aug = {.on = 0, .rotation = 0.0, .width_shift = 0.0, .height_shift = 0.0, .shear = 0.0, .zoom = {0.0, 0.0}, .hflip = 0, .vflip = 0, .fill = 0, .cval = 0.0},
-     .nclass_weights = 0, .class_weight = NULL, .path = "small.npz",
+     .nclass_weights = {0}, .class_weight = {NULL}, .path = "small.npz",
      .result = -1, .nitems = 0, .items = NULL, .chatter = 0},
 };
 static const NnmProgram program = {

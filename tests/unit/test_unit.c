@@ -157,6 +157,7 @@ static void probe_fields(int kind, NnmLayer *l)
     case LK_CROPPING2D: l->edges[0] = 1; l->edges[1] = 0; l->edges[2] = 1; l->edges[3] = 1; break;
     case LK_RELU: l->max_value = 0.5; l->alpha = 0.1; l->threshold = -0.2; break;
     case LK_GAUSSIAN_NOISE: l->stddev = 0.3; break;
+    case LK_RESCALING: l->factor[0] = -1.5; l->factor[1] = 0.25; break;
     case LK_PRELU: l->kinit = INIT_RANDOM_UNIFORM; break;
     case LK_DEPTHWISE_CONV2D: case LK_SEPARABLE_CONV2D: l->depth_multiplier = 2; break;
     case LK_CONV1D: l->kernel[1] = 3; l->strides[1] = 1; l->dilation[1] = 2; l->padding = PAD_CAUSAL; break;
@@ -552,6 +553,43 @@ static NnmLayer graph_dense(const NnmLayer *L, int from, int64_t units, int act,
     l.act = act;
     graph_finish(&l, L, model_in);
     return l;
+}
+
+/* The gradients dL/dy share buffers by liveness (net.c plan_dy): a chain
+ * needs two however deep, a skip connection keeps one more alive across
+ * the block it skips; and nodes alive at once never share. */
+static void test_dy_plan(void)
+{
+    NnmRng rng;
+    nnm_rng_seed(&rng, 3, 9);
+    NnmShape s = {1, {4, 0, 0, 0}};
+    NnmOptim sgd = {.kind = OPT_SGD, .lr = 0.1};
+    NnmLayer C[6];
+    for (int i = 0; i < 6; i++)
+        C[i] = graph_dense(C, i - 1, 4 + i, ACT_TANH, &s);
+    NnmModel chain = test_model(C, 6, s, LOSS_MSE, sgd);
+    Net n;
+    net_init(&n, &chain, &rng, 1);
+    CHECK(n.ndy_plan == 2, "a chain of 6 plans %d gradient buffers, not 2", n.ndy_plan);
+    for (int i = 0; i < 6; i++)
+        CHECK(n.dy_size[n.dy_buf[i]] >= shape_size(&C[i].out), "node %d's gradient buffer is too small", i);
+    for (int i = 1; i < 6; i++)
+        CHECK(n.dy_buf[i] != n.dy_buf[i - 1], "nodes %d and %d share a gradient buffer", i - 1, i);
+    net_free(&n);
+    /* a -> b -> c -> Add([a, c]) -> d: dy[a] lives from the Add to a itself */
+    NnmLayer G[5];
+    G[0] = graph_dense(G, -1, 3, ACT_TANH, &s);
+    G[1] = graph_dense(G, 0, 3, ACT_TANH, &s);
+    G[2] = graph_dense(G, 1, 3, ACT_TANH, &s);
+    G[3] = graph_node(G, LK_ADD, 2, (int[]){0, 2}, &s);
+    graph_finish(&G[3], G, &s);
+    G[4] = graph_dense(G, 3, 2, ACT_LINEAR, &s);
+    NnmModel skip = test_model(G, 5, s, LOSS_MSE, sgd);
+    net_init(&n, &skip, &rng, 1);
+    CHECK(n.ndy_plan == 3, "a skip connection plans %d gradient buffers, not 3", n.ndy_plan);
+    CHECK(n.dy_buf[0] != n.dy_buf[1] && n.dy_buf[0] != n.dy_buf[2] && n.dy_buf[1] != n.dy_buf[2],
+          "the skipped block's gradients share a buffer with the skip's");
+    net_free(&n);
 }
 
 /* Every merge kind between two branches of one input (a tensor used twice),
@@ -1378,6 +1416,7 @@ int main(void)
     test_layer_grads();
     test_spatial_grads();
     test_graph_grads();
+    test_dy_plan();
     test_spatial_forward();
     test_batchnorm();
     test_fused_loss();
