@@ -96,7 +96,6 @@ static int64_t csv_length(FILE *f)
 int nnm_checkpoint_save(NnmSession *s, const char *dir, const NnmStep *st, const NnmFit *f, int epoch,
                         const int64_t *idx, int64_t n)
 {
-    nnm_session_sync_all(s); /* every copy of a shared layer equal: the checkpoint holds one state */
     const NnmProgram *p = s->p;
     char *path = nnm_checkpoint_path(dir);
     NnmOut *tmp;

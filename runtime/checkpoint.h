@@ -20,7 +20,7 @@
 #define NNM_CHECKPOINT_H
 #include <stdint.h>
 #include "callbacks.h"
-#include "session.h"
+#include "runstate.h"
 
 /* DIR/checkpoint.nnmc in a new string: the one place that name is made. */
 char *nnm_checkpoint_path(const char *dir);
@@ -37,8 +37,9 @@ typedef struct NnmFitResume {
     int64_t *csv_size;     /* [ncallbacks] CSVLogger: bytes of its file at the checkpoint */
 } NnmFitResume;
 
-/* Writes DIR/checkpoint.nnmc after epoch `epoch` of the fit f (step st).
- * 0, or -1 after a message. */
+/* Writes DIR/checkpoint.nnmc after epoch `epoch` of the fit f (step st),
+ * every copy of a shared layer made equal first (nnm_session_sync_all): the
+ * checkpoint holds one state.  0, or -1 after a message. */
 int nnm_checkpoint_save(NnmSession *s, const char *dir, const NnmStep *st, const NnmFit *f, int epoch,
                         const int64_t *idx, int64_t n);
 /* Reads DIR/checkpoint.nnmc into the session: nets, generators, results,

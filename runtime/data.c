@@ -6,7 +6,6 @@
  * other file of the pair, so a truncated or mismatched file is reported
  * by name instead of being read out of bounds. */
 #include "data.h"
-#include "csv.h"
 #include "files.h"
 #include "util.h"
 
@@ -372,8 +371,7 @@ static int load_files(const NnmDataset *d, const char *dir, NnmData *out)
 int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out)
 {
     memset(out, 0, sizeof *out);
-    if (d->source == DS_CSV)
-        return nnm_csv_load(d, out);
+    NNM_ASSERT(d->source != DS_CSV);
     if (load_files(d, dir, out))
         return -1;
     out->nclasses = d->nclasses;

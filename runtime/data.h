@@ -22,8 +22,9 @@ typedef struct {
 /* Reads an IDX image file and its label file (NULL: no labels, all 0); on
  * error prints "nnmc: error: FILE: what" and returns -1. */
 int nnm_idx_load(const char *images, const char *labels, NnmSplit *out);
-/* Loads a data set described in the IR from dir (see data.c for the file
- * names); applies the class filter.  Returns 0 or -1 after a message. */
+/* Loads a data set of files described in the IR (MNIST, Fashion-MNIST,
+ * CIFAR-10; not DS_CSV, which csv.c reads) from dir (see data.c for the
+ * file names); applies the class filter.  Returns 0 or -1 after a message. */
 int nnm_data_load(const NnmDataset *d, const char *dir, NnmData *out);
 /* Reads CIFAR-10 binary batch files (records of 1 label byte and 3,072
  * pixel bytes, channel-major) into one split, converting to HWC. */

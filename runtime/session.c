@@ -6,6 +6,7 @@
 #include "blas.h"
 #include "callbacks.h"
 #include "checkpoint.h"
+#include "csv.h"
 #include "metrics.h"
 #include "npz.h"
 #include "parallel.h"
@@ -42,7 +43,9 @@ typedef struct {
 static int get_view(NnmSession *e, const NnmArrayRef *r, int m, int k, View *v)
 {
     if (!e->data_ready[r->dataset]) {
-        if (nnm_data_load(&e->p->datasets[r->dataset], e->o->data_dir, &e->data[r->dataset]))
+        const NnmDataset *d = &e->p->datasets[r->dataset];
+        if (d->source == DS_CSV ? nnm_csv_load(d, &e->data[r->dataset])
+                                : nnm_data_load(d, e->o->data_dir, &e->data[r->dataset]))
             return -1;
         e->data_ready[r->dataset] = 1;
     }
@@ -368,8 +371,10 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     /* --checkpoint: a fit's first commit point is its start, so that a kill
      * in its first epoch resumes from here, with every CSVLogger cut back to
      * what it held then (not from an earlier fit, with rows of this one) */
-    if (!fr && e->o->checkpoint_dir)
+    if (!fr && e->o->checkpoint_dir) {
+        nnm_session_sync_all(e);
         rc = nnm_checkpoint_save(e, e->o->checkpoint_dir, st, &f, first - 1, idx, x.n);
+    }
     for (int ep = first; ep < epochs && !f.stop && rc == 0; ep++) {
         if (verbose)
             printf("Epoch %d/%d\n", ep + 1, epochs);
@@ -440,8 +445,10 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
                 set_result(e, st->result + k, 1, ep - st->initial_epoch, vals[k]);
         if (rc == 0 && e->o->plot_dir)
             rc = plot_fit(e, st, &f);
-        if (rc == 0 && e->o->checkpoint_dir)
+        if (rc == 0 && e->o->checkpoint_dir) {
+            nnm_session_sync_all(e);
             rc = nnm_checkpoint_save(e, e->o->checkpoint_dir, st, &f, ep, idx, x.n);
+        }
     }
     if (fr) {
         nnm_fit_resume_free(e->resume);
