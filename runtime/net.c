@@ -174,11 +174,10 @@ static void unplan(Net *n)
     }
     nnm_free_aligned(n->bwork);
     n->bwork = NULL;
-    for (int b = 0; b < n->ndy_bufs; b++)
+    for (int b = 0; n->dy_bufs && b < n->ndy_plan; b++)
         nnm_free_aligned(n->dy_bufs[b]);
     free(n->dy_bufs);
     n->dy_bufs = NULL;
-    n->ndy_bufs = 0;
     free(n->y);
     free(n->scratch);
     free(n->dy);
@@ -236,7 +235,6 @@ void net_plan(Net *n, int64_t batch)
     n->bwork = nnm_alloc_floats(bwork);
     /* the gradients share buffers by liveness (plan_dy) */
     n->dy_bufs = nnm_xcalloc((size_t)n->ndy_plan + 1, sizeof *n->dy_bufs);
-    n->ndy_bufs = n->ndy_plan;
     for (int b = 0; b < n->ndy_plan; b++)
         n->dy_bufs[b] = nnm_alloc_floats(batch * n->dy_size[b]);
     for (int i = 0; i < m->nlayers; i++)

@@ -66,8 +66,7 @@ struct Net {
     int *dy_buf;
     int64_t *dy_size;
     int ndy_plan;
-    float **dy_bufs;         /* [ndy_bufs] once planned */
-    int ndy_bufs;
+    float **dy_bufs;         /* [ndy_plan] once planned, else NULL */
 };
 
 void net_init(Net *n, const NnmModel *m, NnmRng *init_rng, uint64_t seed);
