@@ -26,7 +26,7 @@
 /* A new field in these structs must be emitted below: the sizes (on 64-bit
  * Linux) are a reminder, checked at build time. */
 #if UINTPTR_MAX == 0xffffffffffffffffu && defined(__linux__)
-_Static_assert(sizeof(NnmLayer) == 736, "NnmLayer changed: update emit_layer() in emit.c");
+_Static_assert(sizeof(NnmLayer) == 320, "NnmLayer changed: update put_layer() in emit.c");
 _Static_assert(sizeof(NnmStep) == 6176, "NnmStep changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmAugment) == 80, "NnmAugment changed: update put_step() in emit.c");
 _Static_assert(sizeof(NnmOptim) == 424, "NnmOptim changed: update put_optim() in emit.c");
@@ -225,7 +225,75 @@ static void put_runtime(Emitter *e)
 
 /* ---- 3. the IR as constants ------------------------------------------- */
 
-void emit_layer(Emitter *e, const NnmLayer *l)
+/* One schema entry's value, as a C initializer of its member. */
+static void put_arg(FILE *o, const ArgSpec *as, const void *p)
+{
+    int iv;
+    memcpy(&iv, p, sizeof iv);
+    switch (as->type) {
+    case ARG_INT: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        fprintf(o, "%" PRId64, v);
+        return;
+    }
+    case ARG_FLOAT: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        put_double(o, v);
+        return;
+    }
+    case ARG_ACT: fprintf(o, "ACT_%s", act_ids[iv]); return;
+    case ARG_INIT: fprintf(o, "INIT_%s", init_ids[iv]); return;
+    case ARG_PADDING: fputs(pad_ids[iv], o); return;
+    case ARG_BOOL: case ARG_CHOICE: fprintf(o, "%d", iv); return;
+    case ARG_PAIR: put_i64s(o, p, 2); return;
+    case ARG_EDGES: put_i64s(o, p, 4); return;
+    case ARG_INTS: put_i64s(o, p, as->count); return;
+    case ARG_SHAPE: put_shape(o, p); return;
+    case ARG_REGULARIZER: case ARG_RANGE: put_doubles(o, p, 2); return;
+    case ARG_FORMAT: case ARG_NONE_ONLY: case ARG_IGNORED: break;
+    }
+    NNM_UNREACHABLE();
+}
+
+/* Whether the member of entry i is written by another entry: one whose
+ * member holds it (Conv1D's kernel_size is kernel[1] of the derived
+ * kernel), or an earlier one for the same member. */
+static int arg_covered(const ArgSpec *args, int i)
+{
+    size_t lo = args[i].off, hi = lo + layer_arg_size(&args[i]);
+    for (int j = 0; args[j].name; j++) {
+        size_t jl = args[j].off, jh = jl + layer_arg_size(&args[j]);
+        if (j == i || args[j].hdr || jh == jl || jl > lo || jh < hi)
+            continue;
+        if (jh - jl > hi - lo || j < i)
+            return 1;
+    }
+    return 0;
+}
+
+/* "static T NAME = {.member = value, ...};": the attributes of a layer,
+ * every member the kind's schema describes. */
+static void put_layer_attr(Emitter *e, const NnmLayer *l, const char *name)
+{
+    const LayerKind *lk = layer_kinds[l->kind];
+    FILE *o = e->out;
+    fprintf(o, "static %s %s = {", lk->attr_type, name);
+    int n = 0;
+    for (int i = 0; lk->args[i].name; i++) {
+        const ArgSpec *as = &lk->args[i];
+        const void *p = layer_arg_ptr(l, as);
+        if (!p || as->hdr || arg_covered(lk->args, i))
+            continue;
+        fprintf(o, "%s.%s = ", n++ ? ", " : "", as->field);
+        put_arg(o, as, p);
+    }
+    fputs("};\n", o);
+}
+
+/* One NnmLayer initializer; attr names its attributes' static, or NULL. */
+static void put_layer(Emitter *e, const NnmLayer *l, const char *attr)
 {
     FILE *o = e->out;
     emit_origin(e, l->line, "    ");
@@ -239,45 +307,35 @@ void emit_layer(Emitter *e, const NnmLayer *l)
     for (int k = 0; k < l->nin; k++)
         fprintf(o, "%s%d", k ? ", " : "", l->inputs[k]);
     fprintf(o, "}, .weights_of = %d, .layer_id = %d", l->weights_of, l->layer_id);
-    if (l->kind == LK_CONCATENATE || l->kind == LK_DOT) {
-        fprintf(o, ", .axis = %" PRId64 ", .normalize = %d, .in_axis = ", l->axis, l->normalize);
-        put_i64s(o, l->in_axis, l->nin);
-    }
     fprintf(o, ",\n     .act = ACT_%s, .alpha = ", act_ids[l->act]);
     put_double(o, l->alpha);
-    fprintf(o, ", .units = %" PRId64 ", .depth_multiplier = %" PRId64 ", .use_bias = %d, .rate = ",
-            l->units, l->depth_multiplier, l->use_bias);
-    put_double(o, l->rate);
-    fprintf(o, ",\n     .kinit = INIT_%s, .binit = INIT_%s, .kernel = ", init_ids[l->kinit], init_ids[l->binit]);
-    put_i64s(o, l->kernel, 2);
-    fputs(", .strides = ", o);
-    put_i64s(o, l->strides, 2);
-    fputs(", .dilation = ", o);
-    put_i64s(o, l->dilation, 2);
-    fprintf(o, ", .padding = %s, .pad = ", pad_ids[l->padding]);
-    put_i64s(o, l->pad, 2);
-    fputs(", .edges = ", o);
-    put_i64s(o, l->edges, 4);
-    fputs(",\n     .target = ", o);
-    put_shape(o, &l->target);
-    static const DoubleField fields[] = {
-        {"max_value", offsetof(NnmLayer, max_value)}, {"threshold", offsetof(NnmLayer, threshold)},
-        {"stddev", offsetof(NnmLayer, stddev)},       {"momentum", offsetof(NnmLayer, momentum)},
-        {"epsilon", offsetof(NnmLayer, epsilon)},     {NULL, 0}};
-    put_double_fields(o, l, fields);
-    fputs(",\n     .factor = ", o);
-    put_doubles(o, l->factor, 4);
-    fprintf(o, ", .mode = %d, .fill = %d, .fill_value = ", l->mode, l->fill);
-    put_double(o, l->fill_value);
     fputs(", .reg = {", o);
     for (int r = 0; r < 3; r++) {
         fputs(r ? ", " : "", o);
         put_doubles(o, l->reg[r], 2);
     }
     fputc('}', o);
-    fprintf(o, ",\n     .center = %d, .scale = %d, .nparams = %" PRId64 ", .nfrozen = %" PRId64
-               ", .line = %d},\n",
-            l->center, l->scale, l->nparams, l->nfrozen, l->line);
+    fprintf(o, ", .nparams = %" PRId64 ", .nfrozen = %" PRId64 ", .line = %d", l->nparams, l->nfrozen, l->line);
+    if (attr)
+        fprintf(o, ",\n     .attr = &%s", attr);
+    fputs("},\n", o);
+}
+
+void emit_layers(Emitter *e, const char *array, const NnmLayer *layers, int n)
+{
+    FILE *o = e->out;
+    char name[64];
+    for (int i = 0; i < n; i++)
+        if (layers[i].attr) {
+            snprintf(name, sizeof name, "%s_attr%d", array, i);
+            put_layer_attr(e, &layers[i], name);
+        }
+    fprintf(o, "static const NnmLayer %s[%d] = {\n", array, n);
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s_attr%d", array, i);
+        put_layer(e, &layers[i], layers[i].attr ? name : NULL);
+    }
+    fputs("};\n", o);
 }
 
 static void put_schedule(FILE *o, const NnmSchedule *sc)
@@ -424,10 +482,9 @@ static void put_program(Emitter *e)
     for (int m = 0; m < p->nmodels; m++) {
         const NnmModel *md = &p->models[m];
         if (md->nlayers) {
-            fprintf(o, "static const NnmLayer m%d_layers[%d] = {\n", m, md->nlayers);
-            for (int i = 0; i < md->nlayers; i++)
-                emit_layer(e, &md->layers[i]);
-            fputs("};\n", o);
+            char array[32];
+            snprintf(array, sizeof array, "m%d_layers", m);
+            emit_layers(e, array, md->layers, md->nlayers);
         }
     }
     fprintf(o, "static const NnmModel models[%d] = {\n", p->nmodels ? p->nmodels : 1);

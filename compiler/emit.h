@@ -55,8 +55,10 @@ typedef struct {
 int emit_find_text(const char *name); /* index in nnm_runtime_texts, or -1 */
 /* The runtime file's text with its #include "..." resolved (headers once). */
 void emit_runtime_file(Emitter *e, int idx);
-/* One NnmLayer initializer, after a comment with its source line. */
-void emit_layer(Emitter *e, const NnmLayer *l);
+/* "static const NnmLayer ARRAY[n] = {...};", each layer after a comment
+ * with its source line, and before it the statics of their attributes
+ * (ARRAY_attrI), written from each kind's schema. */
+void emit_layers(Emitter *e, const char *array, const NnmLayer *layers, int n);
 /* A comment with FILE:LINE: and that line of the source. */
 void emit_origin(Emitter *e, int line, const char *indent);
 /* Text that is safe inside a comment. */

@@ -369,6 +369,10 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
             break;
         }
         take(&it, j);
+        /* the attributes' type, when its file defines it (layer.h's are whole) */
+        const char *at = layer_kinds[m->layers[i].kind]->attr_type;
+        if (at && (j = find_item(&it, at, strlen(at), 0)) >= 0)
+            take(&it, j);
     }
 
     Emitter e = {.out = out, .p = p, .src = src};
@@ -410,10 +414,8 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
             fprintf(out, "%.*s\n", (int)it.v[i].len, it.v[i].text);
         }
         fputs("\n/* ==== the model ==== */\n\n", out);
-        fprintf(out, "static const NnmLayer layers[%d] = {\n", m->nlayers);
-        for (int i = 0; i < m->nlayers; i++)
-            emit_layer(&e, &m->layers[i]);
-        fputs("};\n\n", out);
+        emit_layers(&e, "layers", m->layers, m->nlayers);
+        fputc('\n', out);
         for (int i = 0; i < m->nlayers; i++) {
             const NnmLayer *l = &m->layers[i];
             if (!l->nparams)

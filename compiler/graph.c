@@ -155,6 +155,10 @@ static TensorV *apply_layer(Sema *s, LayerV *l, TensorV *const *in, int n, Loc l
     t->loc = loc;
     t->d = l->d;
     t->d.nin = n;
+    if (lk->attr_size) { /* each call infers its own (Concatenate's sizes, padding) */
+        t->d.attr = arena_alloc(s->arena, lk->attr_size);
+        memcpy(t->d.attr, l->d.attr, lk->attr_size);
+    }
     char err[320];
     int rc;
     if (lk->infer_inputs) {

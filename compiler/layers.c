@@ -224,9 +224,14 @@ Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
     *a = *args_in;
     keras1_args(s, a, keras1 && kind == LK_CONV2D);
     Param params[24];
+    const ArgSpec *spec[24];     /* the schema entry of each argument */
     int np = 0;
     for (const ArgSpec *as = lk->args; as->name; as++)
-        params[np++] = (Param){as->name, as->positional, as->required};
+        if (!as->derived) {
+            NNM_ASSERT(np < 20);
+            spec[np] = as;
+            params[np++] = (Param){as->name, as->positional, as->required};
+        }
     int common = np;
     params[np++] = (Param){"name", 0, 0};
     params[np++] = (Param){"input_shape", 0, 0};
@@ -239,6 +244,7 @@ Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
     l->loc = a->call->loc;
     l->d.kind = kind;
     l->d.alpha = -1; /* not given by the kind or the file: set from the activation below */
+    l->d.attr = lk->attr_size ? arena_alloc(s->arena, lk->attr_size) : NULL;
     lk->defaults(&l->d);
     if (bind_args(s, a, lk->name, params, val, where))
         return val_err(s);
@@ -246,10 +252,18 @@ Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
     for (int i = 0; i < common; i++) {
         if (!val[i])
             continue;
-        const ArgSpec *as = &lk->args[i];
+        const ArgSpec *as = spec[i];
         char what[96];
         snprintf(what, sizeof what, "argument '%s' of %s", as->name, lk->name);
-        void *field = (char *)&l->d + as->off;
+        /* an argument that stores nothing (Softmax's axis) is checked alone */
+        union {
+            int64_t i[4];
+            double d[4];
+            NnmShape shape;
+        } unused;
+        void *field = layer_arg_ptr(&l->d, as);
+        if (!field)
+            field = &unused;
         switch (as->type) {
         case ARG_INT: {
             int64_t v;
@@ -345,8 +359,8 @@ Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
             int pick;
             if (name_lookup(s, val[i], where[i], as->name, as->choices, n, NULL, NULL, &pick))
                 ok = 0;
-            else if (as->off)
-                *(int *)field = pick; /* off 0: checked, nothing to store */
+            else
+                *(int *)field = pick;
             break;
         }
         case ARG_RANGE: {
@@ -375,6 +389,8 @@ Value *make_layer(Sema *s, int kind, const Args *args_in, int keras1)
         }
         case ARG_IGNORED:
             break;
+        case ARG_INTS: /* derived: never an argument */
+            NNM_UNREACHABLE();
         }
     }
     if (val[common]) {

@@ -92,40 +92,17 @@ typedef struct {
                                  shares (a layer called again: nparams is 0 here) */
     int layer_id;             /* 1 + the program-wide number of the layer object whose weights a node
                                  with nparams holds: models with the same id share those weights */
-    int64_t axis;             /* Concatenate: Keras's axis (-1: the last); per sample once inferred */
-    int64_t in_axis[NNM_MAX_IN]; /* Concatenate: each input's size along axis; Dot: Keras's axes of
-                                 the two inputs, then 0-based per sample once inferred */
-    int normalize;            /* Dot: the l2-normalised inputs' dot product (cosine) */
-    int act;                  /* NnmAct, for Dense and Activation */
+    int act;                  /* NnmAct: of Dense, the convolutions and Activation (LeakyReLU, ELU and
+                                 Softmax set their own) */
     double alpha;             /* leaky_relu slope, elu alpha (set from the activation when not given) */
-    int64_t units;            /* Dense units, filters of the convolutions */
-    int64_t depth_multiplier; /* DepthwiseConv2D, SeparableConv2D */
-    int use_bias;             /* Dense, Conv2D */
-    double rate;              /* Dropout, in [0, 1) */
-    int kinit, binit;         /* NnmInit */
-    /* spatial layers (Conv2D, pooling): (height, width) pairs */
-    int64_t kernel[2];        /* kernel or pool size */
-    int64_t strides[2];       /* 0 = same as the pool size (pooling) */
-    int64_t dilation[2];
-    int padding;              /* PAD_VALID or PAD_SAME */
-    int64_t pad[2];           /* top and left padding, from TensorFlow's 'same' rule */
-    int64_t edges[4];         /* ZeroPadding2D/Cropping2D: top, bottom, left, right */
-    NnmShape target;          /* Reshape: target shape (one -1 allowed); Permute: 1-based axes */
-    double max_value;         /* ReLU: cap, < 0 for none */
-    double threshold;         /* ReLU */
-    double stddev;            /* GaussianNoise */
-    double momentum, epsilon; /* BatchNormalization */
-    int center, scale;        /* BatchNormalization: beta, gamma present */
-    double factor[4];         /* RandomRotation: [lower, upper] turns; RandomTranslation,
-                                 RandomZoom: [lower, upper] of the height, then of the width */
-    int mode;                 /* RandomFlip: 1 horizontal, 2 vertical, 3 both */
-    int fill;                 /* Random*: FILL_* */
-    double fill_value;        /* Random*: the constant of fill_mode='constant' */
     double reg[3][2];         /* regularizers of the kernel, the bias and the output (activity):
                                  {l1, l2}, Keras's penalty l1·Σ|x| + l2·Σx² (REG_*) */
     int64_t nparams;          /* floats of weights, in save order */
     int64_t nfrozen;          /* of which not trainable (BatchNormalization's moving statistics) */
     int line;                 /* source line of the constructor call, for emitted comments */
+    void *attr;               /* the kind's own attributes (units, kernel size, rate, ...): the struct
+                                 its file in runtime/layers/ defines and its ArgSpec schema describes;
+                                 NULL for kinds without any.  Read-only once the compiler inferred it. */
 } NnmLayer;
 
 enum { PAD_VALID, PAD_SAME, PAD_CAUSAL /* Conv1D: all padding before */ };

@@ -7,7 +7,7 @@
 #include "layer.h"
 
 static const ArgSpec activation_args[] = {
-    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1, .required = 1},
+    {.name = "activation", .type = ARG_ACT, HDR(act), .positional = 1, .required = 1},
     {0},
 };
 

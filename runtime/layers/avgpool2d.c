@@ -24,7 +24,7 @@ static void avgpool2d_backward(const LayerRun *r)
 }
 
 const LayerKind layer_avgpool2d = {
-    .name = "AveragePooling2D", .snake = "average_pooling2d", .args = layer_pool_args, .defaults = layer_pool_defaults,
+    .name = "AveragePooling2D", .snake = "average_pooling2d", .args = layer_pool_args, LAYER_ATTR(PoolAttr), .defaults = layer_pool_defaults,
     .infer = layer_pool_infer, .scratch = avgpool2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = avgpool2d_forward, .backward = avgpool2d_backward,
 };

@@ -18,14 +18,20 @@
 #include <string.h>
 #include "layer.h"
 
+typedef struct {
+    double momentum, epsilon;
+    int center, scale; /* beta, gamma present */
+    int binit, kinit;  /* NnmInit of beta and gamma */
+} BatchNormAttr;
+
 static const ArgSpec batchnorm_args[] = {
-    {.name = "axis", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .min = -1, .max = -1},
-    {.name = "momentum", .type = ARG_FLOAT, .off = offsetof(NnmLayer, momentum), .positional = 1, .max = 1},
-    {.name = "epsilon", .type = ARG_FLOAT, .off = offsetof(NnmLayer, epsilon), .positional = 1, .min = 1e-30, .max = 1},
-    {.name = "center", .type = ARG_BOOL, .off = offsetof(NnmLayer, center), .positional = 1},
-    {.name = "scale", .type = ARG_BOOL, .off = offsetof(NnmLayer, scale), .positional = 1},
-    {.name = "beta_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1},
-    {.name = "gamma_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1},
+    {.name = "axis", .type = ARG_INT, .positional = 1, .min = -1, .max = -1}, /* checked: the channels only */
+    {.name = "momentum", .type = ARG_FLOAT, ATTR(BatchNormAttr, momentum), .positional = 1, .max = 1},
+    {.name = "epsilon", .type = ARG_FLOAT, ATTR(BatchNormAttr, epsilon), .positional = 1, .min = 1e-30, .max = 1},
+    {.name = "center", .type = ARG_BOOL, ATTR(BatchNormAttr, center), .positional = 1},
+    {.name = "scale", .type = ARG_BOOL, ATTR(BatchNormAttr, scale), .positional = 1},
+    {.name = "beta_initializer", .type = ARG_INIT, ATTR(BatchNormAttr, binit), .positional = 1},
+    {.name = "gamma_initializer", .type = ARG_INIT, ATTR(BatchNormAttr, kinit), .positional = 1},
     {.name = "moving_mean_initializer", .type = ARG_NONE_ONLY, .positional = 1},
     {.name = "moving_variance_initializer", .type = ARG_NONE_ONLY, .positional = 1},
     {.name = "beta_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
@@ -37,23 +43,24 @@ static const ArgSpec batchnorm_args[] = {
 
 static void batchnorm_defaults(NnmLayer *l)
 {
-    l->units = -1;
-    l->momentum = 0.99;
-    l->epsilon = 1e-3;
-    l->center = l->scale = 1;
-    l->binit = INIT_ZEROS;
-    l->kinit = INIT_ONES;
+    BatchNormAttr *bn = l->attr;
+    bn->momentum = 0.99;
+    bn->epsilon = 1e-3;
+    bn->center = bn->scale = 1;
+    bn->binit = INIT_ZEROS;
+    bn->kinit = INIT_ONES;
 }
 
 static int64_t channels(const NnmLayer *l) { return l->in.dim[l->in.rank - 1]; }
 
 static int batchnorm_infer(NnmLayer *l, char *err, size_t n)
 {
+    BatchNormAttr *bn = l->attr;
     (void)err;
     (void)n;
     int64_t c = channels(l);
     l->out = l->in;
-    l->nparams = c * (2 + l->scale + l->center);
+    l->nparams = c * (2 + bn->scale + bn->center);
     l->nfrozen = 2 * c;
     return 0;
 }
@@ -76,11 +83,12 @@ static Scratch scratch_parts(const NnmLayer *l, float *s)
 
 static int batchnorm_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
+    const BatchNormAttr *bn = l->attr;
     NnmShape c = {1, {channels(l), 0, 0, 0}};
     int k = 0;
-    if (l->scale)
+    if (bn->scale)
         out[k++] = (WeightInfo){"gamma", c};
-    if (l->center)
+    if (bn->center)
         out[k++] = (WeightInfo){"beta", c};
     out[k++] = (WeightInfo){"moving_mean", c};
     out[k++] = (WeightInfo){"moving_variance", c};
@@ -89,13 +97,14 @@ static int batchnorm_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS
 
 static void batchnorm_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
+    const BatchNormAttr *bn = l->attr;
     int64_t c = channels(l);
-    if (l->scale) {
-        nnm_init_fill(l->kinit, w, c, c, c, rng);
+    if (bn->scale) {
+        nnm_init_fill(bn->kinit, w, c, c, c, rng);
         w += c;
     }
-    if (l->center) {
-        nnm_init_fill(l->binit, w, c, c, c, rng);
+    if (bn->center) {
+        nnm_init_fill(bn->binit, w, c, c, c, rng);
         w += c;
     }
     nnm_init_fill(INIT_ZEROS, w, c, c, c, rng);
@@ -109,13 +118,14 @@ typedef struct {
 
 static Parts batchnorm_parts(const NnmLayer *l, float *w)
 {
+    const BatchNormAttr *bn = l->attr;
     int64_t c = channels(l);
     Parts p = {NULL, NULL, NULL, NULL};
-    if (l->scale) {
+    if (bn->scale) {
         p.gamma = w;
         w += c;
     }
-    if (l->center) {
+    if (bn->center) {
         p.beta = w;
         w += c;
     }
@@ -129,6 +139,7 @@ static Parts batchnorm_parts(const NnmLayer *l, float *w)
 static void batchnorm_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
+    const BatchNormAttr *bn = l->attr;
     const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
     Parts p = batchnorm_parts(l, r->w);
     Scratch sc = scratch_parts(l, r->scratch);
@@ -149,15 +160,15 @@ static void batchnorm_forward(const LayerRun *r)
         for (int64_t k = 0; k < c; k++) {
             double mu = sum[k], var = sq[k] / (double)rows;
             bmean[k] = (float)mu;
-            binv[k] = (float)(1.0 / sqrt(var + l->epsilon));
-            double unbiased = rows > 1 ? var * (double)rows / ((double)rows - (1.0 + l->epsilon)) : var;
-            p.mean[k] = (float)(p.mean[k] * l->momentum + mu * (1.0 - l->momentum));
-            p.var[k] = (float)(p.var[k] * l->momentum + unbiased * (1.0 - l->momentum));
+            binv[k] = (float)(1.0 / sqrt(var + bn->epsilon));
+            double unbiased = rows > 1 ? var * (double)rows / ((double)rows - (1.0 + bn->epsilon)) : var;
+            p.mean[k] = (float)(p.mean[k] * bn->momentum + mu * (1.0 - bn->momentum));
+            p.var[k] = (float)(p.var[k] * bn->momentum + unbiased * (1.0 - bn->momentum));
         }
     } else {
         for (int64_t k = 0; k < c; k++) {
             bmean[k] = p.mean[k];
-            binv[k] = 1.0f / sqrtf(p.var[k] + (float)l->epsilon);
+            binv[k] = 1.0f / sqrtf(p.var[k] + (float)bn->epsilon);
         }
     }
     for (int64_t i = 0; i < rows; i++)
@@ -198,7 +209,7 @@ static void batchnorm_backward(const LayerRun *r)
 }
 
 const LayerKind layer_batchnorm = {
-    .name = "BatchNormalization", .snake = "batch_normalization", .args = batchnorm_args, .defaults = batchnorm_defaults,
+    .name = "BatchNormalization", .snake = "batch_normalization", .args = batchnorm_args, LAYER_ATTR(BatchNormAttr), .defaults = batchnorm_defaults,
     .infer = batchnorm_infer, .scratch = batchnorm_scratch, .weights = batchnorm_weights, .init = batchnorm_init, .forward = batchnorm_forward,
     .backward = batchnorm_backward,
 };

@@ -22,85 +22,89 @@
 #include "util.h"
 
 static const ArgSpec conv2d_args[] = {
-    {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
-    {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
-    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1},
-    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "filters", .type = ARG_INT, ATTR(ConvAttr, filters), .positional = 1, .required = 1, .min = 1, .max = 1e9},
+    {.name = "kernel_size", .type = ARG_PAIR, ATTR(ConvAttr, window.kernel), .positional = 1, .required = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, ATTR(ConvAttr, window.strides), .positional = 1, .min = 1},
+    {.name = "padding", .type = ARG_PADDING, ATTR(ConvAttr, window.padding), .positional = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
-    {.name = "dilation_rate", .type = ARG_PAIR, .off = offsetof(NnmLayer, dilation), .positional = 1, .min = 1},
-    LAYER_ACT_BIAS_ARGS("kernel"),
+    {.name = "dilation_rate", .type = ARG_PAIR, ATTR(ConvAttr, window.dilation), .positional = 1, .min = 1},
+    LAYER_ACT_BIAS_ARGS(ConvAttr, "kernel"),
+    LAYER_WINDOW_FIELDS(ConvAttr),
     {0},
 };
 
 static const char *const pads1d[] = {"valid", "same", "causal", NULL};
 static const ArgSpec conv2d_args1d[] = {
-    {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
-    {.name = "kernel_size", .type = ARG_INT, .off = offsetof(NnmLayer, kernel) + sizeof(int64_t), .positional = 1, .required = 1, .min = 1, .max = 1e6},
-    {.name = "strides", .type = ARG_INT, .off = offsetof(NnmLayer, strides) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
-    {.name = "padding", .type = ARG_CHOICE, .off = offsetof(NnmLayer, padding), .positional = 1, .choices = pads1d},
+    {.name = "filters", .type = ARG_INT, ATTR(ConvAttr, filters), .positional = 1, .required = 1, .min = 1, .max = 1e9},
+    {.name = "kernel_size", .type = ARG_INT, ATTR(ConvAttr, window.kernel[1]), .positional = 1, .required = 1, .min = 1, .max = 1e6},
+    {.name = "strides", .type = ARG_INT, ATTR(ConvAttr, window.strides[1]), .positional = 1, .min = 1, .max = 1e6},
+    {.name = "padding", .type = ARG_CHOICE, ATTR(ConvAttr, window.padding), .positional = 1, .choices = pads1d},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
-    {.name = "dilation_rate", .type = ARG_INT, .off = offsetof(NnmLayer, dilation) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
-    LAYER_ACT_BIAS_ARGS("kernel"),
+    {.name = "dilation_rate", .type = ARG_INT, ATTR(ConvAttr, window.dilation[1]), .positional = 1, .min = 1, .max = 1e6},
+    LAYER_ACT_BIAS_ARGS(ConvAttr, "kernel"),
+    LAYER_WINDOW_FIELDS(ConvAttr),
     {0},
 };
 
 static int infer1d(NnmLayer *l, char *err, size_t n)
 {
+    ConvAttr *cv = l->attr;
     char s[96];
     shape_str(&l->in, s, sizeof s);
     if (l->in.rank != 2) {
         snprintf(err, n, "Conv1D expects sequences (None, steps, channels) but gets %s", s);
         return -1;
     }
-    if (l->strides[1] > 1 && l->dilation[1] > 1) {
+    if (cv->window.strides[1] > 1 && cv->window.dilation[1] > 1) {
         snprintf(err, n, "Conv1D cannot combine strides > 1 with dilation_rate > 1 (as in Keras)");
         return -1;
     }
-    int64_t out = conv_out_size(l->in.dim[0], l->kernel[1], l->strides[1], l->dilation[1], l->padding, &l->pad[1]);
+    int64_t out = conv_out_size(l->in.dim[0], cv->window.kernel[1], cv->window.strides[1], cv->window.dilation[1], cv->window.padding, &cv->window.pad[1]);
     if (out < 1) {
         snprintf(err, n, "Conv1D: a kernel of %lld does not fit the input %s with padding 'valid'",
-                 (long long)l->kernel[1], s);
+                 (long long)cv->window.kernel[1], s);
         return -1;
     }
-    int64_t k = l->kernel[1] * l->in.dim[1];
-    if (k > ((int64_t)1 << 40) / l->units || out * k > ((int64_t)1 << 40)) {
+    int64_t k = cv->window.kernel[1] * l->in.dim[1];
+    if (k > ((int64_t)1 << 40) / cv->filters || out * k > ((int64_t)1 << 40)) {
         snprintf(err, n, "Conv1D is too large");
         return -1;
     }
-    l->out = (NnmShape){2, {out, l->units, 0, 0}};
-    l->nparams = k * l->units + (l->use_bias ? l->units : 0);
+    l->out = (NnmShape){2, {out, cv->filters, 0, 0}};
+    l->nparams = k * cv->filters + (cv->use_bias ? cv->filters : 0);
     return 0;
 }
 
 static int conv2d_infer(NnmLayer *l, char *err, size_t n)
 {
+    ConvAttr *cv = l->attr;
     char s[96];
     shape_str(&l->in, s, sizeof s);
     if (layer_need_images(l, err, n))
         return -1;
-    if ((l->strides[0] > 1 || l->strides[1] > 1) && (l->dilation[0] > 1 || l->dilation[1] > 1)) {
+    if ((cv->window.strides[0] > 1 || cv->window.strides[1] > 1) && (cv->window.dilation[0] > 1 || cv->window.dilation[1] > 1)) {
         snprintf(err, n, "Conv2D cannot combine strides > 1 with dilation_rate > 1 (as in Keras)");
         return -1;
     }
     int64_t out[2];
     for (int a = 0; a < 2; a++) {
-        out[a] = conv_out_size(l->in.dim[a], l->kernel[a], l->strides[a], l->dilation[a], l->padding, &l->pad[a]);
+        out[a] = conv_out_size(l->in.dim[a], cv->window.kernel[a], cv->window.strides[a], cv->window.dilation[a], cv->window.padding, &cv->window.pad[a]);
         if (out[a] < 1) {
             snprintf(err, n, "Conv2D: a %lldx%lld kernel%s does not fit the %lldx%lld input %s with padding 'valid'",
-                     (long long)l->kernel[0], (long long)l->kernel[1],
-                     l->dilation[a] > 1 ? " (dilated)" : "", (long long)l->in.dim[0],
+                     (long long)cv->window.kernel[0], (long long)cv->window.kernel[1],
+                     cv->window.dilation[a] > 1 ? " (dilated)" : "", (long long)l->in.dim[0],
                      (long long)l->in.dim[1], s);
             return -1;
         }
     }
-    int64_t k = l->kernel[0] * l->kernel[1] * l->in.dim[2];
-    if (k > ((int64_t)1 << 40) / l->units || out[0] * out[1] * l->units > ((int64_t)1 << 40) ||
+    int64_t k = cv->window.kernel[0] * cv->window.kernel[1] * l->in.dim[2];
+    if (k > ((int64_t)1 << 40) / cv->filters || out[0] * out[1] * cv->filters > ((int64_t)1 << 40) ||
         out[0] * out[1] * k > ((int64_t)1 << 40)) {
         snprintf(err, n, "Conv2D is too large");
         return -1;
     }
-    l->out = (NnmShape){3, {out[0], out[1], l->units, 0}};
-    l->nparams = k * l->units + (l->use_bias ? l->units : 0);
+    l->out = (NnmShape){3, {out[0], out[1], cv->filters, 0}};
+    l->nparams = k * cv->filters + (cv->use_bias ? cv->filters : 0);
     return 0;
 }
 
@@ -118,8 +122,9 @@ static int64_t conv2d_col_size(const NnmLayer *l)
 
 static int64_t partial_size(const NnmLayer *l)
 {
+    const ConvAttr *cv = l->attr;
     NnmWindow g = layer_window(l);
-    return g.kh * g.kw * g.c * l->units + l->units;
+    return g.kh * g.kw * g.c * cv->filters + cv->filters;
 }
 
 /* ReLU's derivative reads as well from y as from z (y > 0 exactly where
@@ -161,19 +166,21 @@ static int64_t conv2d_workspace(const NnmLayer *l) { return 2 * chunk_images(l) 
 
 static int conv2d_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
+    const ConvAttr *cv = l->attr;
     if (l->in.rank == 2) /* Conv1D: (k, C, F) */
-        return layer_kernel_bias(l, (NnmShape){3, {l->kernel[1], l->in.dim[1], l->units, 0}}, out);
-    return layer_kernel_bias(l, (NnmShape){4, {l->kernel[0], l->kernel[1], l->in.dim[2], l->units}}, out);
+        return layer_kernel_bias((NnmShape){3, {cv->window.kernel[1], l->in.dim[1], cv->filters, 0}}, cv->filters, cv->use_bias, out);
+    return layer_kernel_bias((NnmShape){4, {cv->window.kernel[0], cv->window.kernel[1], l->in.dim[2], cv->filters}}, cv->filters, cv->use_bias, out);
 }
 
 static void conv2d_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
+    const ConvAttr *cv = l->attr;
     NnmWindow g = layer_window(l);
-    int64_t rf = g.kh * g.kw, k = rf * g.c, f = l->units;
+    int64_t rf = g.kh * g.kw, k = rf * g.c, f = cv->filters;
     /* fans of a convolution kernel: receptive field times channels */
-    nnm_init_fill(l->kinit, w, k * f, k, rf * f, rng);
-    if (l->use_bias)
-        nnm_init_fill(l->binit, w + k * f, f, f, f, rng);
+    nnm_init_fill(cv->kinit, w, k * f, k, rf * f, rng);
+    if (cv->use_bias)
+        nnm_init_fill(cv->binit, w + k * f, f, f, f, rng);
 }
 
 /* Chunk by chunk, the chunks shared between the threads: a chunk's
@@ -192,7 +199,8 @@ typedef struct {
 static ConvJob conv_job(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    ConvJob j = {r, layer_window(l), 0, 0, l->units, 0, chunk_images(l), 0, NULL, NULL};
+    const ConvAttr *cv = l->attr;
+    ConvJob j = {r, layer_window(l), 0, 0, cv->filters, 0, chunk_images(l), 0, NULL, NULL};
     j.pix = j.g.oh * j.g.ow;
     j.k = j.g.kh * j.g.kw * j.g.c;
     j.isz = j.g.h * j.g.w * j.g.c;
@@ -208,13 +216,14 @@ static void forward_images(void *p, int64_t b0, int64_t b1)
     const ConvJob *j = p;
     const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
+    const ConvAttr *cv = l->attr;
     float *col = layer_work(r, 2 * j->cols);
     for (int64_t b = b0; b < b1; b += j->chunk) {
         int64_t nb = NNM_MIN(j->chunk, b1 - b), rows = nb * j->pix;
         float *z = j->z + b * j->pix * j->f;
         nnm_im2col(&j->g, nb, r->x + b * j->isz, col);
         nnm_sgemm(0, 0, rows, j->f, j->k, 1.0f, col, j->k, r->w, j->f, 0.0f, z, j->f);
-        if (l->use_bias)
+        if (cv->use_bias)
             nnm_add_bias(rows, j->f, r->w + j->k * j->f, z);
         if (l->act != ACT_LINEAR)
             nnm_act_forward(l->act, (float)l->alpha, rows, j->f, z, r->y + b * j->pix * j->f);
@@ -296,21 +305,22 @@ static void sum_partials(void *p, int64_t a0, int64_t a1)
 static void conv2d_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
+    const ConvAttr *cv = l->attr;
     ConvJob j = conv_job(r);
     int64_t groups = (r->batch + GRAD_GROUP - 1) / GRAD_GROUP;
     nnm_par_each(groups, 1, backward_groups, &j);
     SumJob sj = {j.parts, r->dw, groups, j.k, j.f};
-    nnm_par_for(j.k * j.f + (l->use_bias ? j.f : 0), 16, 4096, sum_partials, &sj);
+    nnm_par_for(j.k * j.f + (cv->use_bias ? j.f : 0), 16, 4096, sum_partials, &sj);
 }
 
 const LayerKind layer_conv2d = {
-    .name = "Conv2D", .snake = "conv2d", .args = conv2d_args, .defaults = layer_conv_defaults, .infer = conv2d_infer,
+    .name = "Conv2D", .snake = "conv2d", .args = conv2d_args, LAYER_ATTR(ConvAttr), .defaults = layer_conv_defaults, .infer = conv2d_infer,
     .scratch = conv2d_scratch, .workspace = conv2d_workspace, .batch_work = conv2d_batch_work, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
     .backward = conv2d_backward, .has_act = 1,
 };
 
 const LayerKind layer_conv1d = {
-    .name = "Conv1D", .snake = "conv1d", .args = conv2d_args1d, .defaults = layer_conv_defaults, .infer = infer1d,
+    .name = "Conv1D", .snake = "conv1d", .args = conv2d_args1d, LAYER_ATTR(ConvAttr), .defaults = layer_conv_defaults, .infer = infer1d,
     .scratch = conv2d_scratch, .workspace = conv2d_workspace, .batch_work = conv2d_batch_work, .weights = conv2d_weights, .init = conv2d_init, .forward = conv2d_forward,
     .backward = conv2d_backward, .has_act = 1,
 };

@@ -18,55 +18,62 @@
 #include "layer.h"
 
 static const ArgSpec conv2d_transpose_args[] = {
-    {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
-    {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
-    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1},
-    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "filters", .type = ARG_INT, ATTR(ConvAttr, filters), .positional = 1, .required = 1, .min = 1, .max = 1e9},
+    {.name = "kernel_size", .type = ARG_PAIR, ATTR(ConvAttr, window.kernel), .positional = 1, .required = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, ATTR(ConvAttr, window.strides), .positional = 1, .min = 1},
+    {.name = "padding", .type = ARG_PADDING, ATTR(ConvAttr, window.padding), .positional = 1},
     {.name = "output_padding", .type = ARG_NONE_ONLY, .positional = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
-    {.name = "dilation_rate", .type = ARG_PAIR, .off = offsetof(NnmLayer, dilation), .positional = 1, .min = 1, .max = 1},
-    LAYER_ACT_BIAS_ARGS("kernel"),
+    {.name = "dilation_rate", .type = ARG_PAIR, ATTR(ConvAttr, window.dilation), .positional = 1, .min = 1, .max = 1},
+    LAYER_ACT_BIAS_ARGS(ConvAttr, "kernel"),
+    LAYER_WINDOW_FIELDS(ConvAttr),
     {0},
 };
 
 /* the convolution from the output (image) back to the input */
 static NnmWindow window(const NnmLayer *l)
 {
-    NnmWindow g = {l->out.dim[0], l->out.dim[1], l->units, l->in.dim[0], l->in.dim[1],
-                   l->kernel[0], l->kernel[1], l->strides[0], l->strides[1], 1, 1, l->pad[0], l->pad[1]};
+    const ConvAttr *cv = l->attr;
+    NnmWindow g = {l->out.dim[0], l->out.dim[1], cv->filters, l->in.dim[0], l->in.dim[1],
+                   cv->window.kernel[0], cv->window.kernel[1], cv->window.strides[0], cv->window.strides[1], 1, 1, cv->window.pad[0], cv->window.pad[1]};
     return g;
 }
 
 static int conv2d_transpose_infer(NnmLayer *l, char *err, size_t n)
 {
+    ConvAttr *cv = l->attr;
     if (layer_need_images(l, err, n))
         return -1;
     int64_t out[2];
     for (int a = 0; a < 2; a++) {
-        int64_t in = l->in.dim[a], k = l->kernel[a], s = l->strides[a];
-        out[a] = l->padding == PAD_SAME ? in * s : in * s + (k > s ? k - s : 0);
+        int64_t in = l->in.dim[a], k = cv->window.kernel[a], s = cv->window.strides[a];
+        out[a] = cv->window.padding == PAD_SAME ? in * s : in * s + (k > s ? k - s : 0);
         if (out[a] > (1 << 20)) {
             snprintf(err, n, "Conv2DTranspose output is too large");
             return -1;
         }
         /* the padding of the equivalent convolution from out back to in */
-        int64_t back = conv_out_size(out[a], k, s, 1, l->padding, &l->pad[a]);
+        int64_t back = conv_out_size(out[a], k, s, 1, cv->window.padding, &cv->window.pad[a]);
         if (back != in) {
             snprintf(err, n, "Conv2DTranspose: no convolution maps %lld back to %lld", (long long)out[a], (long long)in);
             return -1;
         }
     }
-    int64_t k = l->kernel[0] * l->kernel[1] * l->units;
+    int64_t k = cv->window.kernel[0] * cv->window.kernel[1] * cv->filters;
     if (k > ((int64_t)1 << 40) / l->in.dim[2] || l->in.dim[0] * l->in.dim[1] * k > ((int64_t)1 << 40)) {
         snprintf(err, n, "Conv2DTranspose is too large");
         return -1;
     }
-    l->out = (NnmShape){3, {out[0], out[1], l->units, 0}};
-    l->nparams = k * l->in.dim[2] + (l->use_bias ? l->units : 0);
+    l->out = (NnmShape){3, {out[0], out[1], cv->filters, 0}};
+    l->nparams = k * l->in.dim[2] + (cv->use_bias ? cv->filters : 0);
     return 0;
 }
 
-static int64_t cols_size(const NnmLayer *l) { return l->in.dim[0] * l->in.dim[1] * l->kernel[0] * l->kernel[1] * l->units; }
+static int64_t cols_size(const NnmLayer *l)
+{
+    const ConvAttr *cv = l->attr;
+    return l->in.dim[0] * l->in.dim[1] * cv->window.kernel[0] * cv->window.kernel[1] * cv->filters;
+}
 
 static int64_t conv2d_transpose_scratch(const NnmLayer *l)
 {
@@ -75,28 +82,31 @@ static int64_t conv2d_transpose_scratch(const NnmLayer *l)
 
 static int conv2d_transpose_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
-    return layer_kernel_bias(l, (NnmShape){4, {l->kernel[0], l->kernel[1], l->units, l->in.dim[2]}}, out);
+    const ConvAttr *cv = l->attr;
+    return layer_kernel_bias((NnmShape){4, {cv->window.kernel[0], cv->window.kernel[1], cv->filters, l->in.dim[2]}}, cv->filters, cv->use_bias, out);
 }
 
 static void conv2d_transpose_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
-    int64_t rf = l->kernel[0] * l->kernel[1], c = l->in.dim[2], f = l->units;
+    const ConvAttr *cv = l->attr;
+    int64_t rf = cv->window.kernel[0] * cv->window.kernel[1], c = l->in.dim[2], f = cv->filters;
     /* Keras computes fans from the (KH, KW, F, C) shape: rf*F in, rf*C out */
-    nnm_init_fill(l->kinit, w, rf * f * c, rf * f, rf * c, rng);
-    if (l->use_bias)
-        nnm_init_fill(l->binit, w + rf * f * c, f, f, f, rng);
+    nnm_init_fill(cv->kinit, w, rf * f * c, rf * f, rf * c, rng);
+    if (cv->use_bias)
+        nnm_init_fill(cv->binit, w + rf * f * c, f, f, f, rng);
 }
 
 static void conv2d_transpose_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
+    const ConvAttr *cv = l->attr;
     NnmWindow g = window(l);
-    int64_t m = r->batch * g.oh * g.ow, kk = g.kh * g.kw * g.c, c = l->in.dim[2], f = l->units;
+    int64_t m = r->batch * g.oh * g.ow, kk = g.kh * g.kw * g.c, c = l->in.dim[2], f = cv->filters;
     float *cols = r->scratch, *z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * cols_size(l);
     nnm_sgemm(0, 1, m, kk, c, 1.0f, r->x, c, r->w, c, 0.0f, cols, kk);
     nnm_col2im(&g, r->batch, cols, z);
     int64_t pixels = r->batch * l->out.dim[0] * l->out.dim[1];
-    if (l->use_bias)
+    if (cv->use_bias)
         nnm_add_bias(pixels, f, r->w + kk * c, z);
     if (l->act != ACT_LINEAR)
         nnm_act_forward(l->act, (float)l->alpha, pixels, f, z, r->y);
@@ -105,13 +115,14 @@ static void conv2d_transpose_forward(const LayerRun *r)
 static void conv2d_transpose_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
+    const ConvAttr *cv = l->attr;
     NnmWindow g = window(l);
-    int64_t m = r->batch * g.oh * g.ow, kk = g.kh * g.kw * g.c, c = l->in.dim[2], f = l->units;
+    int64_t m = r->batch * g.oh * g.ow, kk = g.kh * g.kw * g.c, c = l->in.dim[2], f = cv->filters;
     int64_t pixels = r->batch * l->out.dim[0] * l->out.dim[1];
     float *cols = r->scratch, *dz = r->dy;
     if (!r->fused && l->act != ACT_LINEAR)
         nnm_act_backward(l->act, (float)l->alpha, pixels, f, r->scratch + r->batch * cols_size(l), r->y, dz);
-    if (l->use_bias)
+    if (cv->use_bias)
         nnm_col_sums(pixels, f, dz, r->dw + kk * c);
     nnm_im2col(&g, r->batch, dz, cols);
     nnm_sgemm(1, 0, kk, c, m, 1.0f, cols, kk, r->x, c, 0.0f, r->dw, c);
@@ -120,7 +131,7 @@ static void conv2d_transpose_backward(const LayerRun *r)
 }
 
 const LayerKind layer_conv2d_transpose = {
-    .name = "Conv2DTranspose", .snake = "conv2d_transpose", .args = conv2d_transpose_args, .defaults = layer_conv_defaults,
+    .name = "Conv2DTranspose", .snake = "conv2d_transpose", .args = conv2d_transpose_args, LAYER_ATTR(ConvAttr), .defaults = layer_conv_defaults,
     .infer = conv2d_transpose_infer, .scratch = conv2d_transpose_scratch, .weights = conv2d_transpose_weights, .init = conv2d_transpose_init, .forward = conv2d_transpose_forward,
     .backward = conv2d_transpose_backward, .has_act = 1,
 };

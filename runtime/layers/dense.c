@@ -10,14 +10,30 @@
 #include "kernels.h"
 #include "layer.h"
 
+typedef struct {
+    int64_t units;
+    int use_bias;
+    int kinit, binit; /* NnmInit */
+} DenseAttr;
+
 static const ArgSpec dense_args[] = {
-    {.name = "units", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e12},
-    LAYER_ACT_BIAS_ARGS("kernel"),
+    {.name = "units", .type = ARG_INT, ATTR(DenseAttr, units), .positional = 1, .required = 1, .min = 1, .max = 1e12},
+    LAYER_ACT_BIAS_ARGS(DenseAttr, "kernel"),
     {0},
 };
 
+static void dense_defaults(NnmLayer *l)
+{
+    DenseAttr *d = l->attr;
+    l->act = ACT_LINEAR;
+    d->use_bias = 1;
+    d->kinit = INIT_GLOROT_UNIFORM;
+    d->binit = INIT_ZEROS;
+}
+
 static int dense_infer(NnmLayer *l, char *err, size_t n)
 {
+    DenseAttr *d = l->attr;
     if (l->in.rank != 1) {
         char s[96];
         shape_str(&l->in, s, sizeof s);
@@ -25,39 +41,46 @@ static int dense_infer(NnmLayer *l, char *err, size_t n)
         return -1;
     }
     int64_t k = l->in.dim[0];
-    if (k > ((int64_t)1 << 40) / l->units) {
-        snprintf(err, n, "Dense(%lld) on %lld inputs needs too many weights", (long long)l->units,
+    if (k > ((int64_t)1 << 40) / d->units) {
+        snprintf(err, n, "Dense(%lld) on %lld inputs needs too many weights", (long long)d->units,
                  (long long)k);
         return -1;
     }
     l->out.rank = 1;
-    l->out.dim[0] = l->units;
-    l->nparams = k * l->units + (l->use_bias ? l->units : 0);
+    l->out.dim[0] = d->units;
+    l->nparams = k * d->units + (d->use_bias ? d->units : 0);
     return 0;
 }
 
-static int64_t dense_scratch(const NnmLayer *l) { return l->act == ACT_LINEAR ? 0 : l->units; }
+static int64_t dense_scratch(const NnmLayer *l)
+{
+    const DenseAttr *d = l->attr;
+    return l->act == ACT_LINEAR ? 0 : d->units;
+}
 
 static int dense_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
-    return layer_kernel_bias(l, (NnmShape){2, {l->in.dim[0], l->units, 0, 0}}, out);
+    const DenseAttr *d = l->attr;
+    return layer_kernel_bias((NnmShape){2, {l->in.dim[0], d->units, 0, 0}}, d->units, d->use_bias, out);
 }
 
 static void dense_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
-    int64_t k = l->in.dim[0], n = l->units;
-    nnm_init_fill(l->kinit, w, k * n, k, n, rng);
-    if (l->use_bias)
-        nnm_init_fill(l->binit, w + k * n, n, n, n, rng);
+    const DenseAttr *d = l->attr;
+    int64_t k = l->in.dim[0], n = d->units;
+    nnm_init_fill(d->kinit, w, k * n, k, n, rng);
+    if (d->use_bias)
+        nnm_init_fill(d->binit, w + k * n, n, n, n, rng);
 }
 
 static void dense_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    int64_t b = r->batch, k = l->in.dim[0], n = l->units;
+    const DenseAttr *d = l->attr;
+    int64_t b = r->batch, k = l->in.dim[0], n = d->units;
     float *z = l->act == ACT_LINEAR ? r->y : r->scratch;
     nnm_sgemm(0, 0, b, n, k, 1.0f, r->x, k, r->w, n, 0.0f, z, n);
-    if (l->use_bias)
+    if (d->use_bias)
         nnm_add_bias(b, n, r->w + k * n, z);
     if (l->act != ACT_LINEAR)
         nnm_act_forward(l->act, (float)l->alpha, b, n, z, r->y);
@@ -66,19 +89,20 @@ static void dense_forward(const LayerRun *r)
 static void dense_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    int64_t b = r->batch, k = l->in.dim[0], n = l->units;
+    const DenseAttr *d = l->attr;
+    int64_t b = r->batch, k = l->in.dim[0], n = d->units;
     float *dz = r->dy;
     if (!r->fused && l->act != ACT_LINEAR)
         nnm_act_backward(l->act, (float)l->alpha, b, n, r->scratch, r->y, dz);
     nnm_sgemm(1, 0, k, n, b, 1.0f, r->x, k, dz, n, 0.0f, r->dw, n);
-    if (l->use_bias)
+    if (d->use_bias)
         nnm_col_sums(b, n, dz, r->dw + k * n);
     if (r->dx)
         nnm_sgemm(0, 1, b, k, n, 1.0f, dz, n, r->w, n, 0.0f, r->dx, k);
 }
 
 const LayerKind layer_dense = {
-    .name = "Dense", .snake = "dense", .args = dense_args, .defaults = layer_conv_defaults, .infer = dense_infer,
+    .name = "Dense", .snake = "dense", .args = dense_args, LAYER_ATTR(DenseAttr), .defaults = dense_defaults, .infer = dense_infer,
     .scratch = dense_scratch, .weights = dense_weights, .init = dense_init, .forward = dense_forward,
     .backward = dense_backward, .has_act = 1,
 };

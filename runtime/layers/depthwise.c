@@ -21,64 +21,83 @@
 #include "layer.h"
 
 static const ArgSpec dw_args[] = {
-    {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
-    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1},
-    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
-    {.name = "depth_multiplier", .type = ARG_INT, .off = offsetof(NnmLayer, depth_multiplier), .positional = 1, .min = 1, .max = 1e6},
+    {.name = "kernel_size", .type = ARG_PAIR, ATTR(ConvAttr, window.kernel), .positional = 1, .required = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, ATTR(ConvAttr, window.strides), .positional = 1, .min = 1},
+    {.name = "padding", .type = ARG_PADDING, ATTR(ConvAttr, window.padding), .positional = 1},
+    {.name = "depth_multiplier", .type = ARG_INT, ATTR(ConvAttr, depth_multiplier), .positional = 1, .min = 1, .max = 1e6},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
-    {.name = "dilation_rate", .type = ARG_PAIR, .off = offsetof(NnmLayer, dilation), .positional = 1, .min = 1},
-    LAYER_ACT_BIAS_ARGS("depthwise"),
+    {.name = "dilation_rate", .type = ARG_PAIR, ATTR(ConvAttr, window.dilation), .positional = 1, .min = 1},
+    LAYER_ACT_BIAS_ARGS(ConvAttr, "depthwise"),
+    LAYER_WINDOW_FIELDS(ConvAttr),
     {0},
 };
 
 static const ArgSpec sep_args[] = {
-    {.name = "filters", .type = ARG_INT, .off = offsetof(NnmLayer, units), .positional = 1, .required = 1, .min = 1, .max = 1e9},
-    {.name = "kernel_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .required = 1, .min = 1},
-    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1},
-    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "filters", .type = ARG_INT, ATTR(ConvAttr, filters), .positional = 1, .required = 1, .min = 1, .max = 1e9},
+    {.name = "kernel_size", .type = ARG_PAIR, ATTR(ConvAttr, window.kernel), .positional = 1, .required = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, ATTR(ConvAttr, window.strides), .positional = 1, .min = 1},
+    {.name = "padding", .type = ARG_PADDING, ATTR(ConvAttr, window.padding), .positional = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
-    {.name = "dilation_rate", .type = ARG_PAIR, .off = offsetof(NnmLayer, dilation), .positional = 1, .min = 1},
-    {.name = "depth_multiplier", .type = ARG_INT, .off = offsetof(NnmLayer, depth_multiplier), .positional = 1, .min = 1, .max = 1e6},
-    LAYER_ACT_BIAS_ARGS("depthwise"),
+    {.name = "dilation_rate", .type = ARG_PAIR, ATTR(ConvAttr, window.dilation), .positional = 1, .min = 1},
+    {.name = "depth_multiplier", .type = ARG_INT, ATTR(ConvAttr, depth_multiplier), .positional = 1, .min = 1, .max = 1e6},
+    LAYER_ACT_BIAS_ARGS(ConvAttr, "depthwise"),
     {.name = "pointwise_initializer", .type = ARG_NONE_ONLY, .positional = 1},
     {.name = "pointwise_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
     {.name = "pointwise_constraint", .type = ARG_NONE_ONLY, .positional = 1},
+    LAYER_WINDOW_FIELDS(ConvAttr),
     {0},
 };
 
+static void depthwise_defaults(NnmLayer *l)
+{
+    ConvAttr *cv = l->attr;
+    layer_conv_defaults(l);
+    cv->depth_multiplier = 1;
+}
+
 static int separable(const NnmLayer *l) { return l->kind == LK_SEPARABLE_CONV2D; }
-static int64_t filters(const NnmLayer *l) { return separable(l) ? l->units : l->in.dim[2] * l->depth_multiplier; }
+static int64_t out_channels(const NnmLayer *l)
+{
+    const ConvAttr *cv = l->attr;
+    return separable(l) ? cv->filters : l->in.dim[2] * cv->depth_multiplier;
+}
 
 static int depthwise_infer(NnmLayer *l, char *err, size_t n)
 {
+    ConvAttr *cv = l->attr;
     char s[96];
     shape_str(&l->in, s, sizeof s);
     if (layer_need_images(l, err, n))
         return -1;
     int64_t out[2];
     for (int a = 0; a < 2; a++) {
-        out[a] = conv_out_size(l->in.dim[a], l->kernel[a], l->strides[a], l->dilation[a], l->padding, &l->pad[a]);
+        out[a] = conv_out_size(l->in.dim[a], cv->window.kernel[a], cv->window.strides[a], cv->window.dilation[a], cv->window.padding, &cv->window.pad[a]);
         if (out[a] < 1) {
             snprintf(err, n, "%s: a %lldx%lld kernel does not fit the input %s with padding 'valid'",
-                     layer_kinds[l->kind]->name, (long long)l->kernel[0], (long long)l->kernel[1], s);
+                     layer_kinds[l->kind]->name, (long long)cv->window.kernel[0], (long long)cv->window.kernel[1], s);
             return -1;
         }
     }
-    int64_t c = l->in.dim[2], cm = c * l->depth_multiplier, f = filters(l);
-    if (cm > (1 << 24) || f > (1 << 24) || out[0] * out[1] * l->kernel[0] * l->kernel[1] * c > ((int64_t)1 << 40)) {
+    int64_t c = l->in.dim[2], cm = c * cv->depth_multiplier, f = out_channels(l);
+    if (cm > (1 << 24) || f > (1 << 24) || out[0] * out[1] * cv->window.kernel[0] * cv->window.kernel[1] * c > ((int64_t)1 << 40)) {
         snprintf(err, n, "%s is too large", layer_kinds[l->kind]->name);
         return -1;
     }
     l->out = (NnmShape){3, {out[0], out[1], f, 0}};
-    l->nparams = l->kernel[0] * l->kernel[1] * cm + (separable(l) ? cm * f : 0) + (l->use_bias ? f : 0);
+    l->nparams = cv->window.kernel[0] * cv->window.kernel[1] * cm + (separable(l) ? cm * f : 0) + (cv->use_bias ? f : 0);
     return 0;
 }
 
 static int64_t depthwise_col_size(const NnmLayer *l)
 {
-    return l->out.dim[0] * l->out.dim[1] * l->kernel[0] * l->kernel[1] * l->in.dim[2];
+    const ConvAttr *cv = l->attr;
+    return l->out.dim[0] * l->out.dim[1] * cv->window.kernel[0] * cv->window.kernel[1] * l->in.dim[2];
 }
-static int64_t mid_size(const NnmLayer *l) { return l->out.dim[0] * l->out.dim[1] * l->in.dim[2] * l->depth_multiplier; }
+static int64_t mid_size(const NnmLayer *l)
+{
+    const ConvAttr *cv = l->attr;
+    return l->out.dim[0] * l->out.dim[1] * l->in.dim[2] * cv->depth_multiplier;
+}
 
 static int64_t depthwise_scratch(const NnmLayer *l)
 {
@@ -87,28 +106,30 @@ static int64_t depthwise_scratch(const NnmLayer *l)
 
 static int depthwise_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
-    int64_t c = l->in.dim[2], f = filters(l);
+    const ConvAttr *cv = l->attr;
+    int64_t c = l->in.dim[2], f = out_channels(l);
     int k = 0;
-    out[k++] = (WeightInfo){"depthwise_kernel", {4, {l->kernel[0], l->kernel[1], c, l->depth_multiplier}}};
+    out[k++] = (WeightInfo){"depthwise_kernel", {4, {cv->window.kernel[0], cv->window.kernel[1], c, cv->depth_multiplier}}};
     if (separable(l))
-        out[k++] = (WeightInfo){"pointwise_kernel", {4, {1, 1, c * l->depth_multiplier, f}}};
-    if (l->use_bias)
+        out[k++] = (WeightInfo){"pointwise_kernel", {4, {1, 1, c * cv->depth_multiplier, f}}};
+    if (cv->use_bias)
         out[k++] = (WeightInfo){"bias", {1, {f, 0, 0, 0}}};
     return k;
 }
 
 static void depthwise_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
-    int64_t rf = l->kernel[0] * l->kernel[1], c = l->in.dim[2], dm = l->depth_multiplier, f = filters(l);
+    const ConvAttr *cv = l->attr;
+    int64_t rf = cv->window.kernel[0] * cv->window.kernel[1], c = l->in.dim[2], dm = cv->depth_multiplier, f = out_channels(l);
     /* Keras's fans for a (kh, kw, C, dm) kernel: rf*C in, rf*dm out */
-    nnm_init_fill(l->kinit, w, rf * c * dm, rf * c, rf * dm, rng);
+    nnm_init_fill(cv->kinit, w, rf * c * dm, rf * c, rf * dm, rng);
     w += rf * c * dm;
     if (separable(l)) {
         nnm_init_fill(INIT_GLOROT_UNIFORM, w, c * dm * f, c * dm, f, rng);
         w += c * dm * f;
     }
-    if (l->use_bias)
-        nnm_init_fill(l->binit, w, f, f, f, rng);
+    if (cv->use_bias)
+        nnm_init_fill(cv->binit, w, f, f, f, rng);
 }
 
 /* d[p, c*dm + m] = sum_t col[p, t*C + c] * k[t, c, m] */
@@ -131,8 +152,9 @@ static void depthwise(int64_t rows, int64_t taps, int64_t c, int64_t dm, const f
 static void depthwise_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
+    const ConvAttr *cv = l->attr;
     NnmWindow g = layer_window(l);
-    int64_t p = r->batch * g.oh * g.ow, taps = g.kh * g.kw, c = g.c, dm = l->depth_multiplier, f = filters(l);
+    int64_t p = r->batch * g.oh * g.ow, taps = g.kh * g.kw, c = g.c, dm = cv->depth_multiplier, f = out_channels(l);
     float *col = r->scratch, *mid = col + r->batch * depthwise_col_size(l);
     float *z = l->act == ACT_LINEAR ? r->y : mid + (separable(l) ? r->batch * mid_size(l) : 0);
     const float *kd = r->w, *kp = r->w + taps * c * dm, *bias = kp + (separable(l) ? c * dm * f : 0);
@@ -143,7 +165,7 @@ static void depthwise_forward(const LayerRun *r)
     } else {
         depthwise(p, taps, c, dm, col, kd, z);
     }
-    if (l->use_bias)
+    if (cv->use_bias)
         nnm_add_bias(p, f, bias, z);
     if (l->act != ACT_LINEAR)
         nnm_act_forward(l->act, (float)l->alpha, p, f, z, r->y);
@@ -152,15 +174,16 @@ static void depthwise_forward(const LayerRun *r)
 static void depthwise_backward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
+    const ConvAttr *cv = l->attr;
     NnmWindow g = layer_window(l);
-    int64_t p = r->batch * g.oh * g.ow, taps = g.kh * g.kw, c = g.c, dm = l->depth_multiplier, f = filters(l);
+    int64_t p = r->batch * g.oh * g.ow, taps = g.kh * g.kw, c = g.c, dm = cv->depth_multiplier, f = out_channels(l);
     float *col = r->scratch, *mid = col + r->batch * depthwise_col_size(l);
     float *dz = r->dy;
     const float *kd = r->w, *kp = r->w + taps * c * dm;
     float *gkd = r->dw, *gkp = r->dw + taps * c * dm, *gb = gkp + (separable(l) ? c * dm * f : 0);
     if (!r->fused && l->act != ACT_LINEAR)
         nnm_act_backward(l->act, (float)l->alpha, p, f, mid + (separable(l) ? r->batch * mid_size(l) : 0), r->y, dz);
-    if (l->use_bias)
+    if (cv->use_bias)
         nnm_col_sums(p, f, dz, gb);
     const float *dd = dz; /* gradient at the depthwise output */
     if (separable(l)) {
@@ -199,13 +222,13 @@ static void depthwise_backward(const LayerRun *r)
 }
 
 const LayerKind layer_depthwise_conv2d = {
-    .name = "DepthwiseConv2D", .snake = "depthwise_conv2d", .args = dw_args, .defaults = layer_conv_defaults,
+    .name = "DepthwiseConv2D", .snake = "depthwise_conv2d", .args = dw_args, LAYER_ATTR(ConvAttr), .defaults = depthwise_defaults,
     .infer = depthwise_infer, .scratch = depthwise_scratch, .weights = depthwise_weights, .init = depthwise_init, .forward = depthwise_forward,
     .backward = depthwise_backward, .has_act = 1,
 };
 
 const LayerKind layer_separable_conv2d = {
-    .name = "SeparableConv2D", .snake = "separable_conv2d", .args = sep_args, .defaults = layer_conv_defaults,
+    .name = "SeparableConv2D", .snake = "separable_conv2d", .args = sep_args, LAYER_ATTR(ConvAttr), .defaults = depthwise_defaults,
     .infer = depthwise_infer, .scratch = depthwise_scratch, .weights = depthwise_weights, .init = depthwise_init, .forward = depthwise_forward,
     .backward = depthwise_backward, .has_act = 1,
 };

@@ -6,8 +6,12 @@
 #include "layer.h"
 #include "parallel.h"
 
+typedef struct {
+    double rate; /* in [0, 1) */
+} DropoutAttr;
+
 static const ArgSpec dropout_args[] = {
-    {.name = "rate", .type = ARG_FLOAT, .off = offsetof(NnmLayer, rate), .positional = 1, .required = 1, .max = 1, .max_open = 1},
+    {.name = "rate", .type = ARG_FLOAT, ATTR(DropoutAttr, rate), .positional = 1, .required = 1, .max = 1, .max_open = 1},
     {0},
 };
 
@@ -42,11 +46,11 @@ static void drop_rows(void *p, int64_t b0, int64_t b1)
 static void dropout_forward(const LayerRun *r)
 {
     int64_t size = shape_size(&r->l->in);
-    if (!r->training || r->l->rate == 0) {
+    if (!r->training || ((const DropoutAttr *)r->l->attr)->rate == 0) {
         memcpy(r->y, r->x, (size_t)(r->batch * size) * sizeof(float));
         return;
     }
-    float keep = (float)(1.0 - r->l->rate);
+    float keep = (float)(1.0 - ((const DropoutAttr *)r->l->attr)->rate);
     DropJob j = {r, nnm_rng_next(r->rng), size, keep, 1.0f / keep};
     nnm_par_for(r->batch, 1, size * r->batch >= 32768 ? 2 : r->batch + 1, drop_rows, &j);
 }
@@ -56,7 +60,7 @@ static void dropout_backward(const LayerRun *r)
     if (!r->dx)
         return;
     int64_t n = r->batch * shape_size(&r->l->in);
-    if (r->l->rate == 0) {
+    if (((const DropoutAttr *)r->l->attr)->rate == 0) {
         memcpy(r->dx, r->dy, (size_t)n * sizeof(float));
         return;
     }
@@ -65,7 +69,7 @@ static void dropout_backward(const LayerRun *r)
 }
 
 const LayerKind layer_dropout = {
-    .name = "Dropout", .snake = "dropout", .args = dropout_args, .defaults = dropout_defaults,
+    .name = "Dropout", .snake = "dropout", .args = dropout_args, LAYER_ATTR(DropoutAttr), .defaults = dropout_defaults,
     .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
     .init = layer_no_init, .forward = dropout_forward, .backward = dropout_backward,
 };

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,26 +23,60 @@ const LayerKind *layer_kind_find(const char *name)
     return NULL;
 }
 
-int layer_kernel_bias(const NnmLayer *l, NnmShape kernel, WeightInfo out[LAYER_MAX_WEIGHTS])
+size_t layer_arg_size(const ArgSpec *as)
+{
+    if (!as->field)
+        return 0;
+    switch (as->type) {
+    case ARG_INT: return sizeof(int64_t);
+    case ARG_FLOAT: return sizeof(double);
+    case ARG_BOOL: case ARG_ACT: case ARG_INIT: case ARG_PADDING: case ARG_CHOICE: return sizeof(int);
+    case ARG_PAIR: return 2 * sizeof(int64_t);
+    case ARG_EDGES: return 4 * sizeof(int64_t);
+    case ARG_SHAPE: return sizeof(NnmShape);
+    case ARG_REGULARIZER: case ARG_RANGE: return 2 * sizeof(double);
+    case ARG_INTS: return (size_t)as->count * sizeof(int64_t);
+    case ARG_FORMAT: case ARG_NONE_ONLY: case ARG_IGNORED: return 0;
+    }
+    return 0;
+}
+
+void *layer_arg_ptr(const NnmLayer *l, const ArgSpec *as)
+{
+    if (!layer_arg_size(as))
+        return NULL;
+    char *base = as->hdr ? (char *)(uintptr_t)l : (char *)l->attr;
+    return base ? base + as->off : NULL;
+}
+
+const ArgSpec *layer_arg_find(int kind, const char *name)
+{
+    for (const ArgSpec *as = layer_kinds[kind]->args; as->name; as++)
+        if (strcmp(as->name, name) == 0)
+            return as;
+    return NULL;
+}
+
+int layer_kernel_bias(NnmShape kernel, int64_t units, int use_bias, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     out[0] = (WeightInfo){"kernel", kernel};
-    if (!l->use_bias)
+    if (!use_bias)
         return 1;
-    out[1] = (WeightInfo){"bias", {1, {l->units, 0, 0, 0}}};
+    out[1] = (WeightInfo){"bias", {1, {units, 0, 0, 0}}};
     return 2;
 }
 
 void layer_conv_defaults(NnmLayer *l)
 {
+    ConvAttr *a = l->attr;
     l->act = ACT_LINEAR;
-    l->use_bias = 1;
-    l->kinit = INIT_GLOROT_UNIFORM;
-    l->binit = INIT_ZEROS;
-    l->kernel[0] = l->kernel[1] = 1;
-    l->strides[0] = l->strides[1] = 1;
-    l->dilation[0] = l->dilation[1] = 1;
-    l->padding = PAD_VALID;
-    l->depth_multiplier = 1;
+    a->use_bias = 1;
+    a->kinit = INIT_GLOROT_UNIFORM;
+    a->binit = INIT_ZEROS;
+    a->window.kernel[0] = a->window.kernel[1] = 1;
+    a->window.strides[0] = a->window.strides[1] = 1;
+    a->window.dilation[0] = a->window.dilation[1] = 1;
+    a->window.padding = PAD_VALID;
 }
 
 int layer_infer_same(NnmLayer *l, char *err, size_t errsize)
@@ -115,31 +150,34 @@ int layer_need_images(const NnmLayer *l, char *err, size_t n)
 }
 
 const ArgSpec layer_pool_args[] = {
-    {.name = "pool_size", .type = ARG_PAIR, .off = offsetof(NnmLayer, kernel), .positional = 1, .min = 1},
-    {.name = "strides", .type = ARG_PAIR, .off = offsetof(NnmLayer, strides), .positional = 1, .min = 1, .none_ok = 1},
-    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "pool_size", .type = ARG_PAIR, ATTR(PoolAttr, window.kernel), .positional = 1, .min = 1},
+    {.name = "strides", .type = ARG_PAIR, ATTR(PoolAttr, window.strides), .positional = 1, .min = 1, .none_ok = 1},
+    {.name = "padding", .type = ARG_PADDING, ATTR(PoolAttr, window.padding), .positional = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
+    LAYER_WINDOW_FIELDS(PoolAttr),
     {0},
 };
 
 void layer_pool_defaults(NnmLayer *l)
 {
-    l->kernel[0] = l->kernel[1] = 2;
-    l->strides[0] = l->strides[1] = 0; /* None: the pool size */
-    l->dilation[0] = l->dilation[1] = 1;
-    l->padding = PAD_VALID;
+    NnmWindowAttr *a = l->attr;
+    a->kernel[0] = a->kernel[1] = 2;
+    a->strides[0] = a->strides[1] = 0; /* None: the pool size */
+    a->dilation[0] = a->dilation[1] = 1;
+    a->padding = PAD_VALID;
 }
 
 NnmWindow layer_window(const NnmLayer *l)
 {
+    const NnmWindowAttr *a = l->attr;
     if (l->in.rank == 2) { /* 1-D: (steps, channels) is an image of height 1 */
-        NnmWindow g = {1, l->in.dim[0], l->in.dim[1], 1, l->out.dim[0], 1, l->kernel[1], 1, l->strides[1],
-                       1, l->dilation[1], 0, l->pad[1]};
+        NnmWindow g = {1, l->in.dim[0], l->in.dim[1], 1, l->out.dim[0], 1, a->kernel[1], 1, a->strides[1],
+                       1, a->dilation[1], 0, a->pad[1]};
         return g;
     }
     NnmWindow g = {l->in.dim[0], l->in.dim[1], l->in.dim[2], l->out.dim[0], l->out.dim[1],
-                   l->kernel[0], l->kernel[1], l->strides[0], l->strides[1],
-                   l->dilation[0], l->dilation[1], l->pad[0], l->pad[1]};
+                   a->kernel[0], a->kernel[1], a->strides[0], a->strides[1],
+                   a->dilation[0], a->dilation[1], a->pad[0], a->pad[1]};
     return g;
 }
 
@@ -156,6 +194,7 @@ void layer_copy_backward(const LayerRun *r)
 
 int layer_pool_infer(NnmLayer *l, char *err, size_t n)
 {
+    NnmWindowAttr *pw = l->attr;
     char s[96];
     shape_str(&l->in, s, sizeof s);
     if (l->kind == LK_MAXPOOL1D) {
@@ -163,12 +202,12 @@ int layer_pool_infer(NnmLayer *l, char *err, size_t n)
             snprintf(err, n, "MaxPooling1D expects sequences (None, steps, channels) but gets %s", s);
             return -1;
         }
-        if (l->strides[1] == 0)
-            l->strides[1] = l->kernel[1];
-        int64_t out = conv_out_size(l->in.dim[0], l->kernel[1], l->strides[1], 1, l->padding, &l->pad[1]);
+        if (pw->strides[1] == 0)
+            pw->strides[1] = pw->kernel[1];
+        int64_t out = conv_out_size(l->in.dim[0], pw->kernel[1], pw->strides[1], 1, pw->padding, &pw->pad[1]);
         if (out < 1) {
             snprintf(err, n, "MaxPooling1D: a pool of %lld leaves nothing of the input %s with padding 'valid'",
-                     (long long)l->kernel[1], s);
+                     (long long)pw->kernel[1], s);
             return -1;
         }
         l->out = (NnmShape){2, {out, l->in.dim[1], 0, 0}};
@@ -182,14 +221,14 @@ int layer_pool_infer(NnmLayer *l, char *err, size_t n)
         return -1;
     }
     for (int a = 0; a < 2; a++)
-        if (l->strides[a] == 0)
-            l->strides[a] = l->kernel[a];
+        if (pw->strides[a] == 0)
+            pw->strides[a] = pw->kernel[a];
     int64_t out[2];
     for (int a = 0; a < 2; a++) {
-        out[a] = conv_out_size(l->in.dim[a], l->kernel[a], l->strides[a], 1, l->padding, &l->pad[a]);
+        out[a] = conv_out_size(l->in.dim[a], pw->kernel[a], pw->strides[a], 1, pw->padding, &pw->pad[a]);
         if (out[a] < 1) {
             snprintf(err, n, "%s: a %lldx%lld pool leaves nothing of the input %s with padding 'valid'",
-                     layer_kinds[l->kind]->name, (long long)l->kernel[0], (long long)l->kernel[1], s);
+                     layer_kinds[l->kind]->name, (long long)pw->kernel[0], (long long)pw->kernel[1], s);
             return -1;
         }
     }

@@ -18,11 +18,15 @@ typedef enum {
     LK_COUNT
 } LayerKindId;
 
-/* Constructor arguments, validated generically by the compiler. */
+/* Constructor arguments, validated generically by the compiler.  Each
+ * type stores one C representation (layer_arg_size): ints as int, sizes
+ * as int64_t, numbers as double. */
 typedef enum {
-    ARG_INT, ARG_FLOAT, ARG_BOOL, ARG_ACT, ARG_INIT,
+    ARG_INT,       /* int64_t */
+    ARG_FLOAT,     /* double */
+    ARG_BOOL, ARG_ACT, ARG_INIT, /* int (NnmAct, NnmInit) */
     ARG_PAIR,      /* an int or a 2-tuple of ints >= min: int64_t[2] */
-    ARG_PADDING,   /* 'valid' or 'same' */
+    ARG_PADDING,   /* 'valid' or 'same': int PAD_* */
     ARG_FORMAT,    /* data_format: None or 'channels_last' (nothing stored) */
     ARG_NONE_ONLY, /* accepted only as None (constraints: later) */
     ARG_REGULARIZER, /* None, 'l1', 'l2', 'l1_l2' or l2(0.01) and the like: double[2] {l1, l2} */
@@ -31,11 +35,23 @@ typedef enum {
     ARG_CHOICE,    /* one of the strings in choices: int index */
     ARG_RANGE,     /* f (for [-f, f]) or (lower, upper): double[2] */
     ARG_IGNORED,   /* accepted, unused (seed=: nnmc draws from the run's seed) */
+    ARG_INTS,      /* derived only: int64_t[count] */
 } ArgType;
+
+/* One entry of a kind's schema: a Keras argument and the member of the
+ * kind's attribute struct that receives it, or (derived) a member that
+ * infer() or defaults() set.  The schema describes every member of the
+ * struct that is not zero: the emitter writes attributes from it, and the
+ * unit tests check that copying a layer's attributes by it loses nothing.
+ * Write entries with ATTR(T, member) or HDR(member). */
 typedef struct {
-    const char *name;
+    const char *name;    /* Keras's argument; for a derived entry, the member's name */
     ArgType type;
-    size_t off;          /* field of NnmLayer that receives the value */
+    size_t off;          /* of the member in the kind's struct (in NnmLayer when hdr) */
+    const char *field;   /* its C designator ("window.kernel"), or NULL: nothing stored */
+    int hdr;             /* the member is NnmLayer's (activation, regularizers) */
+    int derived;         /* not an argument: set by defaults() or infer() */
+    int count;           /* ARG_INTS: how many */
     int positional;      /* may be given by position (in schema order) */
     int required;
     double min, max;     /* inclusive range for numbers ... */
@@ -43,6 +59,49 @@ typedef struct {
     int none_ok;         /* ARG_PAIR: None leaves the field 0; ARG_FLOAT: None stores -1 */
     const char *const *choices; /* ARG_CHOICE, NULL-terminated */
 } ArgSpec;
+#define ATTR(T, member) .off = offsetof(T, member), .field = #member
+#define HDR(member) .off = offsetof(NnmLayer, member), .field = #member, .hdr = 1
+
+/* Bytes of the member an entry stores (0: none). */
+size_t layer_arg_size(const ArgSpec *as);
+/* Where an entry of l's kind stores its value, or NULL when it stores none. */
+void *layer_arg_ptr(const NnmLayer *l, const ArgSpec *as);
+/* The entry of a kind's schema named name (an argument or a derived
+ * member), or NULL. */
+const ArgSpec *layer_arg_find(int kind, const char *name);
+
+/* The geometry every spatial kind (the convolutions, the pooling kinds)
+ * keeps first in its attribute struct, so that layer_window() reads them
+ * all: (height, width) pairs; 1-D kinds use the width. */
+typedef struct {
+    int64_t kernel[2];        /* kernel or pool size */
+    int64_t strides[2];       /* 0 = same as the pool size (pooling, until inferred) */
+    int64_t dilation[2];
+    int padding;              /* PAD_* */
+    int64_t pad[2];           /* top and left padding, by TensorFlow's 'same' rule (inferred) */
+} NnmWindowAttr;
+/* The derived entries of an NnmWindowAttr that is member `window` of T. */
+#define LAYER_WINDOW_FIELDS(T)                                                                     \
+    {.name = "kernel", .type = ARG_PAIR, ATTR(T, window.kernel), .derived = 1},                    \
+    {.name = "strides", .type = ARG_PAIR, ATTR(T, window.strides), .derived = 1},                  \
+    {.name = "dilation", .type = ARG_PAIR, ATTR(T, window.dilation), .derived = 1},                \
+    {.name = "padding", .type = ARG_PADDING, ATTR(T, window.padding), .derived = 1},               \
+    {.name = "pad", .type = ARG_PAIR, ATTR(T, window.pad), .derived = 1}
+
+/* The pooling kinds' attributes (layer_pool_args). */
+typedef struct {
+    NnmWindowAttr window;
+} PoolAttr;
+
+/* The attributes of the convolutions (Conv1D, Conv2D, Conv2DTranspose,
+ * DepthwiseConv2D, SeparableConv2D). */
+typedef struct {
+    NnmWindowAttr window;
+    int64_t filters;          /* output channels (DepthwiseConv2D: in × depth_multiplier) */
+    int64_t depth_multiplier; /* DepthwiseConv2D, SeparableConv2D */
+    int use_bias;
+    int kinit, binit;         /* NnmInit: of the kernel (SeparableConv2D: both kernels) and the bias */
+} ConvAttr;
 
 /* One layer's view of a batch during forward/backward. */
 typedef struct {
@@ -78,6 +137,9 @@ typedef struct LayerKind {
     const char *name;         /* Keras class name: "Dense" */
     const char *snake;        /* auto-name stem: "dense" */
     const ArgSpec *args;      /* ends with {0} */
+    size_t attr_size;         /* the attribute struct (NnmLayer.attr): 0 for none */
+    const char *attr_type;    /* its C type name, for the emitter */
+    /* the attributes' defaults, in a zeroed struct, and the header's (act) */
     void (*defaults)(NnmLayer *l);
     /* sets l->out and l->nparams from l->in; 0, or -1 with a message in err */
     int (*infer)(NnmLayer *l, char *err, size_t errsize);
@@ -100,6 +162,9 @@ typedef struct LayerKind {
     int has_act;              /* applies l->act (the loss may fuse with it) */
 } LayerKind;
 
+/* In a LayerKind: its attribute struct T. */
+#define LAYER_ATTR(T) .attr_size = sizeof(T), .attr_type = #T
+
 #define X(ID, sym) extern const LayerKind layer_##sym;
 #include "layers.def"
 #undef X
@@ -108,27 +173,25 @@ const LayerKind *layer_kind_find(const char *name); /* NULL if unknown */
 
 /* The Keras arguments after the geometry of Dense and the convolutions:
  * activation, use_bias, initializers, regularizers and constraints, where
- * K names the kernel ("kernel", "depthwise"). */
-#define LAYER_ACT_BIAS_ARGS(K)                                                                     \
-    {.name = "activation", .type = ARG_ACT, .off = offsetof(NnmLayer, act), .positional = 1},      \
-    {.name = "use_bias", .type = ARG_BOOL, .off = offsetof(NnmLayer, use_bias), .positional = 1},  \
-    {.name = K "_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1}, \
-    {.name = "bias_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, binit), .positional = 1}, \
-    {.name = K "_regularizer", .type = ARG_REGULARIZER, .off = offsetof(NnmLayer, reg[REG_KERNEL]),  \
-     .positional = 1},                                                                             \
-    {.name = "bias_regularizer", .type = ARG_REGULARIZER, .off = offsetof(NnmLayer, reg[REG_BIAS]), \
-     .positional = 1},                                                                             \
-    {.name = "activity_regularizer", .type = ARG_REGULARIZER,                                      \
-     .off = offsetof(NnmLayer, reg[REG_ACTIVITY]), .positional = 1},                               \
+ * K names the kernel ("kernel", "depthwise") and T is the attribute struct,
+ * with members use_bias, kinit and binit. */
+#define LAYER_ACT_BIAS_ARGS(T, K)                                                                  \
+    {.name = "activation", .type = ARG_ACT, HDR(act), .positional = 1},                            \
+    {.name = "use_bias", .type = ARG_BOOL, ATTR(T, use_bias), .positional = 1},                    \
+    {.name = K "_initializer", .type = ARG_INIT, ATTR(T, kinit), .positional = 1},                 \
+    {.name = "bias_initializer", .type = ARG_INIT, ATTR(T, binit), .positional = 1},               \
+    {.name = K "_regularizer", .type = ARG_REGULARIZER, HDR(reg[REG_KERNEL]), .positional = 1},     \
+    {.name = "bias_regularizer", .type = ARG_REGULARIZER, HDR(reg[REG_BIAS]), .positional = 1},     \
+    {.name = "activity_regularizer", .type = ARG_REGULARIZER, HDR(reg[REG_ACTIVITY]), .positional = 1}, \
     {.name = K "_constraint", .type = ARG_NONE_ONLY, .positional = 1},                             \
     {.name = "bias_constraint", .type = ARG_NONE_ONLY, .positional = 1}
-/* Their defaults: linear, with bias, glorot_uniform kernel, zero bias,
- * strides and dilation 1, 'valid' padding, depth multiplier 1. */
+/* The convolutions' defaults: linear, with bias, glorot_uniform kernel,
+ * zero bias, kernel, strides and dilation 1, 'valid' padding. */
 void layer_conv_defaults(NnmLayer *l);
 
 /* The weights of Dense and the convolutions: a kernel of this shape, then
- * a bias of l->units values when l->use_bias. */
-int layer_kernel_bias(const NnmLayer *l, NnmShape kernel, WeightInfo out[LAYER_MAX_WEIGHTS]);
+ * a bias of `units` values when use_bias. */
+int layer_kernel_bias(NnmShape kernel, int64_t units, int use_bias, WeightInfo out[LAYER_MAX_WEIGHTS]);
 
 /* Pieces shared by kinds without weights: output shape = input shape, no
  * weights, nothing to initialise, and scratch of one input's size. */
@@ -142,9 +205,10 @@ void layer_act_forward(const LayerRun *r);
 void layer_act_backward(const LayerRun *r);
 /* The windows of a pooling layer; strides default to the pool size. */
 int layer_pool_infer(NnmLayer *l, char *err, size_t n);
-extern const ArgSpec layer_pool_args[]; /* pool_size, strides, padding, data_format */
+extern const ArgSpec layer_pool_args[]; /* pool_size, strides, padding, data_format: NnmWindowAttr */
 void layer_pool_defaults(NnmLayer *l);
-NnmWindow layer_window(const NnmLayer *l); /* of Conv2D and the pooling kinds */
+/* of the kinds whose attributes start with an NnmWindowAttr */
+NnmWindow layer_window(const NnmLayer *l);
 /* 0 when the input is an image (None, H, W, C); else -1 with a message. */
 int layer_need_images(const NnmLayer *l, char *err, size_t n);
 /* The calling thread's workspace of `size` floats (the kind's workspace()),

@@ -27,21 +27,22 @@ static void maxpool2d_backward(const LayerRun *r)
 }
 
 const LayerKind layer_maxpool2d = {
-    .name = "MaxPooling2D", .snake = "max_pooling2d", .args = layer_pool_args, .defaults = layer_pool_defaults,
+    .name = "MaxPooling2D", .snake = "max_pooling2d", .args = layer_pool_args, LAYER_ATTR(PoolAttr), .defaults = layer_pool_defaults,
     .infer = layer_pool_infer, .scratch = maxpool2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = maxpool2d_forward, .backward = maxpool2d_backward,
 };
 
 static const ArgSpec maxpool2d_args1d[] = {
-    {.name = "pool_size", .type = ARG_INT, .off = offsetof(NnmLayer, kernel) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
-    {.name = "strides", .type = ARG_INT, .off = offsetof(NnmLayer, strides) + sizeof(int64_t), .positional = 1, .min = 1, .max = 1e6},
-    {.name = "padding", .type = ARG_PADDING, .off = offsetof(NnmLayer, padding), .positional = 1},
+    {.name = "pool_size", .type = ARG_INT, ATTR(PoolAttr, window.kernel[1]), .positional = 1, .min = 1, .max = 1e6},
+    {.name = "strides", .type = ARG_INT, ATTR(PoolAttr, window.strides[1]), .positional = 1, .min = 1, .max = 1e6},
+    {.name = "padding", .type = ARG_PADDING, ATTR(PoolAttr, window.padding), .positional = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
+    LAYER_WINDOW_FIELDS(PoolAttr),
     {0},
 };
 
 const LayerKind layer_maxpool1d = {
-    .name = "MaxPooling1D", .snake = "max_pooling1d", .args = maxpool2d_args1d, .defaults = layer_pool_defaults,
+    .name = "MaxPooling1D", .snake = "max_pooling1d", .args = maxpool2d_args1d, LAYER_ATTR(PoolAttr), .defaults = layer_pool_defaults,
     .infer = layer_pool_infer, .scratch = maxpool2d_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = maxpool2d_forward, .backward = maxpool2d_backward,
 };

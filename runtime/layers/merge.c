@@ -22,18 +22,33 @@
 #include <string.h>
 #include "layer.h"
 
+typedef struct {
+    int64_t axis;              /* Keras's (-1: the last); once inferred, the per-sample axis */
+    int64_t in_axis[NNM_MAX_IN]; /* each input's size along it (inferred) */
+} ConcatAttr;
+typedef struct {
+    int64_t axes[2];           /* Keras's axes of the two inputs; once inferred, 0-based per sample */
+    int normalize;             /* the l2-normalised inputs' dot product (cosine) */
+} DotAttr;
+
 static const ArgSpec no_args[] = {{0}};
 static const ArgSpec concat_args[] = {
-    {.name = "axis", .type = ARG_INT, .off = offsetof(NnmLayer, axis), .positional = 1, .min = -5, .max = 5},
+    {.name = "axis", .type = ARG_INT, ATTR(ConcatAttr, axis), .positional = 1, .min = -5, .max = 5},
+    {.name = "in_axis", .type = ARG_INTS, ATTR(ConcatAttr, in_axis), .derived = 1, .count = NNM_MAX_IN},
     {0},
 };
 static const ArgSpec dot_args[] = {
-    {.name = "axes", .type = ARG_PAIR, .off = offsetof(NnmLayer, in_axis), .positional = 1, .required = 1, .min = -3},
-    {.name = "normalize", .type = ARG_BOOL, .off = offsetof(NnmLayer, normalize), .positional = 1},
+    {.name = "axes", .type = ARG_PAIR, ATTR(DotAttr, axes), .positional = 1, .required = 1, .min = -3},
+    {.name = "normalize", .type = ARG_BOOL, ATTR(DotAttr, normalize), .positional = 1},
     {0},
 };
 
-static void merge_defaults(NnmLayer *l) { l->axis = -1; }
+static void merge_defaults(NnmLayer *l) { (void)l; }
+static void concat_defaults(NnmLayer *l)
+{
+    ConcatAttr *ca = l->attr;
+    ca->axis = -1;
+}
 
 static int64_t no_scratch(const NnmLayer *l) { (void)l; return 0; }
 
@@ -194,13 +209,14 @@ static void extreme_backward(const LayerRun *r)
 
 static int concat_infer(NnmLayer *l, const NnmShape *ins, char *err, size_t n)
 {
+    ConcatAttr *ca = l->attr;
     if (too_few(l, 2, 0, err, n))
         return -1;
     const int rank = ins[0].rank;
-    int64_t a = l->axis < 0 ? l->axis + rank + 1 : l->axis; /* Keras counts the batch axis */
+    int64_t a = ca->axis < 0 ? ca->axis + rank + 1 : ca->axis; /* Keras counts the batch axis */
     if (a < 1 || a > rank) {
         snprintf(err, n, "Concatenate: axis %lld is not an axis of the inputs (1 to %d, or -1 for the last; "
-                 "axis 0 is the batch)", (long long)l->axis, rank);
+                 "axis 0 is the batch)", (long long)ca->axis, rank);
         return -1;
     }
     a -= 1;
@@ -214,13 +230,13 @@ static int concat_infer(NnmLayer *l, const NnmShape *ins, char *err, size_t n)
             shape_str(&ins[0], s0, sizeof s0);
             shape_str(&ins[k], sk, sizeof sk);
             snprintf(err, n, "Concatenate(axis=%lld) needs inputs equal but along that axis, but input 0 is %s "
-                     "and input %d is %s", (long long)l->axis, s0, k, sk);
+                     "and input %d is %s", (long long)ca->axis, s0, k, sk);
             return -1;
         }
-        l->in_axis[k] = ins[k].dim[a];
+        ca->in_axis[k] = ins[k].dim[a];
         total += ins[k].dim[a];
     }
-    l->axis = a;
+    ca->axis = a;
     l->in = ins[0];
     l->out = ins[0];
     l->out.dim[a] = total;
@@ -231,11 +247,12 @@ static int concat_infer(NnmLayer *l, const NnmShape *ins, char *err, size_t n)
 /* the samples' values split as [outer][axis][inner] */
 static void concat_split(const NnmLayer *l, int64_t *outer, int64_t *inner)
 {
+    const ConcatAttr *ca = l->attr;
     *outer = *inner = 1;
     for (int d = 0; d < l->out.rank; d++) {
-        if (d < l->axis)
+        if (d < ca->axis)
             *outer *= l->out.dim[d];
-        if (d > l->axis)
+        if (d > ca->axis)
             *inner *= l->out.dim[d];
     }
 }
@@ -243,12 +260,13 @@ static void concat_split(const NnmLayer *l, int64_t *outer, int64_t *inner)
 static void concat_move(const LayerRun *r, int back)
 {
     const NnmLayer *l = r->l;
+    const ConcatAttr *ca = l->attr;
     int64_t outer, inner;
     concat_split(l, &outer, &inner);
-    const int64_t rows = r->batch * outer, row = l->out.dim[l->axis] * inner;
+    const int64_t rows = r->batch * outer, row = l->out.dim[ca->axis] * inner;
     int64_t at = 0;
     for (int k = 0; k < l->nin; k++) {
-        const int64_t part = l->in_axis[k] * inner;
+        const int64_t part = ca->in_axis[k] * inner;
         if (!back || r->dxs[k])
             for (int64_t o = 0; o < rows; o++) {
                 if (back)
@@ -284,14 +302,16 @@ static DotView dot_view(const NnmShape *s, int64_t axis)
 /* the second input's shape, which out and the first input determine */
 static NnmShape dot_in1(const NnmLayer *l)
 {
+    const DotAttr *da = l->attr;
     if (l->in.rank == 1)
         return l->in;
-    int64_t n = l->out.dim[1], k = dot_view(&l->in, l->in_axis[0]).k;
-    return l->in_axis[1] == 0 ? (NnmShape){2, {k, n, 0, 0}} : (NnmShape){2, {n, k, 0, 0}};
+    int64_t n = l->out.dim[1], k = dot_view(&l->in, da->axes[0]).k;
+    return da->axes[1] == 0 ? (NnmShape){2, {k, n, 0, 0}} : (NnmShape){2, {n, k, 0, 0}};
 }
 
 static int dot_infer(NnmLayer *l, const NnmShape *ins, char *err, size_t n)
 {
+    DotAttr *da = l->attr;
     if (too_few(l, 2, 1, err, n))
         return -1;
     char s0[96], s1[96];
@@ -304,15 +324,15 @@ static int dot_infer(NnmLayer *l, const NnmShape *ins, char *err, size_t n)
     }
     const int rank = ins[0].rank;
     for (int j = 0; j < 2; j++) {
-        int64_t a = l->in_axis[j] < 0 ? l->in_axis[j] + rank + 1 : l->in_axis[j];
+        int64_t a = da->axes[j] < 0 ? da->axes[j] + rank + 1 : da->axes[j];
         if (a < 1 || a > rank) {
             snprintf(err, n, "Dot: axes (%lld, %lld) are not axes of %s and %s (1 to %d, or -1; 0 is the batch)",
-                     (long long)l->in_axis[0], (long long)l->in_axis[1], s0, s1, rank);
+                     (long long)da->axes[0], (long long)da->axes[1], s0, s1, rank);
             return -1;
         }
-        l->in_axis[j] = a - 1;
+        da->axes[j] = a - 1;
     }
-    DotView a = dot_view(&ins[0], l->in_axis[0]), b = dot_view(&ins[1], l->in_axis[1]);
+    DotView a = dot_view(&ins[0], da->axes[0]), b = dot_view(&ins[1], da->axes[1]);
     if (a.k != b.k) {
         snprintf(err, n, "Dot: the contracted axes of %s and %s differ in size (%lld and %lld)", s0, s1,
                  (long long)a.k, (long long)b.k);
@@ -327,10 +347,11 @@ static int dot_infer(NnmLayer *l, const NnmShape *ins, char *err, size_t n)
 /* normalize: the two inputs normalised, then their vectors' norms */
 static int64_t dot_scratch(const NnmLayer *l)
 {
-    if (!l->normalize)
+    const DotAttr *da = l->attr;
+    if (!da->normalize)
         return 0;
     NnmShape s1 = dot_in1(l);
-    DotView a = dot_view(&l->in, l->in_axis[0]), b = dot_view(&s1, l->in_axis[1]);
+    DotView a = dot_view(&l->in, da->axes[0]), b = dot_view(&s1, da->axes[1]);
     return shape_size(&l->in) + shape_size(&s1) + a.m + b.m;
 }
 
@@ -377,10 +398,11 @@ typedef struct {
 static DotJob dot_job(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
+    const DotAttr *da = l->attr;
     NnmShape s1 = dot_in1(l);
-    DotJob j = {dot_view(&l->in, l->in_axis[0]), dot_view(&s1, l->in_axis[1]), shape_size(&l->in),
+    DotJob j = {dot_view(&l->in, da->axes[0]), dot_view(&s1, da->axes[1]), shape_size(&l->in),
                 shape_size(&s1), shape_size(&l->out), r->xs[0], r->xs[1], NULL, NULL};
-    if (l->normalize) {
+    if (da->normalize) {
         float *u0 = r->scratch, *u1 = u0 + r->batch * j.sa;
         j.n0 = u1 + r->batch * j.sb;
         j.n1 = j.n0 + r->batch * j.a.m;
@@ -394,7 +416,7 @@ static void dot_forward(const LayerRun *r)
 {
     DotJob j = dot_job(r);
     for (int64_t s = 0; s < r->batch; s++) {
-        if (r->l->normalize) {
+        if (((const DotAttr *)r->l->attr)->normalize) {
             l2_normalize(&j.a, r->xs[0] + s * j.sa, (float *)j.x0 + s * j.sa, j.n0 + s * j.a.m);
             l2_normalize(&j.b, r->xs[1] + s * j.sb, (float *)j.x1 + s * j.sb, j.n1 + s * j.b.m);
         }
@@ -424,7 +446,7 @@ static void dot_backward(const LayerRun *r)
                         acc += dy[m * j.b.m + n] * b[n * j.b.sm + k * j.b.sk];
                     da[m * j.a.sm + k * j.a.sk] = acc;
                 }
-            if (r->l->normalize)
+            if (((const DotAttr *)r->l->attr)->normalize)
                 l2_normalize_back(&j.a, a, j.n0 + s * j.a.m, da);
         }
         if (db) {
@@ -435,7 +457,7 @@ static void dot_backward(const LayerRun *r)
                         acc += dy[m * j.b.m + n] * a[m * j.a.sm + k * j.a.sk];
                     db[n * j.b.sm + k * j.b.sk] = acc;
                 }
-            if (r->l->normalize)
+            if (((const DotAttr *)r->l->attr)->normalize)
                 l2_normalize_back(&j.b, b, j.n1 + s * j.b.m, db);
         }
     }
@@ -480,13 +502,13 @@ const LayerKind layer_minimum = {
 };
 
 const LayerKind layer_concatenate = {
-    .name = "Concatenate", .snake = "concatenate", .args = concat_args, .defaults = merge_defaults, .infer = merge_single,
+    .name = "Concatenate", .snake = "concatenate", .args = concat_args, LAYER_ATTR(ConcatAttr), .defaults = concat_defaults, .infer = merge_single,
     .infer_inputs = concat_infer, .scratch = no_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = concat_forward, .backward = concat_backward,
 };
 
 const LayerKind layer_dot = {
-    .name = "Dot", .snake = "dot", .args = dot_args, .defaults = merge_defaults, .infer = merge_single,
+    .name = "Dot", .snake = "dot", .args = dot_args, LAYER_ATTR(DotAttr), .defaults = merge_defaults, .infer = merge_single,
     .infer_inputs = dot_infer, .scratch = dot_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = dot_forward, .backward = dot_backward,
 };

@@ -8,13 +8,20 @@
 #include <string.h>
 #include "layer.h"
 
+typedef struct {
+    double rate; /* in [0, 1) */
+} SpatialDropoutAttr;
+typedef struct {
+    double stddev;
+} GaussianNoiseAttr;
+
 static const ArgSpec sdrop_args[] = {
-    {.name = "rate", .type = ARG_FLOAT, .off = offsetof(NnmLayer, rate), .positional = 1, .required = 1, .max = 1, .max_open = 1},
+    {.name = "rate", .type = ARG_FLOAT, ATTR(SpatialDropoutAttr, rate), .positional = 1, .required = 1, .max = 1, .max_open = 1},
     {.name = "data_format", .type = ARG_FORMAT, .positional = 1},
     {0},
 };
 static const ArgSpec noise_args[] = {
-    {.name = "stddev", .type = ARG_FLOAT, .off = offsetof(NnmLayer, stddev), .positional = 1, .required = 1, .max = 1e30},
+    {.name = "stddev", .type = ARG_FLOAT, ATTR(GaussianNoiseAttr, stddev), .positional = 1, .required = 1, .max = 1e30},
     {0},
 };
 
@@ -34,11 +41,11 @@ static void sdrop_forward(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     int64_t hw = l->in.dim[0] * l->in.dim[1], c = l->in.dim[2];
-    if (!r->training || l->rate == 0) {
+    if (!r->training || ((const SpatialDropoutAttr *)l->attr)->rate == 0) {
         memcpy(r->y, r->x, (size_t)(r->batch * hw * c) * sizeof(float));
         return;
     }
-    float keep = (float)(1.0 - l->rate), scale = 1.0f / keep;
+    float keep = (float)(1.0 - ((const SpatialDropoutAttr *)l->attr)->rate), scale = 1.0f / keep;
     for (int64_t b = 0; b < r->batch; b++) {
         float *m = r->scratch + b * c;
         for (int64_t k = 0; k < c; k++)
@@ -55,7 +62,7 @@ static void sdrop_backward(const LayerRun *r)
     if (!r->dx)
         return;
     int64_t hw = l->in.dim[0] * l->in.dim[1], c = l->in.dim[2];
-    if (l->rate == 0) {
+    if (((const SpatialDropoutAttr *)l->attr)->rate == 0) {
         memcpy(r->dx, r->dy, (size_t)(r->batch * hw * c) * sizeof(float));
         return;
     }
@@ -68,12 +75,12 @@ static void sdrop_backward(const LayerRun *r)
 static void noise_forward(const LayerRun *r)
 {
     int64_t n = r->batch * shape_size(&r->l->in);
-    if (!r->training || r->l->stddev == 0) {
+    if (!r->training || ((const GaussianNoiseAttr *)r->l->attr)->stddev == 0) {
         memcpy(r->y, r->x, (size_t)n * sizeof(float));
         return;
     }
     for (int64_t i = 0; i < n; i++)
-        r->y[i] = r->x[i] + (float)(nnm_rng_normal(r->rng) * r->l->stddev);
+        r->y[i] = r->x[i] + (float)(nnm_rng_normal(r->rng) * ((const GaussianNoiseAttr *)r->l->attr)->stddev);
 }
 
 static void noise_backward(const LayerRun *r)
@@ -83,13 +90,13 @@ static void noise_backward(const LayerRun *r)
 }
 
 const LayerKind layer_spatial_dropout2d = {
-    .name = "SpatialDropout2D", .snake = "spatial_dropout2d", .args = sdrop_args, .defaults = noise_defaults,
+    .name = "SpatialDropout2D", .snake = "spatial_dropout2d", .args = sdrop_args, LAYER_ATTR(SpatialDropoutAttr), .defaults = noise_defaults,
     .infer = sdrop_infer, .scratch = channel_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = sdrop_forward, .backward = sdrop_backward,
 };
 
 const LayerKind layer_gaussian_noise = {
-    .name = "GaussianNoise", .snake = "gaussian_noise", .args = noise_args, .defaults = noise_defaults,
+    .name = "GaussianNoise", .snake = "gaussian_noise", .args = noise_args, LAYER_ATTR(GaussianNoiseAttr), .defaults = noise_defaults,
     .infer = layer_infer_same, .scratch = noise_no_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = noise_forward, .backward = noise_backward,
 };

@@ -8,29 +8,38 @@
 #include <string.h>
 #include "layer.h"
 
+typedef struct {
+    int kinit;           /* NnmInit of alpha */
+    NnmShape shared_axes; /* 1-based axes along which alpha is shared */
+} PReLUAttr;
+
 static const ArgSpec prelu_args[] = {
-    {.name = "alpha_initializer", .type = ARG_INIT, .off = offsetof(NnmLayer, kinit), .positional = 1},
+    {.name = "alpha_initializer", .type = ARG_INIT, ATTR(PReLUAttr, kinit), .positional = 1},
     {.name = "alpha_regularizer", .type = ARG_NONE_ONLY, .positional = 1},
     {.name = "alpha_constraint", .type = ARG_NONE_ONLY, .positional = 1},
-    {.name = "shared_axes", .type = ARG_SHAPE, .off = offsetof(NnmLayer, target), .positional = 1},
+    {.name = "shared_axes", .type = ARG_SHAPE, ATTR(PReLUAttr, shared_axes), .positional = 1},
     {0},
 };
 
-static void prelu_defaults(NnmLayer *l) { l->kinit = INIT_ZEROS; }
+static void prelu_defaults(NnmLayer *l)
+{
+    PReLUAttr *a = l->attr;
+    a->kinit = INIT_ZEROS;
+}
 
 /* alpha's shape: the input's, with every shared axis of size 1 */
 static NnmShape alpha_shape(const NnmLayer *l)
 {
     NnmShape a = l->in;
-    for (int i = 0; i < l->target.rank; i++)
-        a.dim[l->target.dim[i] - 1] = 1;
+    for (int i = 0; i < ((const PReLUAttr *)l->attr)->shared_axes.rank; i++)
+        a.dim[((const PReLUAttr *)l->attr)->shared_axes.dim[i] - 1] = 1;
     return a;
 }
 
 static int prelu_infer(NnmLayer *l, char *err, size_t n)
 {
-    for (int i = 0; i < l->target.rank; i++)
-        if (l->target.dim[i] < 1 || l->target.dim[i] > l->in.rank) {
+    for (int i = 0; i < ((const PReLUAttr *)l->attr)->shared_axes.rank; i++)
+        if (((const PReLUAttr *)l->attr)->shared_axes.dim[i] < 1 || ((const PReLUAttr *)l->attr)->shared_axes.dim[i] > l->in.rank) {
             snprintf(err, n, "PReLU shared_axes must be axes 1..%d of its input", l->in.rank);
             return -1;
         }
@@ -50,7 +59,7 @@ static int prelu_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 
 static void prelu_init(const NnmLayer *l, float *w, NnmRng *rng)
 {
-    nnm_init_fill(l->kinit, w, l->nparams, l->nparams, l->nparams, rng);
+    nnm_init_fill(((const PReLUAttr *)l->attr)->kinit, w, l->nparams, l->nparams, l->nparams, rng);
 }
 
 /* index into alpha of each input position: strides of alpha with 0 on shared axes */
@@ -98,6 +107,6 @@ static void prelu_backward(const LayerRun *r)
 }
 
 const LayerKind layer_prelu = {
-    .name = "PReLU", .snake = "p_re_lu", .args = prelu_args, .defaults = prelu_defaults, .infer = prelu_infer,
+    .name = "PReLU", .snake = "p_re_lu", .args = prelu_args, LAYER_ATTR(PReLUAttr), .defaults = prelu_defaults, .infer = prelu_infer,
     .scratch = prelu_scratch, .weights = prelu_weights, .init = prelu_init, .forward = prelu_forward, .backward = prelu_backward,
 };

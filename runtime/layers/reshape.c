@@ -7,12 +7,18 @@
 #include <string.h>
 #include "layer.h"
 
+typedef struct {
+    NnmShape target; /* Reshape: the shape (one -1 allowed); Permute: the 1-based axes */
+} ReshapeAttr;
+
+static const NnmShape *target_of(const NnmLayer *l) { return &((const ReshapeAttr *)l->attr)->target; }
+
 static const ArgSpec reshape_args[] = {
-    {.name = "target_shape", .type = ARG_SHAPE, .off = offsetof(NnmLayer, target), .positional = 1, .required = 1},
+    {.name = "target_shape", .type = ARG_SHAPE, ATTR(ReshapeAttr, target), .positional = 1, .required = 1},
     {0},
 };
 static const ArgSpec permute_args[] = {
-    {.name = "dims", .type = ARG_SHAPE, .off = offsetof(NnmLayer, target), .positional = 1, .required = 1},
+    {.name = "dims", .type = ARG_SHAPE, ATTR(ReshapeAttr, target), .positional = 1, .required = 1},
     {0},
 };
 
@@ -22,13 +28,13 @@ static int reshape_infer(NnmLayer *l, char *err, size_t n)
 {
     int64_t size = shape_size(&l->in), known = 1;
     int infer_at = -1;
-    for (int i = 0; i < l->target.rank; i++) {
-        if (l->target.dim[i] == -1)
+    for (int i = 0; i < target_of(l)->rank; i++) {
+        if (target_of(l)->dim[i] == -1)
             infer_at = i;
         else
-            known *= l->target.dim[i];
+            known *= target_of(l)->dim[i];
     }
-    NnmShape out = l->target;
+    NnmShape out = *target_of(l);
     if (infer_at >= 0) {
         if (known == 0 || size % known) {
             snprintf(err, n, "Reshape cannot infer -1: %lld values do not divide by %lld", (long long)size, (long long)known);
@@ -51,12 +57,12 @@ static int reshape_infer(NnmLayer *l, char *err, size_t n)
 static int permute_infer(NnmLayer *l, char *err, size_t n)
 {
     int seen[NNM_MAX_RANK + 1] = {0};
-    if (l->target.rank != l->in.rank) {
-        snprintf(err, n, "Permute needs %d axes for its input of rank %d, got %d", l->in.rank, l->in.rank, l->target.rank);
+    if (target_of(l)->rank != l->in.rank) {
+        snprintf(err, n, "Permute needs %d axes for its input of rank %d, got %d", l->in.rank, l->in.rank, target_of(l)->rank);
         return -1;
     }
-    for (int i = 0; i < l->target.rank; i++) {
-        int64_t d = l->target.dim[i];
+    for (int i = 0; i < target_of(l)->rank; i++) {
+        int64_t d = target_of(l)->dim[i];
         if (d < 1 || d > l->in.rank || seen[d]++) {
             snprintf(err, n, "Permute dims must be a permutation of 1..%d", l->in.rank);
             return -1;
@@ -86,7 +92,7 @@ static void permute(const LayerRun *r, const float *src, float *dst, int back)
             /* idx walks the output positions in order */
             int64_t in_off = 0;
             for (int i = 0; i < rank; i++)
-                in_off += idx[i] * in_stride[l->target.dim[i] - 1];
+                in_off += idx[i] * in_stride[target_of(l)->dim[i] - 1];
             if (back)
                 dst[b * size + in_off] = src[b * size + o];
             else
@@ -109,13 +115,13 @@ static void permute_backward(const LayerRun *r)
 }
 
 const LayerKind layer_reshape = {
-    .name = "Reshape", .snake = "reshape", .args = reshape_args, .defaults = reshape_defaults,
+    .name = "Reshape", .snake = "reshape", .args = reshape_args, LAYER_ATTR(ReshapeAttr), .defaults = reshape_defaults,
     .infer = reshape_infer, .scratch = reshape_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = layer_copy_forward, .backward = layer_copy_backward,
 };
 
 const LayerKind layer_permute = {
-    .name = "Permute", .snake = "permute", .args = permute_args, .defaults = reshape_defaults,
+    .name = "Permute", .snake = "permute", .args = permute_args, LAYER_ATTR(ReshapeAttr), .defaults = reshape_defaults,
     .infer = permute_infer, .scratch = reshape_scratch, .weights = layer_no_weights, .init = layer_no_init,
     .forward = permute_forward, .backward = permute_backward,
 };

@@ -1,27 +1,21 @@
 /* ==== the program: its IR as constants ==== */
 
+static DenseAttr m0_layers_attr0 = {.units = 8, .use_bias = 1, .kinit = INIT_GLOROT_UNIFORM, .binit = INIT_ZEROS};
+static DropoutAttr m0_layers_attr1 = {.rate = 0.5};
+static DenseAttr m0_layers_attr2 = {.units = 2, .use_bias = 1, .kinit = INIT_GLOROT_UNIFORM, .binit = INIT_ZEROS};
 static const NnmLayer m0_layers[3] = {
     /* small.nnm:3: model = Sequential([Dense(8, activation='tanh', input_shape=(784,)), Dropout(0.5), Dense(2, activation='softmax')]) */
     {.kind = LK_DENSE, .name = "dense_1", .in = {1, {784, 0, 0, 0}}, .out = {1, {8, 0, 0, 0}}, .nin = 1, .inputs = {-1}, .weights_of = 0, .layer_id = 1,
-     .act = ACT_TANH, .alpha = 0.2, .units = 8, .depth_multiplier = 1, .use_bias = 1, .rate = 0.0,
-     .kinit = INIT_GLOROT_UNIFORM, .binit = INIT_ZEROS, .kernel = {1, 1}, .strides = {1, 1}, .dilation = {1, 1}, .padding = PAD_VALID, .pad = {0, 0}, .edges = {0, 0, 0, 0},
-     .target = {0, {0, 0, 0, 0}}, .max_value = 0.0, .threshold = 0.0, .stddev = 0.0, .momentum = 0.0, .epsilon = 0.0,
-     .factor = {0.0, 0.0, 0.0, 0.0}, .mode = 0, .fill = 0, .fill_value = 0.0, .reg = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}},
-     .center = 0, .scale = 0, .nparams = 6280, .nfrozen = 0, .line = 3},
+     .act = ACT_TANH, .alpha = 0.2, .reg = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}}, .nparams = 6280, .nfrozen = 0, .line = 3,
+     .attr = &m0_layers_attr0},
     /* small.nnm:3: model = Sequential([Dense(8, activation='tanh', input_shape=(784,)), Dropout(0.5), Dense(2, activation='softmax')]) */
     {.kind = LK_DROPOUT, .name = "dropout_1", .in = {1, {8, 0, 0, 0}}, .out = {1, {8, 0, 0, 0}}, .nin = 1, .inputs = {0}, .weights_of = 0, .layer_id = 0,
-     .act = ACT_LINEAR, .alpha = 0.2, .units = 0, .depth_multiplier = 0, .use_bias = 0, .rate = 0.5,
-     .kinit = INIT_ZEROS, .binit = INIT_ZEROS, .kernel = {0, 0}, .strides = {0, 0}, .dilation = {0, 0}, .padding = PAD_VALID, .pad = {0, 0}, .edges = {0, 0, 0, 0},
-     .target = {0, {0, 0, 0, 0}}, .max_value = 0.0, .threshold = 0.0, .stddev = 0.0, .momentum = 0.0, .epsilon = 0.0,
-     .factor = {0.0, 0.0, 0.0, 0.0}, .mode = 0, .fill = 0, .fill_value = 0.0, .reg = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}},
-     .center = 0, .scale = 0, .nparams = 0, .nfrozen = 0, .line = 3},
+     .act = ACT_LINEAR, .alpha = 0.2, .reg = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}}, .nparams = 0, .nfrozen = 0, .line = 3,
+     .attr = &m0_layers_attr1},
     /* small.nnm:3: model = Sequential([Dense(8, activation='tanh', input_shape=(784,)), Dropout(0.5), Dense(2, activation='softmax')]) */
     {.kind = LK_DENSE, .name = "dense_2", .in = {1, {8, 0, 0, 0}}, .out = {1, {2, 0, 0, 0}}, .nin = 1, .inputs = {1}, .weights_of = 0, .layer_id = 3,
-     .act = ACT_SOFTMAX, .alpha = 0.2, .units = 2, .depth_multiplier = 1, .use_bias = 1, .rate = 0.0,
-     .kinit = INIT_GLOROT_UNIFORM, .binit = INIT_ZEROS, .kernel = {1, 1}, .strides = {1, 1}, .dilation = {1, 1}, .padding = PAD_VALID, .pad = {0, 0}, .edges = {0, 0, 0, 0},
-     .target = {0, {0, 0, 0, 0}}, .max_value = 0.0, .threshold = 0.0, .stddev = 0.0, .momentum = 0.0, .epsilon = 0.0,
-     .factor = {0.0, 0.0, 0.0, 0.0}, .mode = 0, .fill = 0, .fill_value = 0.0, .reg = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}},
-     .center = 0, .scale = 0, .nparams = 18, .nfrozen = 0, .line = 3},
+     .act = ACT_SOFTMAX, .alpha = 0.2, .reg = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}}, .nparams = 18, .nfrozen = 0, .line = 3,
+     .attr = &m0_layers_attr2},
 };
 static const NnmModel models[1] = {
     {.name = "sequential_1", .nlayers = 3, .layers = m0_layers, .ninputs = 1, .inputs = {{1, {784, 0, 0, 0}}}, .input_names = {"dense_1_input"},

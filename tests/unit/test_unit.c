@@ -40,11 +40,63 @@ static int n_ok, n_fail;
 
 /* ---- gradient checks ----------------------------------------------------- */
 
+/* The probes' attribute structs, zeroed: a bump allocator, never freed
+ * (the tests own their layers for the whole run). */
+static void *attr_alloc(size_t size)
+{
+    static _Alignas(16) unsigned char pool[1 << 20];
+    static size_t used;
+    size = (size + 15) / 16 * 16;
+    if (used + size > sizeof pool) {
+        fprintf(stderr, "unit: the probes' attribute pool is full\n");
+        exit(1);
+    }
+    void *p = pool + used;
+    used += size;
+    return p;
+}
+
+/* The probes set attributes by their schema names (an argument or a
+ * derived member), element idx of the member; a kind without that name
+ * is left alone, so one call serves every kind. */
+static void *attr_ptr(NnmLayer *l, const char *name)
+{
+    const ArgSpec *as = layer_arg_find(l->kind, name);
+    return as ? layer_arg_ptr(l, as) : NULL;
+}
+static void set_elem(NnmLayer *l, const char *name, int idx, const void *v, size_t size)
+{
+    char *p = attr_ptr(l, name);
+    if (p)
+        memcpy(p + (size_t)idx * size, v, size);
+}
+static void set_i64(NnmLayer *l, const char *name, int idx, int64_t v) { set_elem(l, name, idx, &v, sizeof v); }
+static void set_int(NnmLayer *l, const char *name, int v) { set_elem(l, name, 0, &v, sizeof v); }
+static void set_f64(NnmLayer *l, const char *name, int idx, double v) { set_elem(l, name, idx, &v, sizeof v); }
+static void set_shape(NnmLayer *l, const char *name, NnmShape v) { set_elem(l, name, 0, &v, sizeof v); }
+static int64_t get_i64(NnmLayer *l, const char *name, int idx)
+{
+    const int64_t *p = attr_ptr(l, name);
+    return p ? p[idx] : 0;
+}
+/* Dense's units or the convolutions' filters */
+static void set_units(NnmLayer *l, int64_t v)
+{
+    set_i64(l, "units", 0, v);
+    set_i64(l, "filters", 0, v);
+}
+static void set_pair(NnmLayer *l, const char *name, int64_t a, int64_t b)
+{
+    set_i64(l, name, 0, a);
+    set_i64(l, name, 1, b);
+}
+
 static NnmLayer mk_layer(int kind, const NnmShape *in)
 {
     NnmLayer l;
     memset(&l, 0, sizeof l);
     l.kind = kind;
+    l.attr = layer_kinds[kind]->attr_size ? attr_alloc(layer_kinds[kind]->attr_size) : NULL;
     l.alpha = 0.2;
     layer_kinds[kind]->defaults(&l);
     l.in = *in;
@@ -151,20 +203,34 @@ static void grad_check(const char *what, NnmModel *m, NnmRng *rng, int onehot)
 static void probe_fields(int kind, NnmLayer *l)
 {
     switch (kind) {
-    case LK_RESHAPE: l->target = (NnmShape){2, {-1, 2, 0, 0}}; break;
-    case LK_PERMUTE: l->target = (NnmShape){3, {2, 3, 1, 0}}; break;
-    case LK_ZEROPAD2D: l->edges[0] = 1; l->edges[1] = 2; l->edges[2] = 0; l->edges[3] = 1; break;
-    case LK_CROPPING2D: l->edges[0] = 1; l->edges[1] = 0; l->edges[2] = 1; l->edges[3] = 1; break;
-    case LK_RELU: l->max_value = 0.5; l->alpha = 0.1; l->threshold = -0.2; break;
-    case LK_GAUSSIAN_NOISE: l->stddev = 0.3; break;
-    case LK_RESCALING: l->factor[0] = -1.5; l->factor[1] = 0.25; break;
-    case LK_PRELU: l->kinit = INIT_RANDOM_UNIFORM; break;
-    case LK_DEPTHWISE_CONV2D: case LK_SEPARABLE_CONV2D: l->depth_multiplier = 2; break;
-    case LK_CONV1D: l->kernel[1] = 3; l->strides[1] = 1; l->dilation[1] = 2; l->padding = PAD_CAUSAL; break;
+    case LK_RESHAPE: set_shape(l, "target_shape", (NnmShape){2, {-1, 2, 0, 0}}); break;
+    case LK_PERMUTE: set_shape(l, "dims", (NnmShape){3, {2, 3, 1, 0}}); break;
+    case LK_ZEROPAD2D: set_pair(l, "padding", 1, 2); set_i64(l, "padding", 2, 0); set_i64(l, "padding", 3, 1); break;
+    case LK_CROPPING2D: set_pair(l, "cropping", 1, 0); set_i64(l, "cropping", 2, 1); set_i64(l, "cropping", 3, 1); break;
+    case LK_RELU: set_f64(l, "max_value", 0, 0.5); l->alpha = 0.1; set_f64(l, "threshold", 0, -0.2); break;
+    case LK_GAUSSIAN_NOISE: set_f64(l, "stddev", 0, 0.3); break;
+    case LK_RESCALING: set_f64(l, "scale", 0, -1.5); set_f64(l, "offset", 0, 0.25); break;
+    case LK_PRELU: set_int(l, "alpha_initializer", INIT_RANDOM_UNIFORM); break;
+    case LK_DEPTHWISE_CONV2D: case LK_SEPARABLE_CONV2D: set_i64(l, "depth_multiplier", 0, 2); break;
+    case LK_CONV1D:
+        set_i64(l, "kernel", 1, 3);
+        set_i64(l, "strides", 1, 1);
+        set_i64(l, "dilation", 1, 2);
+        set_int(l, "padding", PAD_CAUSAL);
+        break;
     /* random maps, fixed for the check by the saved dropout stream */
-    case LK_RANDOM_ROTATION: l->factor[0] = -0.1; l->factor[1] = 0.1; break;
-    case LK_RANDOM_TRANSLATION: l->factor[0] = -0.3; l->factor[1] = 0.3; l->factor[2] = -0.2; l->factor[3] = 0.3; break;
-    case LK_RANDOM_ZOOM: l->factor[0] = -0.3; l->factor[1] = 0.4; l->fill = FILL_CONSTANT; break;
+    case LK_RANDOM_ROTATION: set_f64(l, "factor", 0, -0.1); set_f64(l, "factor", 1, 0.1); break;
+    case LK_RANDOM_TRANSLATION:
+        set_f64(l, "height_factor", 0, -0.3);
+        set_f64(l, "height_factor", 1, 0.3);
+        set_f64(l, "width_factor", 0, -0.2);
+        set_f64(l, "width_factor", 1, 0.3);
+        break;
+    case LK_RANDOM_ZOOM:
+        set_f64(l, "height_factor", 0, -0.3);
+        set_f64(l, "height_factor", 1, 0.4);
+        set_int(l, "fill_mode", FILL_CONSTANT);
+        break;
     default: break;
     }
 }
@@ -179,18 +245,18 @@ static void spatial_check(NnmRng *rng, int kind, int64_t h, int64_t w, int64_t k
     NnmShape in = {3, {h, w, 2, 0}};
     NnmLayer L[4];
     L[0] = mk_layer(LK_CONV2D, &in);
-    L[0].units = 3;
-    L[0].kernel[0] = L[0].kernel[1] = 1;
+    set_units(&L[0], 3);
+    set_pair(&L[0], "kernel", 1, 1);
     L[0].act = ACT_TANH;
     finish_layer(&L[0]);
     L[1] = mk_layer(kind, &L[0].out);
-    L[1].units = 4;
-    L[1].kernel[0] = k0;
-    L[1].kernel[1] = k1;
-    L[1].strides[0] = s0;
-    L[1].strides[1] = s1;
-    L[1].dilation[0] = L[1].dilation[1] = d;
-    L[1].padding = padding;
+    set_units(&L[1], 4);
+    set_i64(&L[1], "kernel", 0, k0);
+    set_i64(&L[1], "kernel", 1, k1);
+    set_i64(&L[1], "strides", 0, s0);
+    set_i64(&L[1], "strides", 1, s1);
+    set_pair(&L[1], "dilation", d, d);
+    set_int(&L[1], "padding", padding);
     if (layer_kinds[kind]->has_act && kind != LK_LEAKY_RELU && kind != LK_ELU && kind != LK_SOFTMAX)
         L[1].act = act;
     probe_fields(kind, &L[1]);
@@ -202,7 +268,7 @@ static void spatial_check(NnmRng *rng, int kind, int64_t h, int64_t w, int64_t k
     L[2] = mk_layer(LK_FLATTEN, &L[1].out);
     finish_layer(&L[2]);
     L[3] = mk_layer(LK_DENSE, &L[2].out);
-    L[3].units = 3;
+    set_units(&L[3], 3);
     finish_layer(&L[3]);
     NnmModel m = test_model(L, 4, in, LOSS_MSE, sgd);
     char what[160];
@@ -239,7 +305,7 @@ static void test_spatial_grads(void)
     for (int k = 0; k < LK_COUNT; k++) {
         NnmShape seq = {2, {7, 2, 0, 0}};
         NnmLayer probe = mk_layer(k, &seq);
-        probe.units = 4;
+        set_units(&probe, 4);
         probe_fields(k, &probe);
         char perr[128];
         if (k != LK_CONV1D && k != LK_MAXPOOL1D && k != LK_GLOBAL_AVGPOOL1D)
@@ -247,12 +313,12 @@ static void test_spatial_grads(void)
         NnmOptim sgd = {.kind = OPT_SGD, .lr = 0.01};
         NnmLayer L[4];
         L[0] = mk_layer(LK_CONV1D, &seq);
-        L[0].units = 3;
-        L[0].kernel[1] = 1;
+        set_units(&L[0], 3);
+        set_i64(&L[0], "kernel", 1, 1);
         L[0].act = ACT_TANH;
         finish_layer(&L[0]);
         L[1] = mk_layer(k, &L[0].out);
-        L[1].units = 4;
+        set_units(&L[1], 4);
         probe_fields(k, &L[1]);
         if (layer_kinds[k]->infer(&L[1], perr, sizeof perr)) {
             CHECK(0, "sequence probe for %s does not fit: %s", layer_kinds[k]->name, perr);
@@ -261,7 +327,7 @@ static void test_spatial_grads(void)
         L[2] = mk_layer(LK_FLATTEN, &L[1].out);
         finish_layer(&L[2]);
         L[3] = mk_layer(LK_DENSE, &L[2].out);
-        L[3].units = 3;
+        set_units(&L[3], 3);
         finish_layer(&L[3]);
         NnmModel m = test_model(L, 4, seq, LOSS_MSE, sgd);
         char what[96];
@@ -277,16 +343,17 @@ static void test_spatial_grads(void)
             continue;
         NnmShape flat = {1, {6, 0, 0, 0}};
         NnmLayer probe = mk_layer(k, &flat);
-        probe.units = 5;
-        probe.kernel[0] = probe.kernel[1] = 1;
+        set_units(&probe, 5);
+        set_pair(&probe, "kernel", 1, 1);
         probe_fields(k, &probe);
         char perr[128];
         if (!layer_kinds[k]->infer(&probe, perr, sizeof perr) && k != LK_RELU && k != LK_GAUSSIAN_NOISE &&
             k != LK_RESHAPE && k != LK_BATCHNORM)
             continue; /* works on flat input: test_layer_grads covers it */
         NnmLayer d = mk_layer(k, &flat);
-        spatial_check(&rng, k, 5, 4, d.kernel[0] ? d.kernel[0] : 1, d.kernel[1] ? d.kernel[1] : 1,
-                      d.strides[0], d.strides[1], 1, PAD_VALID, ACT_TANH, 2);
+        spatial_check(&rng, k, 5, 4, get_i64(&d, "kernel", 0) ? get_i64(&d, "kernel", 0) : 1,
+                      get_i64(&d, "kernel", 1) ? get_i64(&d, "kernel", 1) : 1, get_i64(&d, "strides", 0),
+                      get_i64(&d, "strides", 1), 1, PAD_VALID, ACT_TANH, 2);
     }
 }
 
@@ -311,13 +378,13 @@ static void forward_check(int kind, int64_t b, int64_t h, int64_t w, int64_t c, 
     nnm_rng_seed(&rng, (uint64_t)(h * 131 + w * 7 + kh), 4);
     NnmShape in = {3, {h, w, c, 0}};
     NnmLayer l = mk_layer(kind, &in);
-    l.units = f;
-    l.kernel[0] = kh;
-    l.kernel[1] = kw;
-    l.strides[0] = sh;
-    l.strides[1] = sw;
-    l.dilation[0] = l.dilation[1] = d;
-    l.padding = same ? PAD_SAME : PAD_VALID;
+    set_units(&l, f);
+    set_i64(&l, "kernel", 0, kh);
+    set_i64(&l, "kernel", 1, kw);
+    set_i64(&l, "strides", 0, sh);
+    set_i64(&l, "strides", 1, sw);
+    set_pair(&l, "dilation", d, d);
+    set_int(&l, "padding", same ? PAD_SAME : PAD_VALID);
     finish_layer(&l);
     int64_t pt, pl, oh = naive_out(h, kh, sh, d, same, &pt), ow = naive_out(w, kw, sw, d, same, &pl);
     CHECK(l.out.dim[0] == oh && l.out.dim[1] == ow, "%s output %lldx%lld, expected %lldx%lld",
@@ -439,8 +506,8 @@ static void test_layer_grads(void)
     for (int k = 0; k < LK_COUNT; k++) {
         NnmShape flat = {1, {6, 0, 0, 0}};
         NnmLayer probe = mk_layer(k, &flat);
-        probe.units = 5;
-        probe.kernel[0] = probe.kernel[1] = 1;
+        set_units(&probe, 5);
+        set_pair(&probe, "kernel", 1, 1);
         probe_fields(k, &probe);
         char perr[128];
         if (layer_kinds[k]->infer(&probe, perr, sizeof perr) || k == LK_PERMUTE || k == LK_RESHAPE)
@@ -454,18 +521,18 @@ static void test_layer_grads(void)
             L[0] = mk_layer(LK_FLATTEN, &s);
             finish_layer(&L[0]);
             L[1] = mk_layer(LK_DENSE, &L[0].out);
-            L[1].units = 6;
+            set_units(&L[1], 6);
             L[1].act = ACT_TANH;
             finish_layer(&L[1]);
             L[2] = mk_layer(k, &L[1].out);
-            L[2].units = 5;
-            L[2].rate = 0.3;
+            set_units(&L[2], 5);
+            set_f64(&L[2], "rate", 0, 0.3);
             probe_fields(k, &L[2]);
             if (layer_kinds[k]->has_act && !fixed_act)
                 L[2].act = act;
             finish_layer(&L[2]);
             L[3] = mk_layer(LK_DENSE, &L[2].out);
-            L[3].units = 3;
+            set_units(&L[3], 3);
             finish_layer(&L[3]);
             NnmModel m = test_model(L, 4, s, LOSS_MSE, sgd);
             char what[96];
@@ -486,11 +553,11 @@ static void test_layer_grads(void)
                 NnmLayer L[2];
                 NnmShape s = {1, {5, 0, 0, 0}};
                 L[0] = mk_layer(LK_DENSE, &s);
-                L[0].units = 4;
+                set_units(&L[0], 4);
                 L[0].act = ACT_RELU;
                 finish_layer(&L[0]);
                 L[1] = mk_layer(LK_DENSE, &L[0].out);
-                L[1].units = units;
+                set_units(&L[1], units);
                 L[1].act = outs[o];
                 finish_layer(&L[1]);
                 NnmModel m = test_model(L, 2, s, loss, sgd);
@@ -505,7 +572,7 @@ static void test_layer_grads(void)
         NnmLayer L[2];
         NnmShape s = {1, {5, 0, 0, 0}};
         L[0] = mk_layer(LK_DENSE, &s);
-        L[0].units = 3;
+        set_units(&L[0], 3);
         finish_layer(&L[0]);
         L[1] = mk_layer(LK_ACTIVATION, &L[0].out);
         L[1].act = act;
@@ -549,7 +616,7 @@ static void graph_finish(NnmLayer *l, const NnmLayer *L, const NnmShape *model_i
 static NnmLayer graph_dense(const NnmLayer *L, int from, int64_t units, int act, const NnmShape *model_in)
 {
     NnmLayer l = graph_node(L, LK_DENSE, 1, (int[]){from}, model_in);
-    l.units = units;
+    set_units(&l, units);
     l.act = act;
     graph_finish(&l, L, model_in);
     return l;
@@ -611,8 +678,8 @@ static void test_graph_grads(void)
         L[0] = graph_dense(L, -1, 3, ACT_TANH, &s);
         L[1] = graph_dense(L, -1, kind == LK_CONCATENATE ? 2 : 3, ACT_TANH, &s);
         L[2] = graph_node(L, kind, 2, (int[]){0, 1}, &s);
-        L[2].in_axis[0] = L[2].in_axis[1] = 1;
-        L[2].normalize = normalize;
+        set_pair(&L[2], "axes", 1, 1);
+        set_int(&L[2], "normalize", normalize);
         graph_finish(&L[2], L, &s);
         L[3] = graph_dense(L, 2, 2, ACT_LINEAR, &s);
         NnmModel m = test_model(L, 4, s, LOSS_MSE, sgd);
@@ -626,14 +693,14 @@ static void test_graph_grads(void)
         NnmLayer L[6];
         L[0] = graph_dense(L, -1, 12, ACT_TANH, &s);
         L[1] = graph_node(L, LK_RESHAPE, 1, (int[]){0}, &s);
-        L[1].target = (NnmShape){3, {2, 3, 2, 0}};
+        set_shape(&L[1], "target_shape", (NnmShape){3, {2, 3, 2, 0}});
         graph_finish(&L[1], L, &s);
         L[2] = graph_dense(L, -1, 6, ACT_TANH, &s);
         L[3] = graph_node(L, LK_RESHAPE, 1, (int[]){2}, &s);
-        L[3].target = axis == 1 ? (NnmShape){3, {1, 3, 2, 0}} : (NnmShape){3, {2, 3, 1, 0}};
+        set_shape(&L[3], "target_shape", axis == 1 ? (NnmShape){3, {1, 3, 2, 0}} : (NnmShape){3, {2, 3, 1, 0}});
         graph_finish(&L[3], L, &s);
         L[4] = graph_node(L, LK_CONCATENATE, 2, (int[]){1, 3}, &s);
-        L[4].axis = axis == 1 ? 1 : -1;
+        set_i64(&L[4], "axis", 0, axis == 1 ? 1 : -1);
         graph_finish(&L[4], L, &s);
         CHECK(L[4].out.dim[0] == (axis == 1 ? 3 : 2) && L[4].out.dim[2] == (axis == 1 ? 2 : 3), "Concatenate's shape");
         L[5] = graph_node(L, LK_FLATTEN, 1, (int[]){4}, &s);
@@ -662,16 +729,16 @@ static void test_graph_grads(void)
         NnmLayer L[7];
         L[0] = graph_dense(L, -1, 6, ACT_TANH, &s);
         L[1] = graph_node(L, LK_RESHAPE, 1, (int[]){0}, &s);
-        L[1].target = (NnmShape){2, {3, 2, 0, 0}};
+        set_shape(&L[1], "target_shape", (NnmShape){2, {3, 2, 0, 0}});
         graph_finish(&L[1], L, &s);
         L[2] = graph_dense(L, -1, 6, ACT_TANH, &s);
         L[3] = graph_node(L, LK_RESHAPE, 1, (int[]){2}, &s);
-        L[3].target = (NnmShape){2, {2, 3, 0, 0}};
+        set_shape(&L[3], "target_shape", (NnmShape){2, {2, 3, 0, 0}});
         graph_finish(&L[3], L, &s);
         L[4] = graph_node(L, LK_DOT, 2, (int[]){1, 3}, &s);
-        L[4].in_axis[0] = 1;
-        L[4].in_axis[1] = 2;
-        L[4].normalize = normalize;
+        set_i64(&L[4], "axes", 0, 1);
+        set_i64(&L[4], "axes", 1, 2);
+        set_int(&L[4], "normalize", normalize);
         graph_finish(&L[4], L, &s);
         CHECK(L[4].out.rank == 2 && L[4].out.dim[0] == 2 && L[4].out.dim[1] == 2, "Dot of (3, 2) and (2, 3) on axes (1, 2)");
         L[5] = graph_node(L, LK_FLATTEN, 1, (int[]){4}, &s);
@@ -705,14 +772,14 @@ static void test_no_alloc_per_batch(void)
     NnmShape s = {1, {20, 0, 0, 0}};
     NnmLayer L[3];
     L[0] = mk_layer(LK_DENSE, &s);
-    L[0].units = 16;
+    set_units(&L[0], 16);
     L[0].act = ACT_RELU;
     finish_layer(&L[0]);
     L[1] = mk_layer(LK_DROPOUT, &L[0].out);
-    L[1].rate = 0.5;
+    set_f64(&L[1], "rate", 0, 0.5);
     finish_layer(&L[1]);
     L[2] = mk_layer(LK_DENSE, &L[1].out);
-    L[2].units = 4;
+    set_units(&L[2], 4);
     L[2].act = ACT_SOFTMAX;
     finish_layer(&L[2]);
     NnmOptim adam = {.kind = OPT_ADAM, .lr = 0.001, .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-7};
@@ -1135,21 +1202,21 @@ static void test_regularizer_grads(void)
             NnmShape s = {3, {4, 4, 2, 0}};
             L[0] = mk_layer(conv ? LK_CONV2D : LK_FLATTEN, &s);
             if (conv) {
-                L[0].units = 3;
-                L[0].kernel[0] = L[0].kernel[1] = 2;
+                set_units(&L[0], 3);
+                set_pair(&L[0], "kernel", 2, 2);
                 L[0].act = ACT_TANH;
                 memcpy(L[0].reg, regs[c], sizeof L[0].reg);
             }
             finish_layer(&L[0]);
             L[1] = mk_layer(conv ? LK_FLATTEN : LK_DENSE, &L[0].out);
             if (!conv) {
-                L[1].units = 5;
+                set_units(&L[1], 5);
                 L[1].act = ACT_TANH;
                 memcpy(L[1].reg, regs[c], sizeof L[1].reg);
             }
             finish_layer(&L[1]);
             L[2] = mk_layer(LK_DENSE, &L[1].out);
-            L[2].units = 3;
+            set_units(&L[2], 3);
             L[2].act = ACT_SOFTMAX;
             finish_layer(&L[2]);
             NnmModel m = test_model(L, 3, s, LOSS_CCE, sgd);
@@ -1160,7 +1227,7 @@ static void test_regularizer_grads(void)
     /* the penalty by hand: Dense(1) on 2 inputs, weights set, input zero */
     NnmShape s = {1, {2, 0, 0, 0}};
     NnmLayer d = mk_layer(LK_DENSE, &s);
-    d.units = 1;
+    set_units(&d, 1);
     d.reg[REG_KERNEL][0] = 0.1;
     d.reg[REG_KERNEL][1] = 0.2;
     d.reg[REG_BIAS][1] = 0.5;
@@ -1408,6 +1475,60 @@ static void test_row_weights(void)
     CHECK(g2[0] == 2 * g1[0] && g2[1] == 2 * g1[1] && g2[2] == 0 && g2[3] == 0, "weighted gradient");
 }
 
+/* Every kind's schema describes every member of its attribute struct that
+ * is not zero: the emitter writes a layer's attributes from it, so a member
+ * it missed would be lost in emitted programs.  The check copies a probe's
+ * attributes, after its defaults, the probe's own values and infer(), into
+ * a zeroed struct entry by entry, and compares the two whole. */
+static void test_attr_schema(void)
+{
+    static const NnmShape shapes[] = {{3, {6, 6, 2, 0}}, {1, {6, 0, 0, 0}}, {2, {7, 2, 0, 0}}};
+    for (int k = 0; k < LK_COUNT; k++) {
+        const LayerKind *lk = layer_kinds[k];
+        CHECK(!lk->attr_size == !lk->attr_type, "%s: attr_size and attr_type go together", lk->name);
+        for (const ArgSpec *as = lk->args; as->name; as++)
+            CHECK(!layer_arg_size(as) || as->hdr || as->off + layer_arg_size(as) <= lk->attr_size,
+                  "%s: '%s' lies outside its attribute struct", lk->name, as->name);
+        for (const ArgSpec *as = lk->args; as->name; as++) /* an offset without ATTR() or HDR() stores nothing */
+            CHECK(as->field || !as->off, "%s: '%s' has an offset but no member", lk->name, as->name);
+        if (!lk->attr_size)
+            continue;
+        int inferred = 0;
+        for (size_t sh = 0; sh < NNM_COUNTOF(shapes) && !inferred; sh++) {
+            NnmLayer l = mk_layer(k, &shapes[sh]);
+            set_units(&l, 4);
+            probe_fields(k, &l);
+            if (k == LK_RESHAPE)
+                set_shape(&l, "target_shape", (NnmShape){1, {-1, 0, 0, 0}});
+            if (k == LK_PERMUTE)
+                set_shape(&l, "dims", sh == 0 ? (NnmShape){3, {2, 3, 1, 0}}
+                                              : sh == 1 ? (NnmShape){1, {1, 0, 0, 0}} : (NnmShape){2, {2, 1, 0, 0}});
+            if (k == LK_DOT)
+                set_pair(&l, "axes", -1, -1);
+            char err[160];
+            if (lk->infer_inputs) {
+                NnmShape two[2] = {shapes[sh], shapes[sh]};
+                l.nin = 2;
+                inferred = !lk->infer_inputs(&l, two, err, sizeof err);
+            } else
+                inferred = !lk->infer(&l, err, sizeof err);
+            if (!inferred)
+                continue;
+            unsigned char copy[512];
+            CHECK(lk->attr_size <= sizeof copy, "%s: attributes larger than the check's buffer", lk->name);
+            if (lk->attr_size > sizeof copy)
+                break;
+            memset(copy, 0, sizeof copy);
+            for (const ArgSpec *as = lk->args; as->name; as++)
+                if (layer_arg_size(as) && !as->hdr)
+                    memcpy(copy + as->off, (const char *)l.attr + as->off, layer_arg_size(as));
+            CHECK(memcmp(copy, l.attr, lk->attr_size) == 0,
+                  "%s: its schema misses a member of %s that is set", lk->name, lk->attr_type);
+        }
+        CHECK(inferred, "%s: no probe shape fits for the schema check", lk->name);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/nnm_unit_XXXXXX";
@@ -1436,6 +1557,7 @@ int main(void)
     test_regularizer_grads();
     test_format_path();
     test_row_weights();
+    test_attr_schema();
     rmdir(dir);
     printf("unit: %d checks passed, %d failed\n", n_ok, n_fail);
     return n_fail != 0;
