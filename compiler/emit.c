@@ -653,6 +653,17 @@ static void put_main(Emitter *e)
     fputs("    nnm_session_close(&s);\n    return rc ? 1 : 0;\n}\n", o);
 }
 
+int nnm_emit_ir(const NnmProgram *p, const SrcFile *src, FILE *out)
+{
+    Emitter e = {.out = out, .p = p, .src = src};
+    fputs("/* The IR of ", out);
+    emit_comment_text(out, src->name, strlen(src->name));
+    fputs(", as `nnmc emit` writes it into the program (part 3). */\n", out);
+    put_program(&e);
+    fflush(out);
+    return ferror(out) ? -1 : 0;
+}
+
 int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *opts, FILE *out)
 {
     Emitter e = {.out = out, .p = p, .src = src};

@@ -30,6 +30,11 @@ typedef struct {
 /* Writes the C program; returns 0, or -1 when writing failed. */
 int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, FILE *out);
 
+/* `nnmc ir`: the program's IR alone, as nnm_emit writes it (layers with
+ * their attributes from each kind's schema, models, optimizers, steps):
+ * 0, or -1 when writing failed. */
+int nnm_emit_ir(const NnmProgram *p, const SrcFile *src, FILE *out);
+
 /* `nnmc emit --inference`: the forward pass of one model, with its weights
  * from the .npz file wpath, as a C file (out) and a header (hout) with
  * `int PREFIX_predict(const float *input, float *output)`: no malloc, no

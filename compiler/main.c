@@ -6,7 +6,7 @@
  *   nnmc build FILE.nnm [-o F]    the same, compiled with the system's C compiler
  *   nnmc dot FILE.nnm [-o F.dot]  the models as a Graphviz graph
  *   nnmc predict FILE.nnm --weights W.npz [--top K] IMAGE...  classify images
- *   nnmc tokens|ast FILE.nnm      debugging dumps (used by the tests)
+ *   nnmc tokens|ast|ir FILE.nnm   debugging dumps (used by the tests)
  *
  * Exit status: 0 success, 1 a problem with the model, data or arguments,
  * 2 wrong usage of the command line. */
@@ -58,6 +58,9 @@ static const char help_text[] =
     "                   image in them): converted, resized and scaled to the model's input\n"
     "  tokens FILE.nnm  print the tokens of the file (debugging)\n"
     "  ast FILE.nnm     print the syntax tree of the file (debugging)\n"
+    "  ir FILE.nnm      print the checked program's IR, as emit writes it into the program:\n"
+    "                   each layer with its inputs, shapes and attributes, the models, the\n"
+    "                   steps (debugging)\n"
     "\n"
     "options of run:\n"
     NNM_RUN_OPTIONS_HELP
@@ -127,10 +130,10 @@ int main(int argc, char **argv)
         printf("nnmc %s (BLAS: %s)\n", NNM_VERSION, nnm_blas_name());
         return 0;
     }
-    enum { RUN, CHECK, TOKENS, AST, EMIT, BUILD, DOT, PREDICT };
+    enum { RUN, CHECK, TOKENS, AST, EMIT, BUILD, DOT, PREDICT, IR };
     int mode = !strcmp(cmd, "run") ? RUN : !strcmp(cmd, "check") ? CHECK : !strcmp(cmd, "tokens") ? TOKENS
              : !strcmp(cmd, "ast") ? AST : !strcmp(cmd, "emit") ? EMIT : !strcmp(cmd, "build") ? BUILD
-             : !strcmp(cmd, "dot") ? DOT : !strcmp(cmd, "predict") ? PREDICT : -1;
+             : !strcmp(cmd, "dot") ? DOT : !strcmp(cmd, "predict") ? PREDICT : !strcmp(cmd, "ir") ? IR : -1;
     if (mode < 0) {
         char msg[200];
         snprintf(msg, sizeof msg, "unknown command '%.100s'", cmd);
@@ -239,6 +242,8 @@ int main(int argc, char **argv)
                 fputs(prog->summaries, stdout);
             } else if (prog && mode == PREDICT) {
                 rc = nnm_predict(prog, weights, top, inputs, ninputs);
+            } else if (prog && mode == IR) {
+                rc = nnm_emit_ir(prog, &src, stdout) ? 1 : 0;
             } else if (prog && mode == DOT) {
                 rc = nnm_dot_file(prog, &src, out ? out : "-") ? 1 : 0;
             } else if (prog && (mode == EMIT || mode == BUILD)) {

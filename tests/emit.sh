@@ -164,6 +164,11 @@ cmp -s "$tmp/lenet.c" "$tmp/lenet2.c" && echo "ok emit-deterministic" || echo "F
 if [ "${UPDATE:-0}" = 1 ]; then cp "$tmp/small.c" "$root/tests/emit/small.c"; echo "ok emit-golden (updated)"
 elif diff -u "$root/tests/emit/small.c" "$tmp/small.c" >"$tmp/diff"; then echo "ok emit-golden"
 else echo "FAIL emit-golden"; head -20 "$tmp/diff"; fi
+# `nnmc ir` prints the IR exactly as emit writes it into the program
+(cd "$root/tests/emit" && "$NNMC" emit graph.nnm -o - | sed -n '/^\/\* ==== the program: its IR/,/^\/\* model 0 (/p' | head -n -2) >"$tmp/ir_emit"
+(cd "$root/tests/emit" && "$NNMC" ir graph.nnm | sed 1,2d) >"$tmp/ir_dump"
+if [ -s "$tmp/ir_dump" ] && diff -u "$tmp/ir_emit" "$tmp/ir_dump" >"$tmp/diff"; then echo "ok emit-ir-same"
+else echo "FAIL emit-ir-same"; head -20 "$tmp/diff"; fi
 
 # the program part holds nothing unescaped from the file: every line of it
 # is C we wrote or a comment/string we escaped; and it really is the runtime

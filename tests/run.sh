@@ -5,6 +5,7 @@
 #
 #   tests/lex/*.nnm     + .tokens   `nnmc tokens`
 #   tests/parse/*.nnm   + .ast      `nnmc ast`
+#   tests/ir/*.nnm      + .ir       `nnmc ir`: the IR with every attribute
 #   tests/check/*.nnm   + .out      `nnmc check` stdout: shapes, parameter counts
 #   tests/diag/*.nnm    + .err      `nnmc check` exact stderr, exit status 1
 #   tests/bad/*                     must fail cleanly: status 1, no crash, no hang
@@ -49,6 +50,7 @@ golden() { # suite command ext
 
 golden lex tokens tokens
 golden parse ast ast
+golden ir ir ir
 golden check check out
 golden diag check err
 
