@@ -7,6 +7,7 @@
  * vector, never through a shell: paths from the command line cannot be
  * read as shell syntax. */
 #include "build.h"
+#include "rtcache.h"
 #include "files.h"
 #include "util.h"
 
@@ -120,44 +121,31 @@ int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const 
     const char *cc_env = getenv("CC"), *cflags_env = getenv("CFLAGS");
     char *cc = nnm_xstrdup(cc_env && *cc_env ? cc_env : "cc");
     char *cflags = nnm_xstrdup(cflags_env ? cflags_env : "-O3 -fno-math-errno");
-    enum { MAX_ARGS = 256 };
-    char *argv[MAX_ARGS + 1];
+    /* the compiler's words, -std=c11 and the flags: every command starts so */
+    char *argv[NNM_BUILD_MAX_ARGS + 16];
     int argc = 0;
-    add_words(argv, &argc, MAX_ARGS - 16, cc);
+    add_words(argv, &argc, NNM_BUILD_MAX_ARGS / 2, cc);
     if (argc == 0)
         argv[argc++] = "cc";
     argv[argc++] = "-std=c11";
-    add_words(argv, &argc, MAX_ARGS - 12, cflags);
-    argv[argc++] = "-o";
-    argv[argc++] = (char *)prog;
-    argv[argc++] = cfile;
+    add_words(argv, &argc, NNM_BUILD_MAX_ARGS, cflags);
+    char *libs[4];
+    int nlibs = 0;
     if (o->blas)
-        argv[argc++] = "-lopenblas";
-    argv[argc++] = "-lz";
-    argv[argc++] = "-lm";
-    argv[argc++] = "-lpthread";
-    argv[argc] = NULL;
-    for (int i = 0; i < argc; i++)
-        printf("%s%s", i ? " " : "", argv[i]);
-    putchar('\n');
-    fflush(stdout);
-    int rc = -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        fprintf(stderr, "nnmc: error: cannot run the C compiler '%s': %s\n", argv[0], strerror(errno));
-        _exit(127);
+        libs[nlibs++] = "-lopenblas";
+    libs[nlibs++] = "-lz";
+    libs[nlibs++] = "-lm";
+    libs[nlibs++] = "-lpthread";
+    int rc = nnm_build_cached(p, src, o, prog, argv, argc, libs, nlibs);
+    if (rc == 1) { /* no cache: PROG.c whole */
+        argv[argc++] = "-o";
+        argv[argc++] = (char *)prog;
+        argv[argc++] = cfile;
+        for (int i = 0; i < nlibs; i++)
+            argv[argc++] = libs[i];
+        argv[argc] = NULL;
+        rc = nnm_run_printed(argv, cfile);
     }
-    int status;
-    if (pid < 0)
-        fprintf(stderr, "nnmc: error: cannot start the C compiler: %s\n", strerror(errno));
-    else if (waitpid(pid, &status, 0) < 0)
-        fprintf(stderr, "nnmc: error: lost the C compiler: %s\n", strerror(errno));
-    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
-            fprintf(stderr, "nnmc: error: the C compiler failed on %s\n", cfile);
-    } else
-        rc = 0;
     free(cc);
     free(cflags);
     free(cfile);

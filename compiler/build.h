@@ -11,8 +11,11 @@ int nnm_dot_file(const NnmProgram *p, const SrcFile *src, const char *path);
 /* nnmc emit --inference: PATH (.c) and the header next to it, with the
  * weights of the .npz file.  0, or -1 after a message. */
 int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *weights, const char *cpath);
-/* Writes PROG.c, then runs $CC (default cc) -std=c11 $CFLAGS (default -O3 -fno-math-errno)
- * -o PROG PROG.c and the libraries, printing that command first.  0, or -1
+/* Writes PROG.c, then makes PROG with $CC (default cc) -std=c11 $CFLAGS
+ * (default -O3 -fno-math-errno) and the libraries, printing each command
+ * first: from the model's part and the runtime's cached objects
+ * (rtcache.c), or from PROG.c whole when there is no cache.  0, or -1
  * after a message. */
 int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *prog);
+
 #endif

@@ -664,6 +664,52 @@ int nnm_emit_ir(const NnmProgram *p, const SrcFile *src, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
+void nnm_emit_prelude(FILE *out, int blas)
+{
+    fputs("#if defined(__FAST_MATH__)\n"
+          "#error \"this program computes exactly what nnmc run computes only without -ffast-math\"\n"
+          "#endif\n"
+          "#ifndef _POSIX_C_SOURCE\n#define _POSIX_C_SOURCE 200809L\n#endif\n",
+          out);
+    fprintf(out, "#define NNM_USE_CBLAS %d\n", blas ? 1 : 0);
+    fputs("#if defined(__clang__)\n#pragma STDC FP_CONTRACT OFF\n#endif\n", out);
+}
+
+/* The runtime's text of "typedef struct {...} TYPE;" when a .c file of it
+ * holds one (nothing when a header does: the model's part includes those). */
+static void put_attr_typedef(FILE *out, const char *type)
+{
+    char end[80];
+    snprintf(end, sizeof end, "\n} %s;\n", type);
+    for (int i = 0; nnm_runtime_texts[i].name; i++) {
+        const char *n = nnm_runtime_texts[i].name, *text = nnm_runtime_texts[i].text;
+        size_t len = strlen(n);
+        const char *at = len > 2 && !strcmp(n + len - 2, ".c") ? strstr(text, end) : NULL;
+        if (!at)
+            continue;
+        const char *from = NULL;
+        for (const char *q = text; (q = strstr(q, "typedef struct {")) && q < at; q++)
+            from = q;
+        NNM_ASSERT(from);
+        fprintf(out, "%.*s\n", (int)(at + strlen(end) - 1 - from), from);
+        return;
+    }
+}
+
+static void put_model_part(Emitter *e)
+{
+    /* what the constants and main() use (NAN, UINT64_C, ...), stated here
+     * rather than left to the runtime's files: the model's part is also
+     * compiled alone (nnm_emit_model_part) */
+    fputs("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+          "#include <string.h>\n",
+          e->out);
+    put_program(e);
+    for (int m = 0; m < e->p->nmodels; m++)
+        put_passes(e, m);
+    put_main(e);
+}
+
 int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *opts, FILE *out)
 {
     Emitter e = {.out = out, .p = p, .src = src};
@@ -676,19 +722,46 @@ int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *opts, FILE
           out);
     fputs(opts->blas ? " -lopenblas -lz -lm -lpthread\n" : " -lz -lm -lpthread\n", out);
     fputs(" * Exactness needs IEEE arithmetic: no -ffast-math, no contraction\n"
-          " * into fused multiply-adds (-std=c11 gives both with gcc). */\n"
-          "#if defined(__FAST_MATH__)\n"
-          "#error \"this program computes exactly what nnmc run computes only without -ffast-math\"\n"
-          "#endif\n"
-          "#ifndef _POSIX_C_SOURCE\n#define _POSIX_C_SOURCE 200809L\n#endif\n",
+          " * into fused multiply-adds (-std=c11 gives both with gcc). */\n",
           out);
-    fprintf(out, "#define NNM_USE_CBLAS %d\n", opts->blas ? 1 : 0);
-    fputs("#if defined(__clang__)\n#pragma STDC FP_CONTRACT OFF\n#endif\n\n", out);
+    nnm_emit_prelude(out, opts->blas);
+    fputc('\n', out);
     put_runtime(&e);
-    put_program(&e);
+    put_model_part(&e);
+    fflush(out);
+    return ferror(out) ? -1 : 0;
+}
+
+int nnm_emit_model_part(const NnmProgram *p, const SrcFile *src, const EmitOpts *opts, FILE *out)
+{
+    Emitter e = {.out = out, .p = p, .src = src};
+    fputs("/* The model's part of the program nnmc emits from ", out);
+    emit_comment_text(out, src->name, strlen(src->name));
+    fputs(", for a runtime compiled apart. */\n", out);
+    nnm_emit_prelude(out, opts->blas);
+    for (int i = 0; nnm_runtime_texts[i].name; i++) {
+        const char *n = nnm_runtime_texts[i].name;
+        size_t len = strlen(n);
+        if (len > 2 && !strcmp(n + len - 2, ".h"))
+            fprintf(out, "#include \"%s\"\n", n);
+    }
+    /* the attribute structs the program's layers name and that their kinds'
+     * files define (layer.h's contract: one typedef each, of header names) */
+    const char *done[64];
+    int ndone = 0;
     for (int m = 0; m < p->nmodels; m++)
-        put_passes(&e, m);
-    put_main(&e);
+        for (int i = 0; i < p->models[m].nlayers; i++) {
+            const char *t = layer_kinds[p->models[m].layers[i].kind]->attr_type;
+            int seen = !t;
+            for (int k = 0; k < ndone && !seen; k++)
+                seen = !strcmp(done[k], t);
+            if (seen)
+                continue;
+            NNM_ASSERT(ndone < 64);
+            done[ndone++] = t;
+            put_attr_typedef(out, t);
+        }
+    put_model_part(&e);
     fflush(out);
     return ferror(out) ? -1 : 0;
 }

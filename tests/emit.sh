@@ -9,6 +9,9 @@
 #     model is pinned (tests/emit/small.c, UPDATE=1 rewrites it)
 #   - hostile names and paths (tests/emit/hostile.nnm) compile and behave
 #   - bad output paths and compilers give errors, never a broken file
+#   - build's runtime cache (compiler/rtcache.c): compiled once and reused,
+#     repaired when damaged, skipped when off or unusable; a program built
+#     whole (NNMC_CACHE=off) behaves as one built from the cache
 root=$(cd "$(dirname "$0")/.." && pwd)
 NNMC=${NNMC:-./nnmc}
 case $NNMC in /*) ;; *) NNMC=$root/$NNMC ;; esac
@@ -18,6 +21,8 @@ trap 'rm -rf "$tmp"' EXIT
 # even when nnmc itself was built with them (make asan)
 export CC=gcc
 unset CFLAGS # what users get: nnmc build's default flags
+# one runtime cache for the suite (tests/run.sh gives one to the whole run)
+export NNMC_CACHE=${NNMC_CACHE:-$tmp/cache}
 unset ASAN_OPTIONS
 run_args=(--data "$root/data" --seed 5 --epochs 1 --max-samples 64)
 strip_times() { sed -E 's/ - [0-9]+s( [0-9]+[mu]?s\/step)?//' "$1"; }
@@ -58,6 +63,7 @@ for m in "$root"/models/*.nnm; do
 done
 if [ -d "$root/data/mnist" ]; then
     same_run lenet-blas-none "$root/models/lenet.nnm" --blas none
+    NNMC_CACHE=off same_run lenet-whole "$root/models/lenet.nnm"
     same_run hostile "$root/tests/emit/hostile.nnm"
     same_run zoo "$root/tests/emit/zoo.nnm"
     same_run zoo1d "$root/tests/emit/zoo1d.nnm"
@@ -191,5 +197,24 @@ cp "$root/tests/emit/small.nnm" "$tmp/same.nnm"
 [ "$(cat "$tmp/rc")" = 1 ] && cmp -s "$tmp/same.nnm" "$root/tests/emit/small.nnm" && echo "ok emit-keeps-input" || echo "FAIL emit-keeps-input"
 (cd "$tmp" && CC=/nonexistent/cc "$NNMC" build same.nnm -o prog >out 2>err; echo $? >rc)
 [ "$(cat "$tmp/rc")" = 1 ] && grep -q "cannot run the C compiler" "$tmp/err" && echo "ok build-bad-compiler" || { echo "FAIL build-bad-compiler"; cat "$tmp/err"; }
+
+# the runtime cache: a second build reuses it; an entry with an object
+# removed is rebuilt; an unusable cache directory means a whole compile
+c=$tmp/cache_test
+mkdir -p "$c"
+(cd "$tmp" && NNMC_CACHE=$c "$NNMC" build same.nnm -o prog1 >b1 2>&1 && NNMC_CACHE=$c "$NNMC" build same.nnm -o prog2 >b2 2>&1)
+if grep -q "compiling the runtime" "$tmp/b1" && ! grep -q "compiling the runtime" "$tmp/b2" && [ -x "$tmp/prog2" ] &&
+    [ "$(ls "$c")" = "$(ls "$c" | grep '^rt-')" ]
+then echo "ok build-cache-reused (and no work directory left)"; else echo "FAIL build-cache-reused"; cat "$tmp/b1" "$tmp/b2" | cut -c1-200; fi
+rm -f "$c"/rt-*/runtime/layers/dense.c.o
+(cd "$tmp" && NNMC_CACHE=$c "$NNMC" build same.nnm -o prog3 >b3 2>&1)
+[ $? = 0 ] && grep -q "compiling the runtime" "$tmp/b3" && [ -s "$(echo "$c"/rt-*/runtime/layers/dense.c.o)" ] &&
+    echo "ok build-cache-repaired" || { echo "FAIL build-cache-repaired"; cut -c1-200 "$tmp/b3"; }
+touch "$tmp/not_a_dir"
+(cd "$tmp" && NNMC_CACHE=$tmp/not_a_dir/cache "$NNMC" build same.nnm -o prog4 >b4 2>&1)
+[ $? = 0 ] && grep -q "no runtime cache" "$tmp/b4" && [ -x "$tmp/prog4" ] && echo "ok build-cache-unusable" ||
+    { echo "FAIL build-cache-unusable"; cut -c1-200 "$tmp/b4"; }
+(cd "$tmp" && CC=/nonexistent/cc NNMC_CACHE=off "$NNMC" build same.nnm -o prog >out 2>err; echo $? >rc)
+[ "$(cat "$tmp/rc")" = 1 ] && grep -q "cannot run the C compiler" "$tmp/err" && echo "ok build-bad-compiler-whole" || { echo "FAIL build-bad-compiler-whole"; cat "$tmp/err"; }
 ls "$tmp" | grep -q "\.tmp\." && echo "FAIL emit-leaves-temporaries" || echo "ok emit-leaves-no-temporaries"
 exit 0

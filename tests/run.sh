@@ -23,6 +23,11 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 export NNMC
+# nnmc build's compiled runtime (compiler/rtcache.c): one cache for the run,
+# starting empty, never the user's
+NNMC_CACHE=$(mktemp -d /tmp/nnmc_cache.XXXXXX)
+export NNMC_CACHE
+trap 'rm -rf "$NNMC_CACHE"' EXIT
 # The stored training figures (tests/models/*.run) are exact to the last
 # digit, and an optimized BLAS picks its kernels by CPU: OpenBLAS's AVX-512
 # kernels round differently from its AVX2 ones.  Pin the AVX2 (Haswell)
