@@ -7,7 +7,8 @@
 #   make data       fill data/ with MNIST (and Fashion-MNIST when installed)
 #   make mnist      deps + data + build, then train models/mnist_mlp.nnm
 #   make clang      build with clang (-Werror) too
-#   make bench      nnmc vs PyTorch images/s (bench/run.sh, bench/resnet9.sh), built programs vs nnmc run (bench/emit.sh),
+#   make bench      each --isa version of the kernels (bench/kernels.c), nnmc vs PyTorch images/s
+#                   (bench/run.sh, bench/resnet9.sh), built programs vs nnmc run (bench/emit.sh),
 #                   what augmentation costs (bench/augment.sh)
 #   make fuzz       AFL++ on the front end (fuzz/run.sh; FUZZ_SECONDS=1800)
 #   make fuzz-files AFL++ on the readers of checkpoints, weights, images and data files
@@ -64,6 +65,10 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# what each --isa version of the element-wise kernels costs (make bench)
+$(B)/bench_kernels: bench/kernels.c $(RT_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
 UNIT    := $(B)/test_unit
 $(UNIT): tests/unit/test_unit.c $(RT_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
@@ -90,7 +95,8 @@ FUZZ_OBJ := $(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(RT_OBJ)
 $(B)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lpng
 
-bench: all
+bench: all $(B)/bench_kernels
+	$(B)/bench_kernels
 	bash bench/run.sh
 	bash bench/resnet9.sh
 	bash bench/emit.sh

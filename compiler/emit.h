@@ -65,7 +65,7 @@ typedef struct {
     FILE *out;
     const NnmProgram *p;
     const SrcFile *src;
-    char done[64];        /* runtime files already written, by index in nnm_runtime_texts */
+    char done[128];       /* runtime files already written, by index in nnm_runtime_texts */
 } Emitter;
 int emit_find_text(const char *name); /* index in nnm_runtime_texts, or -1 */
 /* The runtime file's text with its #include "..." resolved (headers once). */

@@ -10,7 +10,9 @@
  * from the forward functions of the model's layer kinds, every item whose
  * name appears in an item already taken is taken too.  This relies on the
  * runtime's layout: every top-level definition starts in column 0 and a
- * function's closing brace is alone in column 0.
+ * function's closing brace is alone in column 0; a kernel defined with
+ * NNM_ISA_KERNEL(name, ...) (isa.h, plain static functions here) is named
+ * by its first argument.
  *
  * NNM_PREDICT_ONLY makes the shared headers drop stdio and threads;
  * NNM_USE_CBLAS 0 selects the plain C matrix product, so the outputs equal
@@ -28,7 +30,7 @@
 /* the runtime files whose definitions may be taken (the pool), and the
  * headers written whole, in this order */
 static const char *const pool_files[] = {"rng.c", "blas.c", "kernels.c", "spatial.c", "layer.c"};
-static const char *const header_files[] = {"program.h", "util.h", "rng.h", "kernels.h",
+static const char *const header_files[] = {"program.h", "util.h", "rng.h", "isa.h", "kernels.h",
                                            "layer.h",   "blas.h", "parallel.h"};
 
 typedef struct {
@@ -85,6 +87,17 @@ static char *code_only(const char *t, size_t n)
  * identifier before its ';'. */
 static void item_name(const char *code, char *name, size_t size)
 {
+    static const char kernel[] = "NNM_ISA_KERNEL(";
+    if (!strncmp(code, kernel, sizeof kernel - 1)) { /* named by its first argument */
+        const char *c = code + sizeof kernel - 1;
+        size_t n = 0;
+        while (c[n] == ' ')
+            c++;
+        while (is_id((unsigned char)c[n]))
+            n++;
+        snprintf(name, size, "%.*s", (int)n, c);
+        return;
+    }
     char last[64] = "";
     int typedef_ = !strncmp(code, "typedef", 7), depth = 0;
     name[0] = 0;

@@ -1,5 +1,6 @@
 /* runtime/kernels.c — see kernels.h.  Formulas follow Keras 2.2.4 with the
  * TensorFlow backend (../shared/keras-reference.md, sections 1.3-1.5). */
+#include "isa.h"
 #include "kernels.h"
 #include "parallel.h"
 #include "util.h"
@@ -21,7 +22,7 @@ static float sigmoidf(float z)
 #define SELU_SCALE 1.0507009873554805f
 #define SELU_ALPHA 1.6732632423543772f
 
-static void act_forward(int act, float alpha, int64_t rows, int64_t cols, const float *z, float *y)
+NNM_ISA_INLINE void act_forward(int act, float alpha, int64_t rows, int64_t cols, const float *z, float *y)
 {
     int64_t n = rows * cols;
     switch ((NnmAct)act) {
@@ -98,8 +99,8 @@ static void act_forward(int act, float alpha, int64_t rows, int64_t cols, const 
     NNM_UNREACHABLE();
 }
 
-static void act_backward(int act, float alpha, int64_t rows, int64_t cols, const float *z,
-                         const float *y, float *g)
+NNM_ISA_INLINE void act_backward(int act, float alpha, int64_t rows, int64_t cols, const float *z,
+                                 const float *y, float *g)
 {
     int64_t n = rows * cols;
     switch ((NnmAct)act) {
@@ -185,7 +186,7 @@ typedef struct {
     float *out;
 } ActJob;
 
-static void act_rows(void *p, int64_t r0, int64_t r1)
+NNM_ISA_KERNEL(act_rows, (void *p, int64_t r0, int64_t r1), (p, r0, r1))
 {
     const ActJob *j = p;
     int64_t o = r0 * j->cols;
@@ -210,20 +211,25 @@ void nnm_act_backward(int act, float alpha, int64_t rows, int64_t cols, const fl
     nnm_par_for(rows, 1, cols * rows >= PAR_MIN_VALUES ? 2 : rows + 1, act_rows, &j);
 }
 
-void nnm_add_bias(int64_t rows, int64_t cols, const float *bias, float *y)
+NNM_ISA_KERNEL(add_bias, (int64_t rows, int64_t cols, const float *restrict bias, float *restrict y), (rows, cols, bias, y))
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++)
             y[r * cols + c] += bias[c];
 }
 
-void nnm_col_sums(int64_t rows, int64_t cols, const float *g, float *db)
+void nnm_add_bias(int64_t rows, int64_t cols, const float *bias, float *y) { add_bias(rows, cols, bias, y); }
+
+/* row by row: each db[c] adds the rows in order, whatever the vector width */
+NNM_ISA_KERNEL(col_sums, (int64_t rows, int64_t cols, const float *restrict g, float *restrict db), (rows, cols, g, db))
 {
     memset(db, 0, (size_t)cols * sizeof *db);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++)
             db[c] += g[r * cols + c];
 }
+
+void nnm_col_sums(int64_t rows, int64_t cols, const float *g, float *db) { col_sums(rows, cols, g, db); }
 
 /* ---- losses ------------------------------------------------------------ */
 
@@ -407,7 +413,7 @@ typedef struct {
     float fg, fm, fv, one_mc, mc1; /* Nadam */
 } Step;
 
-static void optim_range(void *p, int64_t lo, int64_t hi)
+NNM_ISA_KERNEL(optim_range, (void *p, int64_t lo, int64_t hi), (p, lo, hi))
 {
     const Step *s = p;
     float *restrict w = s->w;

@@ -1,5 +1,6 @@
 /* runtime/options.c — see options.h. */
 #include "options.h"
+#include "isa.h"
 #include "checkpoint.h"
 #include "data.h"
 #include "files.h"
@@ -48,7 +49,7 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
     }
     if (strcmp(opt, "--seed") && strcmp(opt, "--epochs") && strcmp(opt, "--data") &&
         strcmp(opt, "--threads") && strcmp(opt, "--max-samples") && strcmp(opt, "--checkpoint") &&
-        strcmp(opt, "--resume") && strcmp(opt, "--plot"))
+        strcmp(opt, "--resume") && strcmp(opt, "--plot") && strcmp(opt, "--isa"))
         return 0;
     if (*i + 1 >= argc) {
         snprintf(msg, msgsize, "option %s needs a value", opt);
@@ -64,6 +65,8 @@ int nnm_run_option(NnmRunArgs *a, int argc, char **argv, int *i, char *msg, size
         const char **dst = opt[2] == 'd' ? &o->data_dir : opt[2] == 'c' ? &o->checkpoint_dir
                          : opt[2] == 'p' ? &o->plot_dir : &o->resume_dir;
         *dst = v;
+    } else if (!strcmp(opt, "--isa")) {
+        o->isa = v;
     } else if (!strcmp(opt, "--seed")) {
         if (parse_u64(v, UINT64_MAX, &u)) {
             fprintf(stderr, "nnmc: error: --seed needs a non-negative integer, got '%s'\n", v);
@@ -162,6 +165,8 @@ int nnm_run_args_finish(NnmRunArgs *a, const NnmProgram *p)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = n < 1 ? 1 : n > 2 ? 2 : (int)n;
     }
+    if (nnm_isa_select(o->isa))
+        return -1;
     if (p && p->has_seed && !o->seed_given)
         o->seed = p->seed;
     if ((o->plot_dir && make_dir(o->plot_dir)) || (o->checkpoint_dir && make_dir(o->checkpoint_dir)))

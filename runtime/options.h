@@ -6,7 +6,7 @@
 #include "program.h"
 #include "session.h"
 
-#define NNM_RUN_OPTIONS_USAGE "[--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [--report]\n       [--checkpoint DIR] [--resume DIR] [--plot DIR] [-q]"
+#define NNM_RUN_OPTIONS_USAGE "[--seed N] [--epochs N] [--max-samples N] [--data DIR] [--threads N] [--isa I] [--report]\n       [--checkpoint DIR] [--resume DIR] [--plot DIR] [-q]"
 #define NNM_RUN_OPTIONS_HELP                                                                      \
     "  --seed N         seed of every random choice (initial weights, shuffling, dropout);\n"    \
     "                   the same seed gives the same figures and weight files (default: the\n"  \
@@ -14,6 +14,9 @@
     "  --epochs N       train N epochs instead of the file's epochs=\n"                          \
     "  --data DIR       where the data sets are (default $NNM_DATA, else ./data)\n"              \
     "  --threads N      threads (default: the number of cores, at most 2)\n"                     \
+    "  --isa I          the version of the element-wise and layout kernels: auto (the best\n"   \
+    "                   this CPU has, the default), baseline (SSE2), avx2 or avx512; every\n"  \
+    "                   version gives the same figures, only the speed differs\n"              \
     "  --max-samples N  use only the first N samples of every data array (quick tries, tests)\n" \
     "  --report         after each evaluate(): the confusion matrix and per-class precision,\n"  \
     "                   recall and F1 with their averages\n"                                     \

@@ -17,6 +17,7 @@ typedef struct {
     int epochs;             /* > 0 overrides every fit(epochs=) */
     const char *data_dir;
     int threads;            /* threads of nnmc's own pool (BLAS runs inside it) */
+    const char *isa;        /* --isa: which version of the kernels (isa.h); NULL: auto */
     int quiet;              /* no summaries, no progress output */
     int64_t max_samples;    /* > 0: every data array keeps only its first N samples (tests) */
     int blas_ref;           /* the reference sgemm instead of the optimized BLAS */

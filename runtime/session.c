@@ -2,6 +2,7 @@
  *
  * Data sets are read when a step first needs them and are kept. */
 #include "session.h"
+#include "isa.h"
 #include "augment.h"
 #include "blas.h"
 #include "callbacks.h"
@@ -462,9 +463,9 @@ int nnm_step_fit(NnmSession *e, const NnmStep *st)
     /* NNM_TIMING=1: training throughput for bench/ (validation excluded) */
     const char *timing = getenv("NNM_TIMING");
     if (timing && *timing == '1')
-        fprintf(stderr, "nnmc: fit: %lld samples x %d epochs in %.3f s of training, %.3f s in all (%.0f samples/s)\n",
+        fprintf(stderr, "nnmc: fit: %lld samples x %d epochs in %.3f s of training, %.3f s in all (%.0f samples/s), kernels %s\n",
                 (long long)limit, epochs, t_train, nnm_now() - t_start,
-                t_train > 0 ? (double)limit * (epochs - st->initial_epoch) / t_train : 0.0);
+                t_train > 0 ? (double)limit * (epochs - st->initial_epoch) / t_train : 0.0, nnm_isa_name(nnm_isa_active));
     return rc;
 }
 

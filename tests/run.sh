@@ -12,6 +12,7 @@
 #   tests/cli.sh                    command-line behaviour
 #   tests/files.sh                  damaged checkpoints, weights, images, data (FUZZ_FILES)
 #   tests/guarantees.sh             docs/guarantees.md: bad input, outputs, kills (needs `make data`)
+#   tests/isa.sh                    every --isa gives the same figures and weights
 #   UNIT (tests/unit/*.c)           gradients, optimizers, kernels, IDX, npz
 #   tests/e2e/*.sh                  training on MNIST (needs `make data`)
 set -u
@@ -77,7 +78,7 @@ if [ -n "$UNIT" ]; then
     else fail=$((fail + ${n_bad:-1})); printf '%s\n' "$out" | grep -v '^ok' | tail -30; fi
 fi
 
-for t in tests/cli.sh tests/files.sh tests/guarantees.sh tests/models.sh tests/emit.sh tests/e2e/*.sh; do
+for t in tests/cli.sh tests/files.sh tests/guarantees.sh tests/models.sh tests/emit.sh tests/isa.sh tests/e2e/*.sh; do
     [ "${t##*/}" = lib.sh ] && continue
     [ -e "$t" ] || continue
     out=$(bash "$t" 2>&1)

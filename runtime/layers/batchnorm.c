@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include "isa.h"
 #include "layer.h"
 
 typedef struct {
@@ -136,7 +137,7 @@ static Parts batchnorm_parts(const NnmLayer *l, float *w)
 
 /* The batch is walked row by row (a row = one pixel's channels), so every
  * pass reads memory in order; per-channel sums are kept in double. */
-static void batchnorm_forward(const LayerRun *r)
+NNM_ISA_KERNEL(batchnorm_forward, (const LayerRun *r), (r))
 {
     const NnmLayer *l = r->l;
     const BatchNormAttr *bn = l->attr;
@@ -179,7 +180,7 @@ static void batchnorm_forward(const LayerRun *r)
         }
 }
 
-static void batchnorm_backward(const LayerRun *r)
+NNM_ISA_KERNEL(batchnorm_backward, (const LayerRun *r), (r))
 {
     const NnmLayer *l = r->l;
     const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;

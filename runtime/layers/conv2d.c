@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "blas.h"
+#include "isa.h"
 #include "kernels.h"
 #include "layer.h"
 #include "parallel.h"
@@ -282,7 +283,7 @@ typedef struct {
  * group order, dW transposed back to Keras's (K*K*C, F) as it is written,
  * then db.  Walking the partials in their own order reads each as one
  * stream; only the writes, into a dW that stays in cache, jump. */
-static void sum_partials(void *p, int64_t a0, int64_t a1)
+NNM_ISA_KERNEL(sum_partials, (void *p, int64_t a0, int64_t a1), (p, a0, a1))
 {
     const SumJob *j = p;
     const int64_t size = j->k * j->f + j->f, kf = j->k * j->f;

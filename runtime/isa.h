@@ -1,0 +1,71 @@
+/* runtime/isa.h — the hot element-wise and layout kernels, compiled for
+ * the machine they run on.
+ *
+ * A kernel written with NNM_ISA_KERNEL is compiled three times from one
+ * body: for baseline x86-64 (SSE2), for AVX2 and for AVX-512 (F, BW, DQ,
+ * VL); each call runs the version nnm_isa_select chose once at start (the
+ * best the CPU has, or --isa).  The body is plain C.  The versions compute
+ * the same bits: the compiler only vectorises what keeps each element's
+ * operations and their order (no reassociation without -ffast-math, which
+ * the runtime refuses), and no version may contract a*b+c into a fused
+ * multiply-add (ISO C mode with gcc, the pragma below with clang; "fma" is
+ * in no target list).  tests/isa.sh checks that every --isa gives the same
+ * figures and weight files.
+ *
+ * Elsewhere (another CPU or compiler, or the predict-only code emit
+ * --inference writes) NNM_ISA_KERNEL is a plain static function. */
+#ifndef NNM_ISA_H
+#define NNM_ISA_H
+#include <stdint.h>
+
+enum { NNM_ISA_BASELINE, NNM_ISA_AVX2, NNM_ISA_AVX512, NNM_ISA_COUNT };
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !NNM_PREDICT_ONLY
+#define NNM_ISA_DISPATCH 1
+#else
+#define NNM_ISA_DISPATCH 0
+#endif
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+/* the version every NNM_ISA_KERNEL runs (NNM_ISA_BASELINE until chosen) */
+extern int nnm_isa_active;
+
+/* "auto" (or NULL): the best this CPU has; "baseline", "avx2", "avx512":
+ * that one.  0, or -1 after a message when the CPU lacks it or the name is
+ * unknown. */
+int nnm_isa_select(const char *name);
+/* the name of a level: "baseline", "avx2", "avx512" */
+const char *nnm_isa_name(int isa);
+/* 1 when this CPU (and this build) can run that level */
+int nnm_isa_supported(int isa);
+
+#if NNM_ISA_DISPATCH
+#define NNM_ISA_AVX512_TARGET "avx512f,avx512bw,avx512dq,avx512vl,avx2"
+/* NNM_ISA_KERNEL(name, (params), (args)) { body }: a static void function
+ * `name` whose body is compiled once per level. */
+#define NNM_ISA_KERNEL(name, params, args)                                                         \
+    static inline __attribute__((always_inline)) void name##_body params;                          \
+    __attribute__((target("avx2"))) static void name##_avx2 params { name##_body args; }           \
+    __attribute__((target(NNM_ISA_AVX512_TARGET))) static void name##_avx512 params { name##_body args; } \
+    static void name##_base params { name##_body args; }                                           \
+    static void name params                                                                        \
+    {                                                                                              \
+        if (nnm_isa_active == NNM_ISA_AVX512)                                                      \
+            name##_avx512 args;                                                                    \
+        else if (nnm_isa_active == NNM_ISA_AVX2)                                                   \
+            name##_avx2 args;                                                                      \
+        else                                                                                       \
+            name##_base args;                                                                      \
+    }                                                                                              \
+    static inline __attribute__((always_inline)) void name##_body params
+/* a helper of kernel bodies: inlined into each version, so that it is
+ * compiled for that version's level too */
+#define NNM_ISA_INLINE static inline __attribute__((always_inline))
+#else
+#define NNM_ISA_KERNEL(name, params, args) static void name params
+#define NNM_ISA_INLINE static inline
+#endif
+#endif
