@@ -8,7 +8,7 @@
 #   make mnist      deps + data + build, then train models/mnist_mlp.nnm
 #   make clang      build with clang (-Werror) too
 #   make bench      each --isa version of the kernels (bench/kernels.c), nnmc vs PyTorch images/s
-#                   (bench/run.sh, bench/resnet9.sh), built programs vs nnmc run (bench/emit.sh),
+#                   (bench/run.sh, bench/cifar.sh), built programs vs nnmc run (bench/emit.sh),
 #                   what augmentation costs (bench/augment.sh)
 #   make fuzz       AFL++ on the front end (fuzz/run.sh; FUZZ_SECONDS=1800)
 #   make fuzz-files AFL++ on the readers of checkpoints, weights, images and data files
@@ -97,8 +97,11 @@ $(B)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 
 bench: all $(B)/bench_kernels
 	$(B)/bench_kernels
-	bash bench/run.sh
-	bash bench/resnet9.sh
+	@mkdir -p bench/out
+	bash bench/run.sh | tee bench/out/mnist.log
+	bash bench/cifar.sh resnet9 | tee bench/out/resnet9.log
+	bash bench/cifar.sh vgg_bn | tee bench/out/vgg_bn.log
+	python3 bench/table.py bench/out/mnist.log bench/out/resnet9.log bench/out/vgg_bn.log
 	bash bench/emit.sh
 	bash bench/augment.sh
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import cifar_data
 
 data, threads = sys.argv[1], int(sys.argv[2])
 epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 10
@@ -29,17 +30,9 @@ torch.manual_seed(1)
 np.random.seed(1)
 
 
-def cifar(files):
-    raw = np.concatenate([np.fromfile(f'{data}/cifar-10-batches-bin/{f}', np.uint8) for f in files])
-    raw = raw.reshape(-1, 3073)
-    x = raw[:, 1:].reshape(-1, 3, 32, 32).astype(np.float32) / 255
-    mean = np.array([0.4914, 0.4822, 0.4465], np.float32).reshape(1, 3, 1, 1)
-    std = np.array([0.2470, 0.2435, 0.2616], np.float32).reshape(1, 3, 1, 1)
-    return torch.from_numpy((x - mean) / std), torch.from_numpy(raw[:, 0].astype(np.int64))
-
-
-x_train, y_train = cifar([f'data_batch_{i}.bin' for i in range(1, 6)])
-x_test, y_test = cifar(['test_batch.bin'])
+MEAN, STD = [0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]
+x_train, y_train = cifar_data.load(data, cifar_data.TRAIN, MEAN, STD)
+x_test, y_test = cifar_data.load(data, cifar_data.TEST, MEAN, STD)
 x_train, y_train = x_train[:limit], y_train[:limit]
 
 

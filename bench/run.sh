@@ -62,5 +62,8 @@ for m in $models; do
         echo "ratio $m nnmc/pytorch: $(awk -v a="$best" -v b="$tbest" 'BEGIN { printf "%.2f", a / b }')"
     else
         echo "pytorch: not installed (apt-get install python3-torch) - skipped"
+        tbest=0 trss=0
     fi
+    # for bench/table.py: model, images/s of nnmc and PyTorch, % of sgemm, peak MiB of each, sgemm GFLOP/s
+    echo "result $m $best $tbest $(awk -v g="$gf" -v p="$peak" 'BEGIN { printf "%.0f", 100 * g / p }') $rss $trss $peak"
 done

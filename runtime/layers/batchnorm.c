@@ -18,6 +18,7 @@
 #include <string.h>
 #include "isa.h"
 #include "layer.h"
+#include "parallel.h"
 
 typedef struct {
     double momentum, epsilon;
@@ -135,78 +136,139 @@ static Parts batchnorm_parts(const NnmLayer *l, float *w)
     return p;
 }
 
-/* The batch is walked row by row (a row = one pixel's channels), so every
- * pass reads memory in order; per-channel sums are kept in double. */
-NNM_ISA_KERNEL(batchnorm_forward, (const LayerRun *r), (r))
+/* The passes over the batch.  A row is one pixel's channels.  Sums run over
+ * a range of channels, every row in order, each channel's sum kept in
+ * double; the element-wise passes run over a range of rows.  Either split
+ * leaves each value's operations and their order as one thread has them:
+ * the figures do not depend on the number of threads. */
+typedef struct {
+    const LayerRun *r;
+    const BatchNormAttr *bn;
+    int64_t c, rows;
+    Parts p, g; /* the weights, and (backward) their gradients */
+    Scratch sc;
+} BnJob;
+
+static BnJob bn_job(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
-    const BatchNormAttr *bn = l->attr;
-    const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
-    Parts p = batchnorm_parts(l, r->w);
-    Scratch sc = scratch_parts(l, r->scratch);
-    float *xhat = sc.xhat, *bmean = sc.mean, *binv = sc.inv;
-    if (r->training) {
-        double *sum = sc.acc, *sq = sum + c;
-        memset(sum, 0, (size_t)(2 * c) * sizeof *sum);
-        for (int64_t i = 0; i < rows; i++)
-            for (int64_t k = 0; k < c; k++)
-                sum[k] += r->x[i * c + k];
-        for (int64_t k = 0; k < c; k++)
-            sum[k] /= (double)rows;
-        for (int64_t i = 0; i < rows; i++)
-            for (int64_t k = 0; k < c; k++) {
-                double d = r->x[i * c + k] - sum[k];
-                sq[k] += d * d;
-            }
-        for (int64_t k = 0; k < c; k++) {
-            double mu = sum[k], var = sq[k] / (double)rows;
-            bmean[k] = (float)mu;
-            binv[k] = (float)(1.0 / sqrt(var + bn->epsilon));
-            double unbiased = rows > 1 ? var * (double)rows / ((double)rows - (1.0 + bn->epsilon)) : var;
-            p.mean[k] = (float)(p.mean[k] * bn->momentum + mu * (1.0 - bn->momentum));
-            p.var[k] = (float)(p.var[k] * bn->momentum + unbiased * (1.0 - bn->momentum));
-        }
-    } else {
-        for (int64_t k = 0; k < c; k++) {
-            bmean[k] = p.mean[k];
-            binv[k] = 1.0f / sqrtf(p.var[k] + (float)bn->epsilon);
-        }
-    }
+    BnJob j = {r, l->attr, channels(l), 0, batchnorm_parts(l, r->w), {0}, scratch_parts(l, r->scratch)};
+    j.rows = r->batch * shape_size(&l->in) / j.c;
+    if (r->dw)
+        j.g = batchnorm_parts(l, r->dw);
+    return j;
+}
+
+/* channels [k0, k1): the batch's mean and 1/sqrt(var + eps), and the moving
+ * statistics (training) */
+NNM_ISA_KERNEL(bn_stats, (void *arg, int64_t k0, int64_t k1), (arg, k0, k1))
+{
+    const BnJob *j = arg;
+    const float *x = j->r->x;
+    const int64_t c = j->c, rows = j->rows;
+    double *sum = j->sc.acc, *sq = sum + c;
+    for (int64_t k = k0; k < k1; k++)
+        sum[k] = sq[k] = 0;
     for (int64_t i = 0; i < rows; i++)
+        for (int64_t k = k0; k < k1; k++)
+            sum[k] += x[i * c + k];
+    for (int64_t k = k0; k < k1; k++)
+        sum[k] /= (double)rows;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t k = k0; k < k1; k++) {
+            double d = x[i * c + k] - sum[k];
+            sq[k] += d * d;
+        }
+    for (int64_t k = k0; k < k1; k++) {
+        double mu = sum[k], var = sq[k] / (double)rows, eps = j->bn->epsilon, mom = j->bn->momentum;
+        j->sc.mean[k] = (float)mu;
+        j->sc.inv[k] = (float)(1.0 / sqrt(var + eps));
+        double unbiased = rows > 1 ? var * (double)rows / ((double)rows - (1.0 + eps)) : var;
+        j->p.mean[k] = (float)(j->p.mean[k] * mom + mu * (1.0 - mom));
+        j->p.var[k] = (float)(j->p.var[k] * mom + unbiased * (1.0 - mom));
+    }
+}
+
+/* rows [i0, i1): xhat and y */
+NNM_ISA_KERNEL(bn_normalize, (void *arg, int64_t i0, int64_t i1), (arg, i0, i1))
+{
+    const BnJob *j = arg;
+    const int64_t c = j->c;
+    const float *x = j->r->x, *bmean = j->sc.mean, *binv = j->sc.inv, *gamma = j->p.gamma, *beta = j->p.beta;
+    float *xhat = j->sc.xhat, *y = j->r->y;
+    for (int64_t i = i0; i < i1; i++)
         for (int64_t k = 0; k < c; k++) {
-            float h = (r->x[i * c + k] - bmean[k]) * binv[k];
+            float h = (x[i * c + k] - bmean[k]) * binv[k];
             xhat[i * c + k] = h;
-            r->y[i * c + k] = (p.gamma ? p.gamma[k] : 1.0f) * h + (p.beta ? p.beta[k] : 0.0f);
+            y[i * c + k] = (gamma ? gamma[k] : 1.0f) * h + (beta ? beta[k] : 0.0f);
         }
 }
 
-NNM_ISA_KERNEL(batchnorm_backward, (const LayerRun *r), (r))
+/* Work split by nnm_par_for: channels in whole cache lines, rows in blocks;
+ * small batches stay on one thread. */
+#define BN_ALIGN 16
+#define BN_MIN_VALUES 32768
+
+static void batchnorm_forward(const LayerRun *r)
 {
-    const NnmLayer *l = r->l;
-    const int64_t c = channels(l), rows = r->batch * shape_size(&l->in) / c;
-    Parts p = batchnorm_parts(l, r->w), g = batchnorm_parts(l, r->dw);
-    Scratch sc = scratch_parts(l, r->scratch);
-    const float *xhat = sc.xhat, *binv = sc.inv;
-    memset(g.mean, 0, (size_t)(2 * c) * sizeof(float)); /* moving statistics: no gradient */
-    double *sdy = sc.acc, *sdyx = sdy + c;
-    memset(sdy, 0, (size_t)(2 * c) * sizeof *sdy);
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t k = 0; k < c; k++) {
-            sdy[k] += r->dy[i * c + k];
-            sdyx[k] += (double)r->dy[i * c + k] * xhat[i * c + k];
+    BnJob j = bn_job(r);
+    const int big = j.rows * j.c >= BN_MIN_VALUES;
+    if (r->training) {
+        nnm_par_for(j.c, BN_ALIGN, big ? 2 * BN_ALIGN : j.c + 1, bn_stats, &j);
+    } else {
+        for (int64_t k = 0; k < j.c; k++) {
+            j.sc.mean[k] = j.p.mean[k];
+            j.sc.inv[k] = 1.0f / sqrtf(j.p.var[k] + (float)j.bn->epsilon);
         }
-    for (int64_t k = 0; k < c; k++) {
-        if (g.gamma)
-            g.gamma[k] = (float)sdyx[k];
-        if (g.beta)
-            g.beta[k] = (float)sdy[k];
     }
+    nnm_par_for(j.rows, 1, big ? 2 : j.rows + 1, bn_normalize, &j);
+}
+
+/* channels [k0, k1): Σ dy and Σ dy·xhat, which are also d beta and d gamma */
+NNM_ISA_KERNEL(bn_grad_sums, (void *arg, int64_t k0, int64_t k1), (arg, k0, k1))
+{
+    const BnJob *j = arg;
+    const int64_t c = j->c, rows = j->rows;
+    const float *dy = j->r->dy, *xhat = j->sc.xhat;
+    double *sdy = j->sc.acc, *sdyx = sdy + c;
+    for (int64_t k = k0; k < k1; k++)
+        sdy[k] = sdyx[k] = 0;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t k = k0; k < k1; k++) {
+            sdy[k] += dy[i * c + k];
+            sdyx[k] += (double)dy[i * c + k] * xhat[i * c + k];
+        }
+    for (int64_t k = k0; k < k1; k++) {
+        if (j->g.gamma)
+            j->g.gamma[k] = (float)sdyx[k];
+        if (j->g.beta)
+            j->g.beta[k] = (float)sdy[k];
+    }
+}
+
+/* rows [i0, i1): dx */
+NNM_ISA_KERNEL(bn_dx, (void *arg, int64_t i0, int64_t i1), (arg, i0, i1))
+{
+    const BnJob *j = arg;
+    const int64_t c = j->c, rows = j->rows;
+    const float *dy = j->r->dy, *xhat = j->sc.xhat, *binv = j->sc.inv, *gamma = j->p.gamma;
+    const double *sdy = j->sc.acc, *sdyx = sdy + c;
+    float *dx = j->r->dx;
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t k = 0; k < c; k++) {
+            const float f = (gamma ? gamma[k] : 1.0f) * binv[k] / (float)rows;
+            dx[i * c + k] = f * ((float)rows * dy[i * c + k] - (float)sdy[k] - xhat[i * c + k] * (float)sdyx[k]);
+        }
+}
+
+static void batchnorm_backward(const LayerRun *r)
+{
+    BnJob j = bn_job(r);
+    const int big = j.rows * j.c >= BN_MIN_VALUES;
+    memset(j.g.mean, 0, (size_t)(2 * j.c) * sizeof(float)); /* moving statistics: no gradient */
+    nnm_par_for(j.c, BN_ALIGN, big ? 2 * BN_ALIGN : j.c + 1, bn_grad_sums, &j);
     if (r->dx)
-        for (int64_t i = 0; i < rows; i++)
-            for (int64_t k = 0; k < c; k++) {
-                const float f = (p.gamma ? p.gamma[k] : 1.0f) * binv[k] / (float)rows;
-                r->dx[i * c + k] = f * ((float)rows * r->dy[i * c + k] - (float)sdy[k] - xhat[i * c + k] * (float)sdyx[k]);
-            }
+        nnm_par_for(j.rows, 1, big ? 2 : j.rows + 1, bn_dx, &j);
 }
 
 const LayerKind layer_batchnorm = {
