@@ -184,6 +184,14 @@ int emit_find_text(const char *name)
     return -1;
 }
 
+int emit_text_is(int i, const char *suffix)
+{
+    size_t n = strlen(nnm_runtime_texts[i].name), k = strlen(suffix);
+    return n > k && !strcmp(nnm_runtime_texts[i].name + n - k, suffix);
+}
+
+int emit_is_program_source(int i) { return emit_text_is(i, ".c") && strcmp(nnm_runtime_texts[i].name, "exec.c"); }
+
 void emit_runtime_file(Emitter *e, int idx)
 {
     const NnmSourceText *f = &nnm_runtime_texts[idx];
@@ -215,12 +223,9 @@ void emit_runtime_file(Emitter *e, int idx)
 
 static void put_runtime(Emitter *e)
 {
-    for (int i = 0; nnm_runtime_texts[i].name; i++) {
-        const char *n = nnm_runtime_texts[i].name;
-        size_t len = strlen(n);
-        if (len > 2 && !strcmp(n + len - 2, ".c") && strcmp(n, "exec.c") && !e->done[i])
+    for (int i = 0; nnm_runtime_texts[i].name; i++)
+        if (emit_is_program_source(i) && !e->done[i])
             emit_runtime_file(e, i);
-    }
 }
 
 /* ---- 3. the IR as constants ------------------------------------------- */
@@ -682,9 +687,8 @@ static void put_attr_typedef(FILE *out, const char *type)
     char end[80];
     snprintf(end, sizeof end, "\n} %s;\n", type);
     for (int i = 0; nnm_runtime_texts[i].name; i++) {
-        const char *n = nnm_runtime_texts[i].name, *text = nnm_runtime_texts[i].text;
-        size_t len = strlen(n);
-        const char *at = len > 2 && !strcmp(n + len - 2, ".c") ? strstr(text, end) : NULL;
+        const char *text = nnm_runtime_texts[i].text;
+        const char *at = emit_text_is(i, ".c") ? strstr(text, end) : NULL;
         if (!at)
             continue;
         const char *from = NULL;
@@ -739,12 +743,9 @@ int nnm_emit_model_part(const NnmProgram *p, const SrcFile *src, const EmitOpts 
     emit_comment_text(out, src->name, strlen(src->name));
     fputs(", for a runtime compiled apart. */\n", out);
     nnm_emit_prelude(out, opts->blas);
-    for (int i = 0; nnm_runtime_texts[i].name; i++) {
-        const char *n = nnm_runtime_texts[i].name;
-        size_t len = strlen(n);
-        if (len > 2 && !strcmp(n + len - 2, ".h"))
-            fprintf(out, "#include \"%s\"\n", n);
-    }
+    for (int i = 0; nnm_runtime_texts[i].name; i++)
+        if (emit_text_is(i, ".h"))
+            fprintf(out, "#include \"%s\"\n", nnm_runtime_texts[i].name);
     /* the attribute structs the program's layers name and that their kinds'
      * files define (layer.h's contract: one typedef each, of header names) */
     const char *done[64];

@@ -68,6 +68,11 @@ typedef struct {
     char done[128];       /* runtime files already written, by index in nnm_runtime_texts */
 } Emitter;
 int emit_find_text(const char *name); /* index in nnm_runtime_texts, or -1 */
+/* 1 when nnm_runtime_texts[i]'s name ends with suffix (".c", ".h") */
+int emit_text_is(int i, const char *suffix);
+/* 1 when it is one of the .c files an emitted program is made of: every
+ * runtime .c file but the interpreter's step loop (exec.c) */
+int emit_is_program_source(int i);
 /* The runtime file's text with its #include "..." resolved (headers once). */
 void emit_runtime_file(Emitter *e, int idx);
 /* "static const NnmLayer ARRAY[n] = {...};", each layer after a comment

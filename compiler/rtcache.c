@@ -131,13 +131,6 @@ static char *cache_dir(void)
     return dir;
 }
 
-/* The runtime files that are compiled: the .c files emit puts in programs. */
-static int compiled_text(int i)
-{
-    const char *n = nnm_runtime_texts[i].name;
-    size_t len = strlen(n);
-    return len > 2 && !strcmp(n + len - 2, ".c") && strcmp(n, "exec.c");
-}
 
 static char *object_path(const char *rt, int i)
 {
@@ -179,7 +172,7 @@ static int complete(const char *rt)
 {
     struct stat sb;
     for (int i = 0; nnm_runtime_texts[i].name; i++) {
-        if (!compiled_text(i))
+        if (!emit_is_program_source(i))
             continue;
         char *o = object_path(rt, i);
         int ok = stat(o, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0;
@@ -203,7 +196,7 @@ static int write_texts(const char *dir, int blas)
         *slash = '/';
         FILE *f = rc == 0 ? fopen(path, "w") : NULL;
         if (f) {
-            if (compiled_text(i)) {
+            if (emit_is_program_source(i)) {
                 nnm_emit_prelude(f, blas);
                 fprintf(f, "#line 1 \"%s\"\n", t->path);
             }
@@ -220,6 +213,36 @@ static int write_texts(const char *dir, int blas)
     return 0;
 }
 
+/* Starts the compiler argv; fd >= 0 becomes its standard output.  Its
+ * pid, or -1 after a message.  A compiler that cannot be run says so and
+ * exits 127. */
+static pid_t spawn(char **argv, int fd)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (fd >= 0)
+            dup2(fd, 1);
+        execvp(argv[0], argv);
+        fprintf(stderr, "nnmc: error: cannot run the C compiler '%s': %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    if (pid < 0)
+        fprintf(stderr, "nnmc: error: cannot start the C compiler: %s\n", strerror(errno));
+    return pid;
+}
+
+/* 0 when a compiler's exit status is success; else -1, after "failed on
+ * WHAT" unless what is NULL or it could not be run (it said so itself) */
+static int check_status(int status, const char *what)
+{
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (what && (!WIFEXITED(status) || WEXITSTATUS(status) != 127))
+        fprintf(stderr, "nnmc: error: the C compiler failed on %s\n", what);
+    return -1;
+}
+
 int nnm_run_command(char **argv, const char *what, char **out)
 {
     int fd[2] = {-1, -1};
@@ -227,18 +250,7 @@ int nnm_run_command(char **argv, const char *what, char **out)
         fprintf(stderr, "nnmc: error: cannot start the C compiler: %s\n", strerror(errno));
         return -1;
     }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (out) {
-            dup2(fd[1], 1);
-            close(fd[0]);
-            close(fd[1]);
-        }
-        execvp(argv[0], argv);
-        fprintf(stderr, "nnmc: error: cannot run the C compiler '%s': %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
+    pid_t pid = spawn(argv, fd[1]);
     if (out) { /* all of its standard output, NUL-terminated */
         close(fd[1]);
         size_t len = 0, cap = 256;
@@ -257,17 +269,14 @@ int nnm_run_command(char **argv, const char *what, char **out)
         close(fd[0]);
         *out = buf;
     }
-    int status, rc = -1;
+    int status;
     if (pid < 0)
-        fprintf(stderr, "nnmc: error: cannot start the C compiler: %s\n", strerror(errno));
-    else if (waitpid(pid, &status, 0) < 0)
+        return -1;
+    if (waitpid(pid, &status, 0) < 0) {
         fprintf(stderr, "nnmc: error: lost the C compiler: %s\n", strerror(errno));
-    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        if (what && (!WIFEXITED(status) || WEXITSTATUS(status) != 127))
-            fprintf(stderr, "nnmc: error: the C compiler failed on %s\n", what);
-    } else
-        rc = 0;
-    return rc;
+        return -1;
+    }
+    return check_status(status, what);
 }
 
 int nnm_run_printed(char **argv, const char *what)
@@ -278,38 +287,25 @@ int nnm_run_printed(char **argv, const char *what)
     return nnm_run_command(argv, what, NULL);
 }
 
-static pid_t spawn(char **argv)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        fprintf(stderr, "nnmc: error: cannot run the C compiler '%s': %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    if (pid < 0)
-        fprintf(stderr, "nnmc: error: cannot start the C compiler: %s\n", strerror(errno));
-    return pid;
-}
-
 /* Compiles every runtime .c file of dir into its .o, as many at a time as
  * there are cores.  0, or -1 after the compiler's messages. */
 static int compile_runtime(const char *dir, char **base, int nbase)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (int)cores, running = 0, failed = 0;
+    char *what = join(dir, " (the runtime)");
     char *inc1 = join3("-I", dir, "/runtime"), *inc2 = join3("-I", dir, "/runtime/layers");
     for (int i = 0;; i++) {
         int more = nnm_runtime_texts[i].name != NULL;
-        if (more && !compiled_text(i))
+        if (more && !emit_is_program_source(i))
             continue;
         while (running > 0 && (running >= jobs || !more || failed)) {
             int status;
             if (wait(&status) < 0)
                 break;
             running--;
-            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                failed = failed ? failed : !WIFEXITED(status) || WEXITSTATUS(status) != 127 ? 1 : 127;
+            if (check_status(status, failed ? NULL : what) != 0)
+                failed = 1; /* one message for the first failure */
         }
         if (!more || failed)
             break;
@@ -325,7 +321,7 @@ static int compile_runtime(const char *dir, char **base, int nbase)
         argv[argc++] = obj;
         argv[argc++] = src;
         argv[argc] = NULL;
-        if (spawn(argv) < 0)
+        if (spawn(argv, -1) < 0)
             failed = 1;
         else
             running++;
@@ -334,8 +330,7 @@ static int compile_runtime(const char *dir, char **base, int nbase)
     }
     free(inc1);
     free(inc2);
-    if (failed == 1)
-        fprintf(stderr, "nnmc: error: the C compiler failed on the runtime in %s\n", dir);
+    free(what);
     return failed ? -1 : 0;
 }
 
@@ -411,7 +406,7 @@ int nnm_build_cached(const NnmProgram *p, const SrcFile *src, const EmitOpts *o,
             argv[argc++] = (char *)prog;
             argv[argc++] = model;
             for (int i = 0; nnm_runtime_texts[i].name && nown < 80; i++)
-                if (compiled_text(i))
+                if (emit_is_program_source(i))
                     argv[argc++] = own[nown++] = object_path(rt, i);
             for (int i = 0; i < nlibs && argc < N; i++)
                 argv[argc++] = libs[i];
