@@ -299,11 +299,11 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
                 rc = -1;
                 break;
             }
-            Image im = {s.rows, s.cols, 1, NULL};
+            Image im = {s.rows, s.cols, 1, nnm_alloc_floats(nnm_split_sample(&s))};
             for (int64_t i0 = 0; i0 < s.n; i0 += batch) {
                 int64_t b = NNM_MIN(batch, s.n - i0);
                 for (int64_t i = 0; i < b; i++) {
-                    im.px = s.x + (i0 + i) * s.rows * s.cols;
+                    nnm_split_row(&s, i0 + i, im.px);
                     fit_image(&im, net.in[0] + i * px, h, w, c);
                     if (data)
                         nnm_array_scale(&data->x[0], net.in[0] + i * px, net.in[0] + i * px, px);
@@ -318,6 +318,7 @@ int nnm_predict(const NnmProgram *p, const char *weights, int top, char **inputs
                 }
                 free(name);
             }
+            nnm_free_aligned(im.px);
             nnm_split_free(&s);
             continue;
         }

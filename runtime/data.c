@@ -140,8 +140,8 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
     }
     int64_t n = d[0], px = (int64_t)d[1] * d[2];
     /* what the header declares is checked before any of it is inflated:
-     * a byte and a float per pixel */
-    double need = (double)n * (double)px * 5, limit = nnm_memory_limit();
+     * a byte per pixel, kept as it is read */
+    double need = (double)n * (double)px, limit = nnm_memory_limit();
     if (need > limit) {
         char msg[200];
         snprintf(msg, sizeof msg, "its header declares %lld images of %ux%u (%.1f GiB in memory), more than this "
@@ -171,10 +171,7 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
     } else {
         out->label = nnm_xcalloc((size_t)n + 1, 1);
     }
-    out->x = nnm_alloc_floats(n * px);
-    for (int64_t i = 0; i < n * px; i++)
-        out->x[i] = (float)raw[i] / 255.0f;
-    free(raw);
+    out->x8 = raw;
     out->n = n;
     out->rows = d[1];
     out->cols = d[2];
@@ -186,6 +183,18 @@ int nnm_idx_load(const char *images, const char *labels, NnmSplit *out)
 
 int64_t nnm_split_sample(const NnmSplit *s) { return s->rows * s->cols * s->chans; }
 
+void nnm_split_row(const NnmSplit *s, int64_t i, float *dst)
+{
+    const int64_t px = nnm_split_sample(s);
+    if (s->x) {
+        memcpy(dst, s->x + i * px, (size_t)px * sizeof *dst);
+        return;
+    }
+    const uint8_t *b = s->x8 + i * px;
+    for (int64_t j = 0; j < px; j++)
+        dst[j] = (float)b[j] / 255.0f;
+}
+
 #define CIFAR_RECORD 3073
 #define CIFAR_PER_FILE 10000
 
@@ -193,7 +202,7 @@ int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out)
 {
     memset(out, 0, sizeof *out);
     int64_t n = (int64_t)nfiles * CIFAR_PER_FILE;
-    out->x = nnm_alloc_floats(n * 3072);
+    out->x8 = nnm_xmalloc((size_t)n * 3072);
     out->label = nnm_xmalloc((size_t)n);
     unsigned char *rec = NULL;
     for (int f = 0; f < nfiles; f++) {
@@ -219,11 +228,11 @@ int nnm_cifar_load(const char *const *files, int nfiles, NnmSplit *out)
                 goto fail;
             }
             out->label[k] = p[0];
-            float *x = out->x + k * 3072;
+            uint8_t *x = out->x8 + k * 3072;
             /* the file stores the red plane, then green, then blue */
             for (int px = 0; px < 1024; px++)
                 for (int c = 0; c < 3; c++)
-                    x[px * 3 + c] = (float)p[1 + c * 1024 + px] / 255.0f;
+                    x[px * 3 + c] = p[1 + c * 1024 + px];
         }
     }
     free(rec);
@@ -253,6 +262,7 @@ void nnm_array_scale(const NnmArrayRef *r, const float *src, float *dst, int64_t
 void nnm_split_free(NnmSplit *s)
 {
     nnm_free_aligned(s->x);
+    free(s->x8);
     free(s->label);
     free(s->label_file);
     free(s->x_file);
@@ -326,7 +336,10 @@ static int filter(NnmSplit *s, const NnmDataset *d, const char *file)
         int c = map[s->label[i]];
         if (c < 0)
             continue;
-        memmove(s->x + k * px, s->x + i * px, (size_t)px * sizeof(float));
+        if (s->x)
+            memmove(s->x + k * px, s->x + i * px, (size_t)px * sizeof *s->x);
+        else
+            memmove(s->x8 + k * px, s->x8 + i * px, (size_t)px);
         s->label[k++] = (uint8_t)c;
     }
     if (d->filtered)

@@ -1,6 +1,8 @@
 /* runtime/data.h — data sets in memory: MNIST-style IDX files (gzipped or
- * not, read with zlib) and the CIFAR-10 binary batches; pixels scaled to
- * [0, 1] floats in channels-last order (H, W, C), labels as bytes. */
+ * not, read with zlib) and the CIFAR-10 binary batches, kept as the bytes
+ * the files hold (a quarter of the memory floats take) in channels-last
+ * order (H, W, C) and turned into [0, 1] floats a sample at a time; CSV
+ * features as floats; labels as bytes. */
 #ifndef NNM_DATA_H
 #define NNM_DATA_H
 #include <stdint.h>
@@ -8,7 +10,10 @@
 
 typedef struct {
     int64_t n, rows, cols, chans; /* n images of rows x cols x chans */
-    float *x;               /* [n, rows*cols*chans] in [0, 1], HWC */
+    /* the samples, [n, rows*cols*chans] HWC: exactly one of the two is set.
+     * Read them through nnm_split_row, which knows both. */
+    float *x;               /* floats as they are fed (CSV features) */
+    uint8_t *x8;            /* pixel bytes; the value fed is byte / 255.0f */
     uint8_t *label;         /* [n] */
     char *label_file;       /* where the labels came from, for messages (owned) */
     char *x_file;           /* where the samples came from, likewise */
@@ -36,6 +41,8 @@ void nnm_split_free(NnmSplit *s);
 int nnm_data_files(const NnmDataset *d, const char *dir, char **out);
 /* Floats per sample. */
 int64_t nnm_split_sample(const NnmSplit *s);
+/* Sample i of s as floats into dst[nnm_split_sample(s)]. */
+void nnm_split_row(const NnmSplit *s, int64_t i, float *dst);
 /* The file's arithmetic on an image array (r->nchan, mul, add) applied to n
  * values of a sample (pixels in [0, 1]) from src to dst (may be src): what
  * training fed the model, so that prediction feeds it the same. */

@@ -142,8 +142,10 @@ static void load_batch(Net *n, const Data *d, const int64_t *idx, int64_t b)
         const View *v = &d->x[k];
         int64_t px = nnm_split_sample(v->s);
         const NnmArrayRef *r = v->ref;
-        for (int64_t i = 0; i < b; i++)
-            nnm_array_scale(r, v->s->x + (v->begin + idx[i]) * px, n->in[k] + i * px, px);
+        for (int64_t i = 0; i < b; i++) {
+            nnm_split_row(v->s, v->begin + idx[i], n->in[k] + i * px);
+            nnm_array_scale(r, n->in[k] + i * px, n->in[k] + i * px, px);
+        }
     }
     for (int k = 0; k < d->ny; k++) {
         int64_t C = n->out_size[k];

@@ -297,7 +297,7 @@ for f in ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'):
 X
 if [ -z "${ASAN_OPTIONS:-}" ]; then # a sanitizer reserves more address space than any such limit
     model bg.nnm "model.fit(x_train[:100], y_train[:100], epochs=1)"
-    t idx-declared-size 1 bash -c "ulimit -v 3145728; exec \"$NNMC\" run bg.nnm --data big --threads 1 -q"
+    t idx-declared-size 1 bash -c "ulimit -v 2097152; exec \"$NNMC\" run bg.nnm --data big --threads 1 -q"
     has idx-declared-size-says err "big/mnist/train-images-idx3-ubyte.gz: its header declares 3000000 images of 28x28"
 fi
 # a CSV line of 200,001 columns: linear, not quadratic
