@@ -29,9 +29,9 @@
 
 /* the runtime files whose definitions may be taken (the pool), and the
  * headers written whole, in this order */
-static const char *const pool_files[] = {"rng.c", "blas.c", "kernels.c", "spatial.c", "layer.c"};
+static const char *const pool_files[] = {"rng.c", "blas.c", "gemm.c", "kernels.c", "spatial.c", "layer.c"};
 static const char *const header_files[] = {"program.h", "util.h", "rng.h", "isa.h", "kernels.h",
-                                           "layer.h",   "blas.h", "parallel.h"};
+                                           "layer.h",   "blas.h", "gemm.h", "parallel.h"};
 
 typedef struct {
     char name[64];
@@ -451,6 +451,11 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
             work = NNM_MAX(work, layer_workspace(&m->layers[i]));
         if (work)
             fprintf(out, "static _Alignas(64) float work[%lld];\n", (long long)work);
+        int64_t bwork = 0; /* the call's buffer (a convolution's packed kernel) */
+        for (int i = 0; i < m->nlayers; i++)
+            bwork = NNM_MAX(bwork, layer_batch_work(&m->layers[i], 1));
+        if (bwork)
+            fprintf(out, "static _Alignas(64) float bwork[%lld];\n", (long long)bwork);
         fprintf(out, "\nint %s_predict(%s)\n{\n    LayerRun r;\n", prefix, params);
         for (int i = 0; i < m->nlayers; i++) {
             const NnmLayer *l = &m->layers[i];
@@ -470,6 +475,8 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
                 fprintf(out, "    r.scratch = s%d;\n", i);
             if (layer_workspace(l))
                 fputs("    r.work = work;\n", out);
+            if (layer_batch_work(l, 1))
+                fputs("    r.bwork = bwork;\n", out);
             int owner = net_weights_owner(m, i);
             if (m->layers[owner].nparams) /* read only: training is off */
                 fprintf(out, "    r.w = (float *)w%d;\n", owner);

@@ -9,7 +9,8 @@
  * operations and their order (no reassociation without -ffast-math, which
  * the runtime refuses), and no version may contract a*b+c into a fused
  * multiply-add (ISO C mode with gcc, the pragma below with clang; "fma" is
- * in no target list).  tests/isa.sh checks that every --isa gives the same
+ * in no NNM_ISA_KERNEL target list: runtime/gemm.c, which fuses on purpose,
+ * calls fmaf in every version, so its versions agree too).  tests/isa.sh checks that every --isa gives the same
  * figures and weight files.
  *
  * Elsewhere (another CPU or compiler, or the predict-only code emit

@@ -231,6 +231,62 @@ NNM_ISA_KERNEL(col_sums, (int64_t rows, int64_t cols, const float *restrict g, f
 
 void nnm_col_sums(int64_t rows, int64_t cols, const float *g, float *db) { col_sums(rows, cols, g, db); }
 
+/* Blocks of 8 x 8 are turned in registers (unpack, then pair, then swap
+ * halves: the three steps of the classic 8 x 8 float transpose) where the
+ * compiler has __builtin_shufflevector (gcc 12, clang); the edges, and
+ * other compilers, move one value at a time.  A copy: no bit changes.
+ * Only the type sits in the #if: a top-level #if block is copied whole
+ * into predict-only code, where an unused function would not compile
+ * cleanly. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define TRANSPOSE_BLOCK 8
+typedef float NnmV8 __attribute__((vector_size(32)));
+#else
+#define TRANSPOSE_BLOCK 0
+#endif
+
+NNM_ISA_INLINE void transpose8(const float *src, int64_t ls, float *dst, int64_t ld)
+{
+#if TRANSPOSE_BLOCK
+#define SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+    NnmV8 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++)
+        memcpy(&r[i], src + i * ls, sizeof r[i]);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = SHUF(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = SHUF(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int h = 0; h < 2; h++) {
+            u[i + 2 * h] = SHUF(t[i + h], t[i + 2 + h], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + 2 * h + 1] = SHUF(t[i + h], t[i + 2 + h], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    for (int i = 0; i < 4; i++) {
+        const NnmV8 lo = SHUF(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11), hi = SHUF(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+        memcpy(dst + i * ld, &lo, sizeof lo);
+        memcpy(dst + (i + 4) * ld, &hi, sizeof hi);
+    }
+#undef SHUF
+#else
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 8; j++)
+            dst[j * ld + i] = src[i * ls + j];
+#endif
+}
+
+NNM_ISA_KERNEL(transpose, (int64_t rows, int64_t cols, const float *src, float *dst), (rows, cols, src, dst))
+{
+    const int64_t r8 = TRANSPOSE_BLOCK ? rows / 8 * 8 : 0, c8 = TRANSPOSE_BLOCK ? cols / 8 * 8 : 0;
+    for (int64_t i = 0; i < r8; i += 8)
+        for (int64_t j = 0; j < c8; j += 8)
+            transpose8(src + i * cols + j, cols, dst + j * rows + i, rows);
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = i < r8 ? c8 : 0; j < cols; j++)
+            dst[j * rows + i] = src[i * cols + j];
+}
+
+void nnm_transpose(int64_t rows, int64_t cols, const float *src, float *dst) { transpose(rows, cols, src, dst); }
+
 /* ---- losses ------------------------------------------------------------ */
 
 #define EPS 1e-7f

@@ -9,13 +9,16 @@
  *   images, and as much for their gradient; the call's batch_work: one partial
  *   weight gradient per group of GRAD_GROUP images
  *
- * Forward lowers each image to columns (im2col) and makes one GEMM with the
- * kernel seen as a (KH*KW*C, F) matrix: z = col W + b.  Backward:
- *   dz = dy * act'(z);  dW = colᵀ dz;  db = Σ dz;  dcol = dz Wᵀ;  dx = col2im(dcol) */
+ * Forward is one GEMM (runtime/gemm.c) with the kernel seen as a (KH*KW*C,
+ * F) matrix, z = col W + b, where the columns col are not built: the GEMM
+ * reads each output pixel's window a kernel row at a time, straight from x
+ * (conv_rows).  Backward builds the columns of a chunk of images (im2col):
+ *   dz = dy * act'(z);  dWᵀ = dzᵀ col;  db = Σ dz;  dcol = dz Wᵀ;  dx = col2im(dcol) */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "blas.h"
+#include "gemm.h"
 #include "isa.h"
 #include "kernels.h"
 #include "layer.h"
@@ -139,9 +142,15 @@ static int64_t conv2d_scratch(const NnmLayer *l)
     return keeps_z(l) ? shape_size(&l->out) : 0;
 }
 
+/* forward: the kernel packed for nnm_gemm; backward: the partials, then
+ * the kernel's transpose packed */
 static int64_t conv2d_batch_work(const NnmLayer *l, int64_t batch)
 {
-    return (batch + GRAD_GROUP - 1) / GRAD_GROUP * partial_size(l);
+    const ConvAttr *cv = l->attr;
+    NnmWindow g = layer_window(l);
+    const int64_t k = g.kh * g.kw * g.c;
+    return NNM_MAX((batch + GRAD_GROUP - 1) / GRAD_GROUP * partial_size(l) + nnm_gemm_packed_size(cv->filters, k),
+                   nnm_gemm_packed_size(k, cv->filters));
 }
 
 /* Images are lowered to columns a few at a time: as many as fit in
@@ -159,11 +168,40 @@ static int64_t chunk_images(const NnmLayer *l)
     return n;
 }
 
-/* per thread: one chunk's columns, rebuilt from x whenever needed (in the
- * backward pass too) rather than kept for the whole batch: rebuilding is
- * cheaper than fetching a batch's worth of columns back from memory; and
- * room as large for their gradient dcol */
-static int64_t conv2d_workspace(const NnmLayer *l) { return 2 * chunk_images(l) * conv2d_col_size(l); }
+/* Kernel rows shorter than this are too short to be the blocks of
+ * nnm_gemm (each block costs a reload of the row pointers): such layers
+ * (first layers, with one or three channels) are lowered by im2col and
+ * multiplied as one block. */
+#define MIN_SPAN 16
+
+static int64_t gemm_work(const NnmLayer *l)
+{
+    NnmWindow g = layer_window(l);
+    return g.kw * g.c < MIN_SPAN ? nnm_gemm_work_size(g.kh * g.kw * g.c, 1) : nnm_gemm_work_size(g.kw * g.c, g.kh);
+}
+
+/* a chunk's columns packed as the weight gradient's B */
+static int64_t packed_col_size(const NnmLayer *l)
+{
+    NnmWindow g = layer_window(l);
+    return nnm_gemm_packed_size(chunk_images(l) * g.oh * g.ow, g.kh * g.kw * g.c);
+}
+
+/* Per thread.  Forward: the columns when they are built (MIN_SPAN), then
+ * nnm_gemm's work.  Backward: one chunk's columns, rebuilt from x rather
+ * than kept from the forward pass (rebuilding is cheaper than fetching a
+ * batch's worth of columns back from memory), then their gradient in the
+ * same place; the columns packed, dz transposed, and nnm_gemm's work for
+ * the two products. */
+static int64_t conv2d_workspace(const NnmLayer *l)
+{
+    const ConvAttr *cv = l->attr;
+    NnmWindow g = layer_window(l);
+    const int64_t cols = chunk_images(l) * conv2d_col_size(l), rows = chunk_images(l) * g.oh * g.ow;
+    const int64_t back = cols + packed_col_size(l) + rows * cv->filters +
+                         NNM_MAX(nnm_gemm_work_size(cv->filters, 1), nnm_gemm_work_size(rows, 1));
+    return NNM_MAX(back, cols + gemm_work(l));
+}
 
 static int conv2d_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
@@ -195,13 +233,15 @@ typedef struct {
     int64_t chunk, cols;    /* images per im2col (chunk_images), floats of their columns */
     float *z;               /* pre-activations [batch, pix, f] (y when not kept) */
     float *parts;           /* backward: one partial dWᵀ and db per group */
+    const float *x;         /* forward: the images of one chunk */
+    const float *packed_wt; /* backward: Wᵀ packed for nnm_gemm (dcol = dz Wᵀ) */
 } ConvJob;
 
 static ConvJob conv_job(const LayerRun *r)
 {
     const NnmLayer *l = r->l;
     const ConvAttr *cv = l->attr;
-    ConvJob j = {r, layer_window(l), 0, 0, cv->filters, 0, chunk_images(l), 0, NULL, NULL};
+    ConvJob j = {r, layer_window(l), 0, 0, cv->filters, 0, chunk_images(l), 0, NULL, NULL, NULL, NULL};
     j.pix = j.g.oh * j.g.ow;
     j.k = j.g.kh * j.g.kw * j.g.c;
     j.isz = j.g.h * j.g.w * j.g.c;
@@ -211,6 +251,35 @@ static ConvJob conv_job(const LayerRun *r)
     return j;
 }
 
+/* The rows of the columns matrix for nnm_gemm, read from the images in
+ * place: output pixel row's block ky is the kernel row ky of its window, kw*c
+ * values that lie side by side in x when the window row is inside the image
+ * (no dilation); the others are built in scratch, zeros for the padding. */
+static void conv_rows(const void *p, int64_t i0, int mr, int64_t ky, const float **ptr, float *scratch)
+{
+    const ConvJob *j = p;
+    const NnmWindow *g = &j->g;
+    const int64_t c = g->c, span = g->kw * c;
+    for (int i = 0; i < mr; i++) {
+        const int64_t row = i0 + i, b = row / j->pix, at = row % j->pix, oy = at / g->ow, ox = at % g->ow;
+        const int64_t iy = oy * g->sh - g->pt + ky * g->dh, ix0 = ox * g->sw - g->pl;
+        const float *img = j->x + b * j->isz;
+        if (iy >= 0 && iy < g->h && g->dw == 1 && ix0 >= 0 && ix0 + g->kw <= g->w) {
+            ptr[i] = img + (iy * g->w + ix0) * c;
+            continue;
+        }
+        float *d = scratch + i * span;
+        for (int64_t kx = 0; kx < g->kw; kx++) {
+            const int64_t ix = ix0 + kx * g->dw;
+            if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
+                memset(d + kx * c, 0, (size_t)c * sizeof *d);
+            else
+                memcpy(d + kx * c, img + (iy * g->w + ix) * c, (size_t)c * sizeof *d);
+        }
+        ptr[i] = d;
+    }
+}
+
 /* images [b0, b1), b0 a multiple of the chunk size */
 static void forward_images(void *p, int64_t b0, int64_t b1)
 {
@@ -218,12 +287,20 @@ static void forward_images(void *p, int64_t b0, int64_t b1)
     const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
     const ConvAttr *cv = l->attr;
-    float *col = layer_work(r, 2 * j->cols);
+    float *col = layer_work(r, conv2d_workspace(l)), *work = col + j->cols;
+    const int64_t span = j->g.kw * j->g.c;
     for (int64_t b = b0; b < b1; b += j->chunk) {
         int64_t nb = NNM_MIN(j->chunk, b1 - b), rows = nb * j->pix;
         float *z = j->z + b * j->pix * j->f;
-        nnm_im2col(&j->g, nb, r->x + b * j->isz, col);
-        nnm_sgemm(0, 0, rows, j->f, j->k, 1.0f, col, j->k, r->w, j->f, 0.0f, z, j->f);
+        if (span < MIN_SPAN) {
+            nnm_im2col(&j->g, nb, r->x + b * j->isz, col);
+            const NnmGemmMatrix a = {col, j->k, j->k};
+            nnm_gemm(rows, j->f, j->k, 1, nnm_gemm_matrix_rows, &a, r->bwork, 0, z, j->f, work);
+        } else {
+            ConvJob part = *j;
+            part.x = r->x + b * j->isz;
+            nnm_gemm(rows, j->f, span, j->g.kh, conv_rows, &part, r->bwork, 0, z, j->f, work);
+        }
         if (cv->use_bias)
             nnm_add_bias(rows, j->f, r->w + j->k * j->f, z);
         if (l->act != ACT_LINEAR)
@@ -234,24 +311,25 @@ static void forward_images(void *p, int64_t b0, int64_t b1)
 static void conv2d_forward(const LayerRun *r)
 {
     ConvJob j = conv_job(r);
+    nnm_gemm_pack_b(j.k, j.f, r->w, j.f, 0, r->bwork);
     nnm_par_each(r->batch, j.chunk, forward_images, &j);
 }
 
-/* Groups [g0, g1): for each chunk of a group, dz = dy * act'(z), its
- * columns again, its share of the group's partial dW (kept transposed,
- * (F, K*K*C): dzᵀ col packs the long columns matrix without transposing it,
- * which OpenBLAS does faster than colᵀ dz), then dcol = dz Wᵀ, added to
- * zeros (faster than written over), and dx = col2im(dcol), which zeroes dcol
- * again.  The chunks of a group add up in order. */
+/* Groups [g0, g1): for each chunk of a group, dz = dy * act'(z); the
+ * chunk's share of the group's partial dW, kept transposed: dWᵀ = dzᵀ col
+ * (F rows: dz transposed is a few times smaller than the columns, and the
+ * columns, packed as B, are copied in runs), each chain continuing the
+ * previous chunk's (the chunks of a group add up as one product; OpenBLAS
+ * makes it for thin layers, MIN_SPAN, with beta = 1); then dcol = dz Wᵀ,
+ * in col's place, and dx = col2im(dcol). */
 static void backward_groups(void *p, int64_t g0, int64_t g1)
 {
     const ConvJob *j = p;
     const LayerRun *r = j->r;
     const NnmLayer *l = r->l;
     const int64_t psz = j->k * j->f + j->f;
-    float *col = layer_work(r, 2 * j->cols), *dcol = col + j->cols;
-    if (r->dx) /* kept all zero between chunks by col2im */
-        memset(dcol, 0, (size_t)j->cols * sizeof *dcol);
+    float *col = layer_work(r, conv2d_workspace(l)), *pcol = col + j->cols, *dzt = pcol + packed_col_size(l);
+    float *work = dzt + j->chunk * j->pix * j->f;
     for (int64_t grp = g0; grp < g1; grp++) {
         int64_t first = grp * GRAD_GROUP, last = NNM_MIN(first + GRAD_GROUP, r->batch);
         float *part = j->parts + grp * psz;
@@ -262,11 +340,18 @@ static void backward_groups(void *p, int64_t g0, int64_t g1)
                 nnm_act_backward(l->act, (float)l->alpha, rows, j->f, j->z + b * j->pix * j->f,
                                  r->y + b * j->pix * j->f, dz);
             nnm_im2col(&j->g, nb, r->x + b * j->isz, col);
-            nnm_sgemm(1, 0, j->f, j->k, rows, 1.0f, dz, j->f, col, j->k, b == first ? 0.0f : 1.0f, part,
-                      j->k);
+            if (j->g.kw * j->g.c < MIN_SPAN) { /* K is a few columns wide: B's panels would be mostly padding */
+                nnm_sgemm(1, 0, j->f, j->k, rows, 1.0f, dz, j->f, col, j->k, b == first ? 0.0f : 1.0f, part, j->k);
+            } else {
+                nnm_gemm_pack_b(rows, j->k, col, j->k, 0, pcol);
+                nnm_transpose(rows, j->f, dz, dzt);
+                const NnmGemmMatrix a = {dzt, rows, rows};
+                nnm_gemm(j->f, j->k, rows, 1, nnm_gemm_matrix_rows, &a, pcol, b != first, part, j->k, work);
+            }
             if (r->dx) {
-                nnm_sgemm(0, 1, rows, j->k, j->f, 1.0f, dz, j->f, r->w, j->f, 1.0f, dcol, j->k);
-                nnm_col2im_clear(&j->g, nb, dcol, r->dx + b * j->isz);
+                const NnmGemmMatrix d = {dz, j->f, j->f};
+                nnm_gemm(rows, j->k, j->f, 1, nnm_gemm_matrix_rows, &d, j->packed_wt, 0, col, j->k, work);
+                nnm_col2im(&j->g, nb, col, r->dx + b * j->isz);
             }
         }
         nnm_col_sums((last - first) * j->pix, j->f, r->dy + first * j->pix * j->f, part + j->k * j->f);
@@ -309,6 +394,11 @@ static void conv2d_backward(const LayerRun *r)
     const ConvAttr *cv = l->attr;
     ConvJob j = conv_job(r);
     int64_t groups = (r->batch + GRAD_GROUP - 1) / GRAD_GROUP;
+    if (r->dx) {
+        float *wt = r->bwork + groups * (j.k * j.f + j.f);
+        nnm_gemm_pack_b(j.f, j.k, r->w, j.f, 1, wt);
+        j.packed_wt = wt;
+    }
     nnm_par_each(groups, 1, backward_groups, &j);
     SumJob sj = {j.parts, r->dw, groups, j.k, j.f};
     nnm_par_for(j.k * j.f + (cv->use_bias ? j.f : 0), 16, 4096, sum_partials, &sj);

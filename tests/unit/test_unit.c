@@ -16,6 +16,8 @@
 #include "augment.h"
 #include "blas.h"
 #include "data.h"
+#include "gemm.h"
+#include "isa.h"
 #include "callbacks.h"
 #include "kernels.h"
 #include "metrics.h"
@@ -394,11 +396,12 @@ static void forward_check(int kind, int64_t b, int64_t h, int64_t w, int64_t c, 
     float *y = nnm_alloc_floats(b * oh * ow * oc), *want = nnm_alloc_floats(b * oh * ow * oc);
     float *scr = nnm_alloc_floats(b * layer_kinds[kind]->scratch(&l) + 1);
     float *work = nnm_alloc_floats(nnm_par_threads() * layer_work_stride(layer_workspace(&l)) + 1);
+    float *bwork = nnm_alloc_floats(layer_batch_work(&l, b) + 1);
     for (int64_t i = 0; i < b * h * w * c; i++)
         x[i] = nnm_rng_uniform(&rng) * 2 - 1;
     for (int64_t i = 0; i < l.nparams; i++)
         wt[i] = nnm_rng_uniform(&rng) - 0.5f;
-    LayerRun r = {.l = &l, .batch = b, .x = x, .y = y, .scratch = scr, .work = work, .w = wt, .training = 1};
+    LayerRun r = {.l = &l, .batch = b, .x = x, .y = y, .scratch = scr, .work = work, .bwork = bwork, .w = wt, .training = 1};
     layer_kinds[kind]->forward(&r);
     for (int64_t n = 0; n < b; n++)
         for (int64_t oy = 0; oy < oh; oy++)
@@ -435,6 +438,7 @@ static void forward_check(int kind, int64_t b, int64_t h, int64_t w, int64_t c, 
     nnm_free_aligned(want);
     nnm_free_aligned(scr);
     nnm_free_aligned(work);
+    nnm_free_aligned(bwork);
 }
 
 /* BatchNormalization against the formulas: batch statistics while
@@ -931,6 +935,81 @@ static void test_sgemm(void)
     nnm_free_aligned(c2);
 }
 
+/* nnm_gemm's contract (gemm.h): every entry is one chain of fmaf over k
+ * from zero (or from C's value with accumulate), in every ISA version the
+ * CPU has, whatever the tile edges (m, n not multiples of any tile) and the
+ * cut of k into blocks; and nnm_transpose is an exact transpose. */
+typedef struct {
+    const float *a;
+    int64_t lda, kc;
+} BlockRows;
+
+static void block_rows(const void *p, int64_t i0, int mr, int64_t kb, const float **ptr, float *scratch)
+{
+    const BlockRows *m = p;
+    for (int i = 0; i < mr; i++) { /* odd rows through scratch, as a convolution's padded rows go */
+        const float *src = m->a + (i0 + i) * m->lda + kb * m->kc;
+        if ((i0 + i) % 2) {
+            memcpy(scratch + i * m->kc, src, (size_t)m->kc * sizeof *src);
+            src = scratch + i * m->kc;
+        }
+        ptr[i] = src;
+    }
+}
+
+static void test_gemm(void)
+{
+    static const int shapes[][4] = {{1, 1, 1, 1}, {7, 5, 3, 2}, {37, 29, 53, 1}, {9, 70, 12, 4}, {70, 9, 31, 3}, {16, 64, 100, 5}};
+    NnmRng rng;
+    nnm_rng_seed(&rng, 7, 7);
+    const int saved = nnm_isa_active;
+    for (size_t s = 0; s < NNM_COUNTOF(shapes); s++) {
+        const int64_t M = shapes[s][0], N = shapes[s][1], kc = shapes[s][2], nb = shapes[s][3], K = kc * nb;
+        float *a = nnm_alloc_floats(M * K), *b = nnm_alloc_floats(K * N), *bt = nnm_alloc_floats(K * N);
+        float *want = nnm_alloc_floats(M * N), *got = nnm_alloc_floats(M * N), *tr = nnm_alloc_floats(M * K);
+        float *pb = nnm_alloc_floats(nnm_gemm_packed_size(K, N)), *work = nnm_alloc_floats(nnm_gemm_work_size(kc, nb));
+        for (int64_t i = 0; i < M * K; i++)
+            a[i] = nnm_rng_uniform(&rng) - 0.5f;
+        for (int64_t i = 0; i < K * N; i++)
+            b[i] = nnm_rng_uniform(&rng) - 0.5f;
+        for (int64_t r = 0; r < K; r++)
+            for (int64_t j = 0; j < N; j++)
+                bt[j * K + r] = b[r * N + j];
+        nnm_transpose(M, K, a, tr);
+        int bad = 0;
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t r = 0; r < K; r++)
+                bad += tr[r * M + i] != a[i * K + r];
+        CHECK(bad == 0, "transpose %lldx%lld: %d entries misplaced", (long long)M, (long long)K, bad);
+        const BlockRows rows = {a, K, kc};
+        for (int isa = 0; isa < NNM_ISA_COUNT; isa++) {
+            if (!nnm_isa_supported(isa))
+                continue;
+            nnm_isa_active = isa;
+            for (int acc = 0; acc < 2; acc++)
+                for (int trans = 0; trans < 2; trans++) {
+                    for (int64_t i = 0; i < M; i++)
+                        for (int64_t j = 0; j < N; j++) {
+                            float c = acc ? 0.125f * (float)(i - j) : 0.0f;
+                            for (int64_t r = 0; r < K; r++)
+                                c = fmaf(a[i * K + r], b[r * N + j], c);
+                            want[i * N + j] = c;
+                            got[i * N + j] = acc ? 0.125f * (float)(i - j) : -1.0f;
+                        }
+                    nnm_gemm_pack_b(K, N, trans ? bt : b, trans ? K : N, trans, pb);
+                    nnm_gemm(M, N, kc, nb, block_rows, &rows, pb, acc, got, N, work);
+                    CHECK(!memcmp(want, got, (size_t)(M * N) * sizeof *got),
+                          "gemm %lldx%lldx%lld in %lld blocks, %s, accumulate %d, trans %d: not the fmaf chain",
+                          (long long)M, (long long)N, (long long)kc, (long long)nb, nnm_isa_name(isa), acc, trans);
+                }
+        }
+        nnm_isa_active = saved;
+        float *bufs[] = {a, b, bt, want, got, tr, pb, work};
+        for (size_t i = 0; i < NNM_COUNTOF(bufs); i++)
+            nnm_free_aligned(bufs[i]);
+    }
+}
+
 /* The product must come out bit for bit the same whatever the number of
  * threads (an optimized BLAS rounds differently in blocks of other sizes, so
  * the door must cut the same blocks for one thread as for four). */
@@ -1020,7 +1099,9 @@ static void test_idx(const char *dir)
         CHECK(nnm_idx_load(img, lab, &s) == 0, "valid IDX (gz=%d) must load", gz);
         CHECK(s.n == 5 && s.rows == 2 && s.cols == 3, "shape %lld x %lld x %lld", (long long)s.n,
               (long long)s.rows, (long long)s.cols);
-        CHECK(fabsf(s.x[1] - 7.0f / 255.0f) < 1e-7f && s.label[4] == 4, "pixel %g label %d", s.x[1], s.label[4]);
+        float px[6];
+        nnm_split_row(&s, 0, px);
+        CHECK(fabsf(px[1] - 7.0f / 255.0f) < 1e-7f && s.label[4] == 4, "pixel %g label %d", px[1], s.label[4]);
         nnm_split_free(&s);
     }
     fprintf(stderr, "(the next messages are expected)\n");
@@ -1059,8 +1140,10 @@ static void test_cifar(const char *dir)
     CHECK(nnm_cifar_load(files, 1, &s) == 0, "valid CIFAR batch must load");
     CHECK(s.n == 10000 && s.rows == 32 && s.cols == 32 && s.chans == 3, "CIFAR shape");
     /* channels last: pixel 0 is (1, 0, 0); pixel 1 has green 0.2 */
-    CHECK(s.x[0] == 1.0f && s.x[1] == 0.0f && fabsf(s.x[4] - 0.2f) < 1e-7f && s.label[9] == 9,
-          "CIFAR layout: %g %g %g label %d", s.x[0], s.x[1], s.x[4], s.label[9]);
+    float px[3072];
+    nnm_split_row(&s, 0, px);
+    CHECK(px[0] == 1.0f && px[1] == 0.0f && fabsf(px[4] - 0.2f) < 1e-7f && s.label[9] == 9,
+          "CIFAR layout: %g %g %g label %d", px[0], px[1], px[4], s.label[9]);
     nnm_split_free(&s);
     fprintf(stderr, "(the next messages are expected)\n");
     rec[5 * 3073] = 10;
@@ -1545,6 +1628,7 @@ int main(void)
     test_no_alloc_per_batch();
     test_optimizers();
     test_sgemm();
+    test_gemm();
     test_sgemm_threads();
     test_par_each();
     test_idx(dir);

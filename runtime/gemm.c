@@ -1,0 +1,166 @@
+/* runtime/gemm.c — nnmc's own matrix product (gemm.h).
+ *
+ * Each ISA level has its own tile: MR rows of A by NR columns of B held in
+ * registers (AVX-512: 8 x 32 in 16 of its 32 registers; AVX2: 6 x 16 in 12
+ * of 16; baseline and predict-only code: 4 x 8).  MR is also the number of
+ * row pointers the loop keeps: more than 8 run out of general registers
+ * (12 x 32 measured 15-25% slower).  A tile walks all of k,
+ * block by block, one broadcast of A's value times NR values of B per fused
+ * multiply-add; B's panels are laid out in the order the tile reads them.
+ * Only the blocking differs between versions: each entry's chain of fmaf
+ * over k, and so its bits, are the same in all. */
+#include "gemm.h"
+#include "isa.h"
+#include "util.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    int64_t m, n, kc, nblocks, ldc;
+    int accumulate;
+    NnmGemmRows rows;
+    const void *ctx;
+    const float *pb;
+    float *c;
+    float *work;
+} GemmCall;
+
+/* the pointer table (nblocks * MR_MAX row pointers) first, then the
+ * callback's scratch, in whole cache lines */
+static int64_t table_floats(int64_t nblocks)
+{
+    int64_t bytes = nblocks * NNM_GEMM_MR_MAX * (int64_t)sizeof(const float *);
+    return (bytes + 63) / 64 * 16;
+}
+
+int64_t nnm_gemm_work_size(int64_t kc, int64_t nblocks) { return table_floats(nblocks) + nblocks * NNM_GEMM_MR_MAX * kc; }
+
+/* the tile's rows written out, so that its accumulators stay in registers */
+#define UNROLLED _Pragma("GCC unroll 16")
+
+/* GEMM_BODY(MR, NR): the body of the product for one level, as a
+ * statement.  Rows past m repeat row i0 (their results are dropped);
+ * columns past n meet the zero padding of B's last panel.  The tiles go
+ * row panel by row panel, or, when B is the larger matrix (n > m: a weight
+ * gradient), column panel by column panel, so that the panel every tile of
+ * the pass reads stays in cache; the order changes no bit. */
+#define GEMM_BODY(MR, NR)                                                                          \
+    do {                                                                                           \
+        const float **ptr = (const float **)(void *)g->work;                                       \
+        float *scratch = g->work + table_floats(g->nblocks);                                       \
+        const int64_t kc = g->kc, nb = g->nblocks, k = kc * nb;                                    \
+        const int64_t ni = (g->m + MR - 1) / MR, nj = (g->n + NR - 1) / NR;                        \
+        const int by_columns = g->n > g->m;                                                        \
+        int64_t have = -1;                                                                         \
+        for (int64_t t = 0; t < ni * nj; t++) {                                                    \
+            const int64_t ti = by_columns ? t % ni : t / nj, tj = by_columns ? t / ni : t % nj;    \
+            const int64_t i0 = ti * MR, j0 = tj * NR;                                              \
+            const int mr = (int)NNM_MIN(MR, g->m - i0), nr = (int)NNM_MIN(NR, g->n - j0);          \
+            if (ti != have) {                                                                      \
+                for (int64_t b = 0; b < nb; b++) {                                                 \
+                    g->rows(g->ctx, i0, mr, b, ptr + b * MR, scratch + b * MR * kc);               \
+                    for (int i = mr; i < MR; i++)                                                  \
+                        ptr[b * MR + i] = ptr[b * MR];                                             \
+                }                                                                                  \
+                have = ti;                                                                         \
+            }                                                                                      \
+            const float *pb = g->pb + j0 * k;                                                      \
+            float *c = g->c + i0 * g->ldc + j0;                                                    \
+            float acc[MR][NR];                                                                     \
+            for (int i = 0; i < MR; i++)                                                           \
+                for (int j = 0; j < NR; j++)                                                       \
+                    acc[i][j] = 0.0f;                                                              \
+            if (g->accumulate)                                                                     \
+                for (int i = 0; i < mr; i++)                                                       \
+                    memcpy(acc[i], c + i * g->ldc, (size_t)nr * sizeof(float));                    \
+            for (int64_t b = 0; b < nb; b++) {                                                     \
+                const float *const *rp = ptr + b * MR;                                             \
+                const float *bk = pb + b * kc * NR;                                                \
+                for (int64_t r = 0; r < kc; r++, bk += NR)                                         \
+                    UNROLLED for (int i = 0; i < MR; i++) {                                        \
+                        const float av = rp[i][r];                                                 \
+                        for (int j = 0; j < NR; j++)                                               \
+                            acc[i][j] = fmaf(av, bk[j], acc[i][j]);                                \
+                    }                                                                              \
+            }                                                                                      \
+            for (int i = 0; i < mr; i++)                                                           \
+                memcpy(c + i * g->ldc, acc[i], (size_t)nr * sizeof(float));                        \
+        }                                                                                          \
+    } while (0)
+
+static void gemm_small(const GemmCall *g)
+{
+    GEMM_BODY(4, 8);
+}
+
+#if NNM_ISA_DISPATCH
+__attribute__((target("avx2,fma"))) static void gemm_avx2(const GemmCall *g)
+{
+    GEMM_BODY(6, 16);
+}
+
+__attribute__((target(NNM_ISA_AVX512_TARGET ",fma"))) static void gemm_avx512(const GemmCall *g)
+{
+    GEMM_BODY(8, 32);
+}
+#endif
+
+/* the tile width of the active version */
+static int64_t panel_width(void)
+{
+#if NNM_ISA_DISPATCH
+    if (nnm_isa_active == NNM_ISA_AVX512)
+        return 32;
+    if (nnm_isa_active == NNM_ISA_AVX2)
+        return 16;
+#endif
+    return 8;
+}
+
+void nnm_gemm_matrix_rows(const void *ctx, int64_t i0, int mr, int64_t kb, const float **ptr, float *scratch)
+{
+    const NnmGemmMatrix *m = ctx;
+    (void)scratch;
+    for (int i = 0; i < mr; i++)
+        ptr[i] = m->a + (i0 + i) * m->lda + kb * m->kc;
+}
+
+int64_t nnm_gemm_packed_size(int64_t k, int64_t n) { return k * ((n + NNM_GEMM_NR_MAX - 1) / NNM_GEMM_NR_MAX * NNM_GEMM_NR_MAX); }
+
+void nnm_gemm_pack_b(int64_t k, int64_t n, const float *b, int64_t ldb, int trans, float *dst)
+{
+    const int64_t nr = panel_width();
+    for (int64_t j0 = 0; j0 < n; j0 += nr) {
+        const int64_t w = NNM_MIN(nr, n - j0);
+        float *p = dst + j0 * k;
+        for (int64_t r = 0; r < k; r++, p += nr) {
+            if (trans)
+                for (int64_t j = 0; j < w; j++)
+                    p[j] = b[(j0 + j) * ldb + r];
+            else if (w == 32) /* a constant size: moves, not a call */
+                memcpy(p, b + r * ldb + j0, 32 * sizeof *p);
+            else
+                memcpy(p, b + r * ldb + j0, (size_t)w * sizeof *p);
+            for (int64_t j = w; j < nr; j++)
+                p[j] = 0.0f;
+        }
+    }
+}
+
+void nnm_gemm(int64_t m, int64_t n, int64_t kc, int64_t nblocks, NnmGemmRows rows, const void *ctx,
+              const float *packed_b, int accumulate, float *c, int64_t ldc, float *work)
+{
+    const GemmCall g = {m, n, kc, nblocks, ldc, accumulate, rows, ctx, packed_b, c, work};
+#if NNM_ISA_DISPATCH
+    if (nnm_isa_active == NNM_ISA_AVX512) {
+        gemm_avx512(&g);
+        return;
+    }
+    if (nnm_isa_active == NNM_ISA_AVX2) {
+        gemm_avx2(&g);
+        return;
+    }
+#endif
+    gemm_small(&g);
+}
