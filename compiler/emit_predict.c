@@ -83,8 +83,8 @@ static char *code_only(const char *t, size_t n)
 }
 
 /* What a top-level declaration defines: the identifier before the first
- * '(', '[', '=', ';' or '{' outside brackets, or, for a typedef, the last
- * identifier before its ';'. */
+ * '(', '[', '=', ';' or '{' outside brackets (__attribute__((...)) skipped),
+ * or, for a typedef, the last identifier before its ';'. */
 static void item_name(const char *code, char *name, size_t size)
 {
     static const char kernel[] = "NNM_ISA_KERNEL(";
@@ -106,6 +106,18 @@ static void item_name(const char *code, char *name, size_t size)
             size_t n = 0;
             while (is_id((unsigned char)c[n]))
                 n++;
+            if (n == 13 && !strncmp(c, "__attribute__", 13)) { /* skip its ((...)): not the name */
+                const char *a = c + n;
+                int open = 0;
+                while (*a == ' ')
+                    a++;
+                do {
+                    open += *a == '(';
+                    open -= *a == ')';
+                } while (*a && *++a && open > 0);
+                c = a - 1;
+                continue;
+            }
             if (depth == 0 && n < sizeof last) {
                 memcpy(last, c, n);
                 last[n] = 0;

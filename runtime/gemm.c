@@ -24,7 +24,12 @@ typedef struct {
     const float *pb;
     float *c;
     float *work;
+    const NnmGemmDone *done;
 } GemmCall;
+
+/* Rows are handed to the caller in runs of at least this many values of
+ * C: few enough calls, while the rows are still in L1/L2. */
+#define DONE_FLOATS 4096
 
 /* the pointer table (nblocks * MR_MAX row pointers) first, then the
  * callback's scratch, in whole cache lines */
@@ -39,20 +44,41 @@ int64_t nnm_gemm_work_size(int64_t kc, int64_t nblocks) { return table_floats(nb
 /* the tile's rows written out, so that its accumulators stay in registers */
 #define UNROLLED _Pragma("GCC unroll 16")
 
-/* GEMM_BODY(MR, NR): the body of the product for one level, as a
- * statement.  Rows past m repeat row i0 (their results are dropped);
- * columns past n meet the zero padding of B's last panel.  The tiles go
- * row panel by row panel, or, when B is the larger matrix (n > m: a weight
- * gradient), column panel by column panel, so that the panel every tile of
- * the pass reads stays in cache; the order changes no bit. */
-#define GEMM_BODY(MR, NR)                                                                          \
+/* TILE_BODY(MR, NR): the micro-kernel of one level, the body of a
+ * function of its own (tile_*) so that the compiler gives its loop all the
+ * general registers (the MR row pointers, B's) instead of sharing them with
+ * the tile walk: acc[MR][NR] += rows rp[i][0, kc) times the packed panel
+ * bk (kc rows of NR). */
+#define TILE_BODY(MR, NR)                                                                          \
+    do {                                                                                           \
+        float acc[MR][NR];                                                                         \
+        memcpy(acc, accp, sizeof acc);                                                             \
+        const float *row[MR];                                                                      \
+        for (int i = 0; i < MR; i++)                                                               \
+            row[i] = rp[i];                                                                        \
+        for (int64_t r = 0; r < kc; r++, bk += NR)                                                 \
+            UNROLLED for (int i = 0; i < MR; i++) {                                                \
+                const float av = row[i][r];                                                        \
+                for (int j = 0; j < NR; j++)                                                       \
+                    acc[i][j] = fmaf(av, bk[j], acc[i][j]);                                        \
+            }                                                                                      \
+        memcpy(accp, acc, sizeof acc);                                                             \
+    } while (0)
+
+/* GEMM_BODY(MR, NR, TILE): the body of the product for
+ * one level, as a statement.  Rows past m repeat row i0 (their results are
+ * dropped); columns past n meet the zero padding of B's last panel.  The
+ * tiles go row panel by row panel, or, when B is the larger matrix (n > m:
+ * a weight gradient), column panel by column panel, so that the panel
+ * every tile of the pass reads stays in cache; the order changes no bit. */
+#define GEMM_BODY(MR, NR, TILE)                                                                    \
     do {                                                                                           \
         const float **ptr = (const float **)(void *)g->work;                                       \
         float *scratch = g->work + table_floats(g->nblocks);                                       \
         const int64_t kc = g->kc, nb = g->nblocks, k = kc * nb;                                    \
         const int64_t ni = (g->m + MR - 1) / MR, nj = (g->n + NR - 1) / NR;                        \
         const int by_columns = g->n > g->m;                                                        \
-        int64_t have = -1;                                                                         \
+        int64_t have = -1, flushed = 0;                                                            \
         for (int64_t t = 0; t < ni * nj; t++) {                                                    \
             const int64_t ti = by_columns ? t % ni : t / nj, tj = by_columns ? t / ni : t % nj;    \
             const int64_t i0 = ti * MR, j0 = tj * NR;                                              \
@@ -65,44 +91,71 @@ int64_t nnm_gemm_work_size(int64_t kc, int64_t nblocks) { return table_floats(nb
                 }                                                                                  \
                 have = ti;                                                                         \
             }                                                                                      \
-            const float *pb = g->pb + j0 * k;                                                      \
             float *c = g->c + i0 * g->ldc + j0;                                                    \
-            float acc[MR][NR];                                                                     \
-            for (int i = 0; i < MR; i++)                                                           \
-                for (int j = 0; j < NR; j++)                                                       \
-                    acc[i][j] = 0.0f;                                                              \
+            _Alignas(64) float acc[MR][NR];                                                        \
+            memset(acc, 0, sizeof acc);                                                            \
             if (g->accumulate)                                                                     \
                 for (int i = 0; i < mr; i++)                                                       \
-                    memcpy(acc[i], c + i * g->ldc, (size_t)nr * sizeof(float));                    \
-            for (int64_t b = 0; b < nb; b++) {                                                     \
-                const float *const *rp = ptr + b * MR;                                             \
-                const float *bk = pb + b * kc * NR;                                                \
-                for (int64_t r = 0; r < kc; r++, bk += NR)                                         \
-                    UNROLLED for (int i = 0; i < MR; i++) {                                        \
-                        const float av = rp[i][r];                                                 \
+                    for (int j = 0; j < NR; j++)                                                   \
+                        if (j < nr)                                                                \
+                            acc[i][j] = c[i * g->ldc + j];                                         \
+            for (int64_t b = 0; b < nb; b++)                                                       \
+                TILE(ptr + b * MR, g->pb + j0 * k + b * kc * NR, kc, acc);                         \
+            /* whole rows in constant-size moves, part rows by masked       \
+             * stores where the level has them (no call per row) */         \
+            if (nr == NR)                                                                          \
+                UNROLLED for (int i = 0; i < MR; i++) {                                            \
+                    if (i < mr)                                                                    \
+                        memcpy(c + i * g->ldc, acc[i], NR * sizeof(float));                        \
+                }                                                                                  \
+            else                                                                                   \
+                UNROLLED for (int i = 0; i < MR; i++) {                                            \
+                    if (i < mr)                                                                    \
                         for (int j = 0; j < NR; j++)                                               \
-                            acc[i][j] = fmaf(av, bk[j], acc[i][j]);                                \
-                    }                                                                              \
+                            if (j < nr)                                                            \
+                                c[i * g->ldc + j] = acc[i][j];                                     \
+                }                                                                                  \
+            if (g->done && !by_columns && tj == nj - 1 &&                                          \
+                ((i0 + mr - flushed) * g->n >= DONE_FLOATS || i0 + mr == g->m)) {                  \
+                g->done->fn(g->done->ctx, flushed, i0 + mr - flushed);                             \
+                flushed = i0 + mr;                                                                 \
             }                                                                                      \
-            for (int i = 0; i < mr; i++)                                                           \
-                memcpy(c + i * g->ldc, acc[i], (size_t)nr * sizeof(float));                        \
         }                                                                                          \
+        if (g->done && by_columns)                                                                 \
+            g->done->fn(g->done->ctx, 0, g->m);                                                    \
     } while (0)
+
+__attribute__((noinline)) static void tile_small(const float *const *rp, const float *bk, int64_t kc, float (*accp)[8])
+{
+    TILE_BODY(4, 8);
+}
 
 static void gemm_small(const GemmCall *g)
 {
-    GEMM_BODY(4, 8);
+    GEMM_BODY(4, 8, tile_small);
 }
 
 #if NNM_ISA_DISPATCH
+__attribute__((noinline, target("avx2,fma"))) static void tile_avx2(const float *const *rp, const float *bk, int64_t kc,
+                                                                     float (*accp)[16])
+{
+    TILE_BODY(6, 16);
+}
+
 __attribute__((target("avx2,fma"))) static void gemm_avx2(const GemmCall *g)
 {
-    GEMM_BODY(6, 16);
+    GEMM_BODY(6, 16, tile_avx2);
+}
+
+__attribute__((noinline, target(NNM_ISA_AVX512_TARGET ",fma"))) static void tile_avx512(const float *const *rp, const float *bk,
+                                                                                        int64_t kc, float (*accp)[32])
+{
+    TILE_BODY(8, 32);
 }
 
 __attribute__((target(NNM_ISA_AVX512_TARGET ",fma"))) static void gemm_avx512(const GemmCall *g)
 {
-    GEMM_BODY(8, 32);
+    GEMM_BODY(8, 32, tile_avx512);
 }
 #endif
 
@@ -149,9 +202,9 @@ void nnm_gemm_pack_b(int64_t k, int64_t n, const float *b, int64_t ldb, int tran
 }
 
 void nnm_gemm(int64_t m, int64_t n, int64_t kc, int64_t nblocks, NnmGemmRows rows, const void *ctx,
-              const float *packed_b, int accumulate, float *c, int64_t ldc, float *work)
+              const float *packed_b, int accumulate, float *c, int64_t ldc, float *work, const NnmGemmDone *done)
 {
-    const GemmCall g = {m, n, kc, nblocks, ldc, accumulate, rows, ctx, packed_b, c, work};
+    const GemmCall g = {m, n, kc, nblocks, ldc, accumulate, rows, ctx, packed_b, c, work, done};
 #if NNM_ISA_DISPATCH
     if (nnm_isa_active == NNM_ISA_AVX512) {
         gemm_avx512(&g);

@@ -46,6 +46,13 @@ int64_t nnm_gemm_work_size(int64_t kc, int64_t nblocks);
  * chain starts from C's value instead of zero: products over consecutive
  * ranges of k made this way equal the product over their union, bit for
  * bit. */
+/* What a product's caller does with rows of C as soon as they are final,
+ * while they are still in cache (a bias, an activation): fn(ctx, i0, n)
+ * for rows [i0, i0 + n), called in row order, covering [0, m) once. */
+typedef struct {
+    void (*fn)(const void *ctx, int64_t i0, int64_t n);
+    const void *ctx;
+} NnmGemmDone;
 void nnm_gemm(int64_t m, int64_t n, int64_t kc, int64_t nblocks, NnmGemmRows rows, const void *ctx,
-              const float *packed_b, int accumulate, float *c, int64_t ldc, float *work);
+              const float *packed_b, int accumulate, float *c, int64_t ldc, float *work, const NnmGemmDone *done);
 #endif

@@ -35,6 +35,14 @@ uint64_t nnm_rng_next(NnmRng *r)
 
 float nnm_rng_uniform(NnmRng *r) { return (float)(nnm_rng_next(r) >> 40) * (1.0f / 16777216.0f); }
 
+void nnm_rng_uniforms(NnmRng *r, float *u, int64_t n)
+{
+    NnmRng g = *r; /* a local copy: no store of the state per draw */
+    for (int64_t i = 0; i < n; i++)
+        u[i] = nnm_rng_uniform(&g);
+    *r = g;
+}
+
 double nnm_rng_normal(NnmRng *r)
 {
     /* Box-Muller with 53-bit uniforms; u1 is in (0, 1] so log() is finite. */

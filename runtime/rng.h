@@ -17,6 +17,8 @@ enum { RNG_INIT = 1, RNG_SHUFFLE = 2, RNG_DROPOUT = 3, RNG_AUGMENT = 4, RNG_CSV 
 void nnm_rng_seed(NnmRng *r, uint64_t seed, uint64_t stream);
 uint64_t nnm_rng_next(NnmRng *r);
 float nnm_rng_uniform(NnmRng *r);          /* [0, 1), 24 random bits */
+/* u[0..n) = n calls of nnm_rng_uniform, the state kept in registers */
+void nnm_rng_uniforms(NnmRng *r, float *u, int64_t n);
 double nnm_rng_normal(NnmRng *r);          /* mean 0, variance 1 */
 uint64_t nnm_rng_below(NnmRng *r, uint64_t n); /* uniform in [0, n), n > 0 */
 #endif

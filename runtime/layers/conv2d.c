@@ -12,7 +12,9 @@
  * Forward is one GEMM (runtime/gemm.c) with the kernel seen as a (KH*KW*C,
  * F) matrix, z = col W + b, where the columns col are not built: the GEMM
  * reads each output pixel's window a kernel row at a time, straight from x
- * (conv_rows).  Backward builds the columns of a chunk of images (im2col):
+ * (conv_rows); the bias and the activation are applied to rows of z as the
+ * GEMM finishes them, while they are in cache.  Backward builds the columns
+ * of a chunk of images (im2col):
  *   dz = dy * act'(z);  dWᵀ = dzᵀ col;  db = Σ dz;  dcol = dz Wᵀ;  dx = col2im(dcol) */
 #include <stddef.h>
 #include <stdio.h>
@@ -280,31 +282,49 @@ static void conv_rows(const void *p, int64_t i0, int mr, int64_t ky, const float
     }
 }
 
+/* rows [i0, i0 + n) of a chunk's pre-activations are final: the bias and
+ * the activation, while they are in cache (the same operations, in the
+ * same order, as passes over the whole batch) */
+typedef struct {
+    const LayerRun *r;
+    const float *bias;
+    int64_t f;
+    float *z, *y; /* the chunk's first row */
+} ConvDone;
+
+static void conv_done(const void *p, int64_t i0, int64_t n)
+{
+    const ConvDone *d = p;
+    const NnmLayer *l = d->r->l;
+    float *z = d->z + i0 * d->f;
+    if (d->bias)
+        nnm_add_bias(n, d->f, d->bias, z);
+    if (l->act != ACT_LINEAR)
+        nnm_act_forward(l->act, (float)l->alpha, n, d->f, z, d->y + i0 * d->f);
+}
+
 /* images [b0, b1), b0 a multiple of the chunk size */
 static void forward_images(void *p, int64_t b0, int64_t b1)
 {
     const ConvJob *j = p;
     const LayerRun *r = j->r;
-    const NnmLayer *l = r->l;
-    const ConvAttr *cv = l->attr;
-    float *col = layer_work(r, conv2d_workspace(l)), *work = col + j->cols;
+    float *col = layer_work(r, conv2d_workspace(r->l)), *work = col + j->cols;
     const int64_t span = j->g.kw * j->g.c;
+    const float *bias = ((const ConvAttr *)r->l->attr)->use_bias ? r->w + j->k * j->f : NULL;
     for (int64_t b = b0; b < b1; b += j->chunk) {
         int64_t nb = NNM_MIN(j->chunk, b1 - b), rows = nb * j->pix;
         float *z = j->z + b * j->pix * j->f;
+        const ConvDone cd = {r, bias, j->f, z, r->y + b * j->pix * j->f};
+        const NnmGemmDone done = {conv_done, &cd};
         if (span < MIN_SPAN) {
             nnm_im2col(&j->g, nb, r->x + b * j->isz, col);
             const NnmGemmMatrix a = {col, j->k, j->k};
-            nnm_gemm(rows, j->f, j->k, 1, nnm_gemm_matrix_rows, &a, r->bwork, 0, z, j->f, work);
+            nnm_gemm(rows, j->f, j->k, 1, nnm_gemm_matrix_rows, &a, r->bwork, 0, z, j->f, work, &done);
         } else {
             ConvJob part = *j;
             part.x = r->x + b * j->isz;
-            nnm_gemm(rows, j->f, span, j->g.kh, conv_rows, &part, r->bwork, 0, z, j->f, work);
+            nnm_gemm(rows, j->f, span, j->g.kh, conv_rows, &part, r->bwork, 0, z, j->f, work, &done);
         }
-        if (cv->use_bias)
-            nnm_add_bias(rows, j->f, r->w + j->k * j->f, z);
-        if (l->act != ACT_LINEAR)
-            nnm_act_forward(l->act, (float)l->alpha, rows, j->f, z, r->y + b * j->pix * j->f);
     }
 }
 
@@ -344,13 +364,13 @@ static void backward_groups(void *p, int64_t g0, int64_t g1)
                 nnm_sgemm(1, 0, j->f, j->k, rows, 1.0f, dz, j->f, col, j->k, b == first ? 0.0f : 1.0f, part, j->k);
             } else {
                 nnm_gemm_pack_b(rows, j->k, col, j->k, 0, pcol);
-                nnm_transpose(rows, j->f, dz, dzt);
+                nnm_transpose(rows, j->f, dz, j->f, dzt, rows);
                 const NnmGemmMatrix a = {dzt, rows, rows};
-                nnm_gemm(j->f, j->k, rows, 1, nnm_gemm_matrix_rows, &a, pcol, b != first, part, j->k, work);
+                nnm_gemm(j->f, j->k, rows, 1, nnm_gemm_matrix_rows, &a, pcol, b != first, part, j->k, work, NULL);
             }
             if (r->dx) {
                 const NnmGemmMatrix d = {dz, j->f, j->f};
-                nnm_gemm(rows, j->k, j->f, 1, nnm_gemm_matrix_rows, &d, j->packed_wt, 0, col, j->k, work);
+                nnm_gemm(rows, j->k, j->f, 1, nnm_gemm_matrix_rows, &d, j->packed_wt, 0, col, j->k, work, NULL);
                 nnm_col2im(&j->g, nb, col, r->dx + b * j->isz);
             }
         }

@@ -35,10 +35,10 @@ static void drop_rows(void *p, int64_t b0, int64_t b1)
         nnm_rng_seed(&g, j->base, (uint64_t)b + 1);
         const float *x = j->r->x + b * j->size;
         float *y = j->r->y + b * j->size, *m = j->r->scratch + b * j->size;
+        nnm_rng_uniforms(&g, m, j->size);
         for (int64_t i = 0; i < j->size; i++) {
-            float f = nnm_rng_uniform(&g) < j->keep ? j->scale : 0.0f;
-            m[i] = f;
-            y[i] = x[i] * f;
+            m[i] = m[i] < j->keep ? j->scale : 0.0f;
+            y[i] = x[i] * m[i];
         }
     }
 }
@@ -55,6 +55,14 @@ static void dropout_forward(const LayerRun *r)
     nnm_par_for(r->batch, 1, size * r->batch >= 32768 ? 2 : r->batch + 1, drop_rows, &j);
 }
 
+/* dx = dy times the forward pass's factors, over values [i0, i1) */
+static void drop_back(void *p, int64_t i0, int64_t i1)
+{
+    const LayerRun *r = p;
+    for (int64_t i = i0; i < i1; i++)
+        r->dx[i] = r->dy[i] * r->scratch[i];
+}
+
 static void dropout_backward(const LayerRun *r)
 {
     if (!r->dx)
@@ -64,8 +72,7 @@ static void dropout_backward(const LayerRun *r)
         memcpy(r->dx, r->dy, (size_t)n * sizeof(float));
         return;
     }
-    for (int64_t i = 0; i < n; i++)
-        r->dx[i] = r->dy[i] * r->scratch[i];
+    nnm_par_for(n, 16, 32768, drop_back, (void *)r);
 }
 
 const LayerKind layer_dropout = {

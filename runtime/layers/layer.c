@@ -181,15 +181,31 @@ NnmWindow layer_window(const NnmLayer *l)
     return g;
 }
 
-void layer_copy_forward(const LayerRun *r)
+/* a batch's values copied by all the threads: one core's copy is slower
+ * than the memory */
+typedef struct {
+    const float *src;
+    float *dst;
+} CopyJob;
+
+static void copy_range(void *p, int64_t i0, int64_t i1)
 {
-    memcpy(r->y, r->x, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
+    const CopyJob *j = p;
+    memcpy(j->dst + i0, j->src + i0, (size_t)(i1 - i0) * sizeof(float));
 }
+
+static void copy_batch(const float *src, float *dst, int64_t n)
+{
+    CopyJob j = {src, dst};
+    nnm_par_for(n, 16, 65536, copy_range, &j);
+}
+
+void layer_copy_forward(const LayerRun *r) { copy_batch(r->x, r->y, r->batch * shape_size(&r->l->in)); }
 
 void layer_copy_backward(const LayerRun *r)
 {
     if (r->dx)
-        memcpy(r->dx, r->dy, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
+        copy_batch(r->dy, r->dx, r->batch * shape_size(&r->l->in));
 }
 
 int layer_pool_infer(NnmLayer *l, char *err, size_t n)

@@ -957,9 +957,24 @@ static void block_rows(const void *p, int64_t i0, int mr, int64_t kb, const floa
     }
 }
 
+/* nnm_gemm's done calls: rows handed over in order, each once, already
+ * final (equal to the expected product) when handed over */
+typedef struct {
+    const float *want, *got;
+    int64_t n, next, bad;
+} DoneLog;
+
+static void done_log(const void *p, int64_t i0, int64_t n)
+{
+    DoneLog *d = (DoneLog *)p;
+    d->bad += i0 != d->next || n < 1 || memcmp(d->want + i0 * d->n, d->got + i0 * d->n, (size_t)(n * d->n) * sizeof(float));
+    d->next = i0 + n;
+}
+
 static void test_gemm(void)
 {
-    static const int shapes[][4] = {{1, 1, 1, 1}, {7, 5, 3, 2}, {37, 29, 53, 1}, {9, 70, 12, 4}, {70, 9, 31, 3}, {16, 64, 100, 5}};
+    static const int shapes[][4] = {{1, 1, 1, 1},     {7, 5, 3, 2},      {37, 29, 53, 1}, {9, 70, 12, 4},
+                                    {70, 9, 31, 3},   {16, 64, 100, 5},  {300, 20, 25, 1}};
     NnmRng rng;
     nnm_rng_seed(&rng, 7, 7);
     const int saved = nnm_isa_active;
@@ -975,7 +990,7 @@ static void test_gemm(void)
         for (int64_t r = 0; r < K; r++)
             for (int64_t j = 0; j < N; j++)
                 bt[j * K + r] = b[r * N + j];
-        nnm_transpose(M, K, a, tr);
+        nnm_transpose(M, K, a, K, tr, M);
         int bad = 0;
         for (int64_t i = 0; i < M; i++)
             for (int64_t r = 0; r < K; r++)
@@ -997,7 +1012,11 @@ static void test_gemm(void)
                             got[i * N + j] = acc ? 0.125f * (float)(i - j) : -1.0f;
                         }
                     nnm_gemm_pack_b(K, N, trans ? bt : b, trans ? K : N, trans, pb);
-                    nnm_gemm(M, N, kc, nb, block_rows, &rows, pb, acc, got, N, work);
+                    DoneLog log = {want, got, N, 0, 0};
+                    const NnmGemmDone done = {done_log, &log};
+                    nnm_gemm(M, N, kc, nb, block_rows, &rows, pb, acc, got, N, work, &done);
+                    CHECK(log.bad == 0 && log.next == M, "gemm %lldx%lld, %s: rows handed over out of order or unfinished",
+                          (long long)M, (long long)N, nnm_isa_name(isa));
                     CHECK(!memcmp(want, got, (size_t)(M * N) * sizeof *got),
                           "gemm %lldx%lldx%lld in %lld blocks, %s, accumulate %d, trans %d: not the fmaf chain",
                           (long long)M, (long long)N, (long long)kc, (long long)nb, nnm_isa_name(isa), acc, trans);
