@@ -22,9 +22,8 @@ void nnm_act_backward(int act, float alpha, int64_t rows, int64_t cols, const fl
 void nnm_add_bias(int64_t rows, int64_t cols, const float *bias, float *y);
 /* db = column sums of g */
 void nnm_col_sums(int64_t rows, int64_t cols, const float *g, float *db);
-/* dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols: a transpose,
- * on the calling thread */
-void nnm_transpose(int64_t rows, int64_t cols, const float *src, int64_t lds, float *dst, int64_t ldd);
+/* dst[cols, rows] = src[rows, cols] transposed, on the calling thread */
+void nnm_transpose(int64_t rows, int64_t cols, const float *src, float *dst);
 
 /* Geometry of a 2-D window over NHWC images (convolution or pooling). */
 typedef struct {

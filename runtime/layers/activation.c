@@ -27,8 +27,7 @@ void layer_act_backward(const LayerRun *r)
     int64_t cols = shape_size(&r->l->in), last = r->l->in.dim[r->l->in.rank - 1];
     if (!r->fused)
         nnm_act_backward(r->l->act, (float)r->l->alpha, r->batch * cols / last, last, r->scratch, r->y, r->dy);
-    if (r->dx)
-        memcpy(r->dx, r->dy, (size_t)(r->batch * cols) * sizeof(float));
+    layer_copy_backward(r);
 }
 
 const LayerKind layer_activation = {

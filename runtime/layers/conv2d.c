@@ -364,7 +364,7 @@ static void backward_groups(void *p, int64_t g0, int64_t g1)
                 nnm_sgemm(1, 0, j->f, j->k, rows, 1.0f, dz, j->f, col, j->k, b == first ? 0.0f : 1.0f, part, j->k);
             } else {
                 nnm_gemm_pack_b(rows, j->k, col, j->k, 0, pcol);
-                nnm_transpose(rows, j->f, dz, j->f, dzt, rows);
+                nnm_transpose(rows, j->f, dz, dzt);
                 const NnmGemmMatrix a = {dzt, rows, rows};
                 nnm_gemm(j->f, j->k, rows, 1, nnm_gemm_matrix_rows, &a, pcol, b != first, part, j->k, work, NULL);
             }

@@ -47,7 +47,7 @@ static void dropout_forward(const LayerRun *r)
 {
     int64_t size = shape_size(&r->l->in);
     if (!r->training || ((const DropoutAttr *)r->l->attr)->rate == 0) {
-        memcpy(r->y, r->x, (size_t)(r->batch * size) * sizeof(float));
+        layer_copy_forward(r);
         return;
     }
     float keep = (float)(1.0 - ((const DropoutAttr *)r->l->attr)->rate);
@@ -69,7 +69,7 @@ static void dropout_backward(const LayerRun *r)
         return;
     int64_t n = r->batch * shape_size(&r->l->in);
     if (((const DropoutAttr *)r->l->attr)->rate == 0) {
-        memcpy(r->dx, r->dy, (size_t)n * sizeof(float));
+        layer_copy_backward(r);
         return;
     }
     nnm_par_for(n, 16, 32768, drop_back, (void *)r);

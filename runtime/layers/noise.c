@@ -42,7 +42,7 @@ static void sdrop_forward(const LayerRun *r)
     const NnmLayer *l = r->l;
     int64_t hw = l->in.dim[0] * l->in.dim[1], c = l->in.dim[2];
     if (!r->training || ((const SpatialDropoutAttr *)l->attr)->rate == 0) {
-        memcpy(r->y, r->x, (size_t)(r->batch * hw * c) * sizeof(float));
+        layer_copy_forward(r);
         return;
     }
     float keep = (float)(1.0 - ((const SpatialDropoutAttr *)l->attr)->rate), scale = 1.0f / keep;
@@ -63,7 +63,7 @@ static void sdrop_backward(const LayerRun *r)
         return;
     int64_t hw = l->in.dim[0] * l->in.dim[1], c = l->in.dim[2];
     if (((const SpatialDropoutAttr *)l->attr)->rate == 0) {
-        memcpy(r->dx, r->dy, (size_t)(r->batch * hw * c) * sizeof(float));
+        layer_copy_backward(r);
         return;
     }
     for (int64_t b = 0; b < r->batch; b++)
@@ -76,7 +76,7 @@ static void noise_forward(const LayerRun *r)
 {
     int64_t n = r->batch * shape_size(&r->l->in);
     if (!r->training || ((const GaussianNoiseAttr *)r->l->attr)->stddev == 0) {
-        memcpy(r->y, r->x, (size_t)n * sizeof(float));
+        layer_copy_forward(r);
         return;
     }
     for (int64_t i = 0; i < n; i++)
@@ -85,8 +85,7 @@ static void noise_forward(const LayerRun *r)
 
 static void noise_backward(const LayerRun *r)
 {
-    if (r->dx)
-        memcpy(r->dx, r->dy, (size_t)(r->batch * shape_size(&r->l->in)) * sizeof(float));
+    layer_copy_backward(r);
 }
 
 const LayerKind layer_spatial_dropout2d = {

@@ -137,7 +137,7 @@ static void random_forward(const LayerRun *r)
     const RandomImageAttr *ra = l->attr;
     int64_t h = l->in.dim[0], w = l->in.dim[1], c = l->in.dim[2], px = h * w * c;
     if (!r->training) {
-        memcpy(r->y, r->x, sizeof(float) * (size_t)(r->batch * px));
+        layer_copy_forward(r);
         return;
     }
     for (int64_t b = 0; b < r->batch; b++) {

@@ -990,7 +990,7 @@ static void test_gemm(void)
         for (int64_t r = 0; r < K; r++)
             for (int64_t j = 0; j < N; j++)
                 bt[j * K + r] = b[r * N + j];
-        nnm_transpose(M, K, a, K, tr, M);
+        nnm_transpose(M, K, a, tr);
         int bad = 0;
         for (int64_t i = 0; i < M; i++)
             for (int64_t r = 0; r < K; r++)
