@@ -39,9 +39,34 @@ FUZZ_SECONDS ?= 1800
 
 all: $(BIN)
 
-# nnmc itself reads PNG images (nnmc predict); the programs it emits do not
-$(BIN): $(CC_OBJ) $(RT_OBJ)
+# nnmc itself reads PNG images (nnmc predict); the programs it emits do not.
+# It carries the runtime compiled for `nnmc build`'s default compiler and
+# flags (the seed, compiler/rtcache.h), so that a first build with them does
+# not compile it: nnmc0, the same program without the seed, builds a small
+# model into an empty cache, and the entry's objects are embedded.  SEED=no
+# leaves it out (the clang and sanitizer builds: their tests then compile
+# the runtime as builds with other flags do).
+SEED    ?= yes
+ifeq ($(SEED),yes)
+$(BIN): $(CC_OBJ) $(RT_OBJ) $(B)/rt_seed.o
+else
+$(BIN): $(CC_OBJ) $(RT_OBJ) $(B)/rt_seed0.o
+endif
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpng
+$(B)/nnmc0: $(CC_OBJ) $(RT_OBJ) $(B)/rt_seed0.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpng
+$(B)/rt_seed0.c: $(B)/embed
+	$(B)/embed --seed >$@
+# the defaults of a user's shell: no $CC, no $CFLAGS
+# (what the entry depends on: nnmc0 only as the tool that makes it)
+$(B)/rt_seed.c: $(B)/rt_text.c compiler/emit.c compiler/rtcache.c tests/emit/small.nnm | $(B)/nnmc0 $(B)/embed
+	rm -rf $(B)/seed && mkdir -p $(B)/seed
+	env -u CC -u CFLAGS NNMC_CACHE=$(abspath $(B))/seed $(B)/nnmc0 build tests/emit/small.nnm -o $(B)/seed/small >$(B)/seed/log || { cat $(B)/seed/log; exit 1; }
+	cd $(B)/seed/rt-* && $(abspath $(B))/embed --seed "$$(basename "$$PWD")" $$(find runtime -name '*.o' | LC_ALL=C sort) >$(abspath $@).tmp
+	mv $@.tmp $@
+	rm -rf $(B)/seed
+$(B)/rt_seed.o $(B)/rt_seed0.o: $(B)/%.o: $(B)/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
 $(B)/parser.c $(B)/parser.h: compiler/parser.y
 	@mkdir -p $(B)
@@ -79,19 +104,19 @@ $(UNIT): tests/unit/test_unit.c $(RT_OBJ)
 test:
 	@$(MAKE) --no-print-directory deps data
 	@$(MAKE) --no-print-directory all $(UNIT) $(B)/fuzz_files
-	@FUZZ_FILES=$(B)/fuzz_files bash tests/run.sh ./$(BIN) $(UNIT)
+	@FUZZ_FILES=$(B)/fuzz_files NNMC_SEEDED=$(SEED) bash tests/run.sh ./$(BIN) $(UNIT)
 
 asan:
 	@$(MAKE) --no-print-directory deps data
-	$(MAKE) B=build-asan BIN=build-asan/nnmc OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all build-asan/test_unit build-asan/fuzz_files
+	$(MAKE) B=build-asan BIN=build-asan/nnmc SEED=no OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' all build-asan/test_unit build-asan/fuzz_files
 	FUZZ_FILES=build-asan/fuzz_files ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan/nnmc build-asan/test_unit
 
 # the same sources must build warning-free with clang too (CI runs this)
 clang:
-	$(MAKE) CC=clang B=build-clang BIN=build-clang/nnmc build-clang/nnmc build-clang/test_unit build-clang/fuzz_files build-clang/fuzz_frontend
+	$(MAKE) CC=clang B=build-clang BIN=build-clang/nnmc SEED=no build-clang/nnmc build-clang/test_unit build-clang/fuzz_files build-clang/fuzz_frontend
 
 # the fuzzing harnesses (fuzz/*.c): nnmc without its main, with a harness's
-FUZZ_OBJ := $(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(RT_OBJ)
+FUZZ_OBJ := $(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(RT_OBJ) $(B)/rt_seed0.o
 $(B)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lpng
 

@@ -2,10 +2,12 @@
 # bench/emit.sh [MODEL...] — the programs `nnmc build` writes against
 # `nnmc run` on the same model: images/s of one training epoch (60,000
 # MNIST images, batch 128, best of RUNS runs, taken in turn), peak memory
-# (max RSS), binary size, and the build's compile time: cold (the runtime
-# compiled into an empty cache), warm (the runtime's objects reused) and
-# whole (NNMC_CACHE=off: the emitted file compiled as one unit, whose
-# program is measured too).  MODEL: mlp, lenet
+# (max RSS), binary size, and the build's compile time: cold (an empty
+# cache: the default flags take the runtime nnmc carries, compiled when
+# nnmc was built), warm (the runtime's objects reused), native (an empty
+# cache and CFLAGS='-O3 -fno-math-errno -march=native': the runtime compiled) and whole
+# (NNMC_CACHE=off: the emitted file compiled as one unit); the native and
+# whole programs are measured too.  MODEL: mlp, lenet
 # (bench/*.nnm); default both.  Run it on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +32,10 @@ for m in $models; do
     rm -rf "$NNMC_CACHE"
     cold=$(secs ./nnmc build "bench/$m.nnm" -o "$tmp/$m")
     warm=$(secs ./nnmc build "bench/$m.nnm" -o "$tmp/$m")
+    rm -rf "$NNMC_CACHE"
+    native=$(CFLAGS='-O3 -fno-math-errno -march=native' secs ./nnmc build "bench/$m.nnm" -o "$tmp/$m.native")
     whole=$(NNMC_CACHE=off secs ./nnmc build "bench/$m.nnm" -o "$tmp/$m.whole")
-    best_run=0 best_prog=0 best_whole=0 rss_run=0 rss_prog=0
+    best_run=0 best_prog=0 best_native=0 best_whole=0 rss_run=0 rss_prog=0
     for r in $(seq "$runs"); do
         read -r ips kb < <(measure ./nnmc run "bench/$m.nnm")
         echo "nnmc run  $r: $ips images/s, max RSS $((kb / 1024)) MiB"
@@ -39,6 +43,9 @@ for m in $models; do
         read -r ips kb < <(measure "$tmp/$m")
         echo "built     $r: $ips images/s, max RSS $((kb / 1024)) MiB"
         [ "$ips" -gt "$best_prog" ] && { best_prog=$ips; rss_prog=$((kb / 1024)); }
+        read -r ips kb < <(measure "$tmp/$m.native")
+        echo "built native $r: $ips images/s, max RSS $((kb / 1024)) MiB"
+        [ "$ips" -gt "$best_native" ] && best_native=$ips
         read -r ips kb < <(measure "$tmp/$m.whole")
         echo "built whole $r: $ips images/s, max RSS $((kb / 1024)) MiB"
         [ "$ips" -gt "$best_whole" ] && best_whole=$ips
@@ -47,7 +54,9 @@ for m in $models; do
     size_prog=$(stat -c %s "$tmp/$m")
     echo "nnmc run $m: $best_run images/s, max RSS $rss_run MiB, binary $((size_run / 1024)) KiB (whole compiler)"
     echo "built $m:    $best_prog images/s, max RSS $rss_prog MiB, binary $((size_prog / 1024)) KiB"
+    echo "built native $m: $best_native images/s"
     echo "built whole $m: $best_whole images/s"
-    echo "nnmc build $m: $cold s cold, $warm s warm (runtime cached), $whole s whole"
-    echo "ratio $m built/run: $(awk -v a="$best_prog" -v b="$best_run" 'BEGIN { printf "%.2f", a / b }')"
+    echo "nnmc build $m: $cold s cold, $warm s warm (runtime cached), $native s native (runtime compiled), $whole s whole"
+    echo "ratio $m built/run: $(awk -v a="$best_prog" -v b="$best_run" 'BEGIN { printf "%.2f", a / b }')," \
+        "native/run: $(awk -v a="$best_native" -v b="$best_run" 'BEGIN { printf "%.2f", a / b }')"
 done

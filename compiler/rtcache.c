@@ -13,7 +13,9 @@
  * $HOME/.cache/nnmc.  NNMC_CACHE=off (or empty) compiles PROG.c whole.
  * An entry rt-KEY appears whole or not at all: it is built in a private
  * work directory and renamed into place, so concurrent builds and
- * interrupted ones never leave a half-compiled runtime behind. */
+ * interrupted ones never leave a half-compiled runtime behind.  For the
+ * default compiler and flags the entry usually needs no compiling: nnmc
+ * carries it, compiled when nnmc was built (the seed, rtcache.h). */
 #include "rtcache.h"
 #include "util.h"
 
@@ -140,7 +142,8 @@ static char *object_path(const char *rt, int i)
 }
 
 /* What the runtime's objects depend on: the compiler as it names itself,
- * its command words and flags, the BLAS choice and every runtime text. */
+ * its command words and flags, the BLAS choice, emit's prelude and every
+ * runtime text. */
 static int runtime_key(char **base, int nbase, int blas, uint64_t *key)
 {
     char *argv[NNM_BUILD_MAX_ARGS + 2];
@@ -160,6 +163,15 @@ static int runtime_key(char **base, int nbase, int blas, uint64_t *key)
     for (int i = 0; i < nbase; i++)
         h = fnv(h, base[i], strlen(base[i]));
     h = fnv(h, blas ? "cblas" : "none", blas ? 5 : 4);
+    char *prelude = NULL; /* what every runtime file is compiled after */
+    size_t plen = 0;
+    FILE *pf = open_memstream(&prelude, &plen);
+    if (pf) {
+        nnm_emit_prelude(pf, blas);
+        fclose(pf);
+        h = fnv(h, prelude, plen);
+    }
+    free(prelude);
     for (int i = 0; nnm_runtime_texts[i].name; i++) {
         h = fnv(h, nnm_runtime_texts[i].path, strlen(nnm_runtime_texts[i].path));
         h = fnv(h, nnm_runtime_texts[i].text, strlen(nnm_runtime_texts[i].text));
@@ -287,18 +299,32 @@ int nnm_run_printed(char **argv, const char *what)
     return nnm_run_command(argv, what, NULL);
 }
 
+static int longer_text(const void *a, const void *b)
+{
+    size_t la = strlen(nnm_runtime_texts[*(const int *)a].text), lb = strlen(nnm_runtime_texts[*(const int *)b].text);
+    return la < lb ? 1 : la > lb ? -1 : *(const int *)a - *(const int *)b;
+}
+
 /* Compiles every runtime .c file of dir into its .o, as many at a time as
- * there are cores.  0, or -1 after the compiler's messages. */
+ * there are cores, the longest texts first (the last to start are then the
+ * quickest, and the cores finish together).  0, or -1 after the compiler's
+ * messages. */
 static int compile_runtime(const char *dir, char **base, int nbase)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (int)cores, running = 0, failed = 0;
     char *what = join(dir, " (the runtime)");
     char *inc1 = join3("-I", dir, "/runtime"), *inc2 = join3("-I", dir, "/runtime/layers");
-    for (int i = 0;; i++) {
-        int more = nnm_runtime_texts[i].name != NULL;
-        if (more && !emit_is_program_source(i))
-            continue;
+    int n = 0;
+    for (int i = 0; nnm_runtime_texts[i].name; i++)
+        n++;
+    int *order = nnm_xmalloc((size_t)(n + 1) * sizeof *order), nsrc = 0;
+    for (int i = 0; i < n; i++)
+        if (emit_is_program_source(i))
+            order[nsrc++] = i;
+    qsort(order, (size_t)nsrc, sizeof *order, longer_text);
+    for (int at = 0;; at++) {
+        int more = at < nsrc, i = more ? order[at] : -1;
         while (running > 0 && (running >= jobs || !more || failed)) {
             int status;
             if (wait(&status) < 0)
@@ -328,14 +354,60 @@ static int compile_runtime(const char *dir, char **base, int nbase)
         free(src);
         free(obj);
     }
+    free(order);
     free(inc1);
     free(inc2);
     free(what);
     return failed ? -1 : 0;
 }
 
+/* the seed object of program source i, or NULL */
+static const NnmSeedObject *seed_object(int i)
+{
+    for (const NnmSeedObject *o = nnm_seed_objects; o->path; o++)
+        if (!strncmp(o->path, nnm_runtime_texts[i].path, strlen(nnm_runtime_texts[i].path)) &&
+            !strcmp(o->path + strlen(nnm_runtime_texts[i].path), ".o"))
+            return o;
+    return NULL;
+}
+
+/* Whether the objects nnmc carries (rtcache.h) are the entry for key: the
+ * same key, and an object for every program source. */
+static int seed_covers(uint64_t key)
+{
+    if (key != nnm_seed_key)
+        return 0;
+    for (int i = 0; nnm_runtime_texts[i].name; i++)
+        if (emit_is_program_source(i) && !seed_object(i))
+            return 0;
+    return 1;
+}
+
+/* Writes the seed's objects into the entry dir (its texts are there
+ * already); 0, or -1 after a message. */
+static int write_seed(const char *dir)
+{
+    for (int i = 0; nnm_runtime_texts[i].name; i++) {
+        if (!emit_is_program_source(i))
+            continue;
+        const NnmSeedObject *o = seed_object(i);
+        char *path = object_path(dir, i);
+        FILE *f = fopen(path, "wb");
+        int bad = !f || fwrite(o->bytes, 1, (size_t)o->size, f) != (size_t)o->size;
+        if (f)
+            bad |= fclose(f) != 0;
+        if (bad) {
+            fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", path, strerror(errno));
+            free(path);
+            return -1;
+        }
+        free(path);
+    }
+    return 0;
+}
+
 /* The runtime's objects for these flags: rt-KEY under the cache, compiled
- * now if absent or incomplete.  Its path, or NULL after a message. */
+ * now (or taken from the seed) if absent or incomplete.  Its path, or NULL after a message. */
 static char *runtime_objects(const char *cache, const char *work, char **base, int nbase, int blas)
 {
     uint64_t key;
@@ -347,8 +419,11 @@ static char *runtime_objects(const char *cache, const char *work, char **base, i
     if (complete(rt))
         return rt;
     char *fresh = join(work, "/rt");
-    printf("nnmc: compiling the runtime for these flags, once: %s\n", rt);
-    if (write_texts(fresh, blas) != 0 || compile_runtime(fresh, base, nbase) != 0) {
+    const int seeded = seed_covers(key);
+    printf(seeded ? "nnmc: the runtime for these flags, as compiled when nnmc was built: %s\n"
+                  : "nnmc: compiling the runtime for these flags, once: %s\n",
+           rt);
+    if (write_texts(fresh, blas) != 0 || (seeded ? write_seed(fresh) : compile_runtime(fresh, base, nbase)) != 0) {
         free(fresh);
         free(rt);
         return NULL;

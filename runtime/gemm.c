@@ -101,12 +101,14 @@ int64_t nnm_gemm_work_size(int64_t kc, int64_t nblocks) { return table_floats(nb
                             acc[i][j] = c[i * g->ldc + j];                                         \
             for (int64_t b = 0; b < nb; b++)                                                       \
                 TILE(ptr + b * MR, g->pb + j0 * k + b * kc * NR, kc, acc);                         \
-            /* whole rows in constant-size moves, part rows by masked       \
-             * stores where the level has them (no call per row) */         \
+            /* whole rows in vector stores, part rows by masked stores      \
+             * where the level has them (no call per row, whatever the      \
+             * tuning: -march=native made memcpy of a row a call) */         \
             if (nr == NR)                                                                          \
                 UNROLLED for (int i = 0; i < MR; i++) {                                            \
                     if (i < mr)                                                                    \
-                        memcpy(c + i * g->ldc, acc[i], NR * sizeof(float));                        \
+                        UNROLLED for (int j = 0; j < NR; j++)                                      \
+                            c[i * g->ldc + j] = acc[i][j];                                         \
                 }                                                                                  \
             else                                                                                   \
                 UNROLLED for (int i = 0; i < MR; i++) {                                            \

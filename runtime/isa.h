@@ -44,14 +44,25 @@ const char *nnm_isa_name(int isa);
 int nnm_isa_supported(int isa);
 
 #if NNM_ISA_DISPATCH
+/* With -march=native on a CPU whose tuning prefers 256-bit vectors (most
+ * with AVX-512), gcc would vectorise the AVX-512 versions with ymm
+ * registers only: half their width (the conv GEMM's tile measured 0.76x).
+ * The width changes no bit.  clang takes no such attribute. */
+#if defined(__clang__)
 #define NNM_ISA_AVX512_TARGET "avx512f,avx512bw,avx512dq,avx512vl,avx2"
+#else
+#define NNM_ISA_AVX512_TARGET "avx512f,avx512bw,avx512dq,avx512vl,avx2,prefer-vector-width=512"
+#endif
 /* NNM_ISA_KERNEL(name, (params), (args)) { body }: a static void function
- * `name` whose body is compiled once per level. */
+ * `name` whose body is compiled once per level.  The versions are never
+ * inlined into `name`: compiled with -march=native, `name` may have every
+ * level's instructions, and a version inlined there would be compiled with
+ * its tuning instead of the version's own. */
 #define NNM_ISA_KERNEL(name, params, args)                                                         \
     static inline __attribute__((always_inline)) void name##_body params;                          \
-    __attribute__((target("avx2"))) static void name##_avx2 params { name##_body args; }           \
-    __attribute__((target(NNM_ISA_AVX512_TARGET))) static void name##_avx512 params { name##_body args; } \
-    static void name##_base params { name##_body args; }                                           \
+    __attribute__((noinline, target("avx2"))) static void name##_avx2 params { name##_body args; } \
+    __attribute__((noinline, target(NNM_ISA_AVX512_TARGET))) static void name##_avx512 params { name##_body args; } \
+    __attribute__((noinline)) static void name##_base params { name##_body args; }                 \
     static void name params                                                                        \
     {                                                                                              \
         if (nnm_isa_active == NNM_ISA_AVX512)                                                      \

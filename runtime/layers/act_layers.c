@@ -110,19 +110,19 @@ const LayerKind layer_relu = {
 
 const LayerKind layer_leaky_relu = {
     .name = "LeakyReLU", .snake = "leaky_re_lu", .args = alpha_args, .defaults = leaky_defaults,
-    .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
+    .infer = layer_infer_same, .scratch = layer_act_scratch, .weights = layer_no_weights,
     .init = layer_no_init, .forward = layer_act_forward, .backward = layer_act_backward, .has_act = 1,
 };
 
 const LayerKind layer_elu = {
     .name = "ELU", .snake = "elu", .args = alpha_args, .defaults = elu_defaults,
-    .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
+    .infer = layer_infer_same, .scratch = layer_act_scratch, .weights = layer_no_weights,
     .init = layer_no_init, .forward = layer_act_forward, .backward = layer_act_backward, .has_act = 1,
 };
 
 const LayerKind layer_softmax = {
     .name = "Softmax", .snake = "softmax", .args = softmax_args, .defaults = softmax_defaults,
-    .infer = layer_infer_same, .scratch = layer_scratch_input, .weights = layer_no_weights,
+    .infer = layer_infer_same, .scratch = layer_act_scratch, .weights = layer_no_weights,
     .init = layer_no_init, .forward = layer_act_forward, .backward = layer_act_backward, .has_act = 1,
 };
 

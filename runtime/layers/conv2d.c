@@ -133,15 +133,10 @@ static int64_t partial_size(const NnmLayer *l)
     return g.kh * g.kw * g.c * cv->filters + cv->filters;
 }
 
-/* ReLU's derivative reads as well from y as from z (y > 0 exactly where
- * z > 0), so with ReLU the pre-activation is not kept: z is y, activated in
- * place, and a batch's worth of memory traffic is saved. */
-static int keeps_z(const NnmLayer *l) { return l->act != ACT_LINEAR && l->act != ACT_RELU; }
-
-/* per sample: z when kept (where net_loss expects it) */
+/* per sample: z when kept (layer_keeps_z; else z is y, activated in place) */
 static int64_t conv2d_scratch(const NnmLayer *l)
 {
-    return keeps_z(l) ? shape_size(&l->out) : 0;
+    return layer_keeps_z(l) ? shape_size(&l->out) : 0;
 }
 
 /* forward: the kernel packed for nnm_gemm; backward: the partials, then
@@ -248,7 +243,7 @@ static ConvJob conv_job(const LayerRun *r)
     j.k = j.g.kh * j.g.kw * j.g.c;
     j.isz = j.g.h * j.g.w * j.g.c;
     j.cols = j.chunk * j.pix * j.k;
-    j.z = keeps_z(l) ? r->scratch : r->y;
+    j.z = layer_keeps_z(l) ? r->scratch : r->y;
     j.parts = r->bwork;
     return j;
 }

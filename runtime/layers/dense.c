@@ -55,7 +55,7 @@ static int dense_infer(NnmLayer *l, char *err, size_t n)
 static int64_t dense_scratch(const NnmLayer *l)
 {
     const DenseAttr *d = l->attr;
-    return l->act == ACT_LINEAR ? 0 : d->units;
+    return layer_keeps_z(l) ? d->units : 0;
 }
 
 static int dense_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
@@ -78,7 +78,7 @@ static void dense_forward(const LayerRun *r)
     const NnmLayer *l = r->l;
     const DenseAttr *d = l->attr;
     int64_t b = r->batch, k = l->in.dim[0], n = d->units;
-    float *z = l->act == ACT_LINEAR ? r->y : r->scratch;
+    float *z = layer_keeps_z(l) ? r->scratch : r->y; /* else activated in place */
     nnm_sgemm(0, 0, b, n, k, 1.0f, r->x, k, r->w, n, 0.0f, z, n);
     if (d->use_bias)
         nnm_add_bias(b, n, r->w + k * n, z);
@@ -93,7 +93,7 @@ static void dense_backward(const LayerRun *r)
     int64_t b = r->batch, k = l->in.dim[0], n = d->units;
     float *dz = r->dy;
     if (!r->fused && l->act != ACT_LINEAR)
-        nnm_act_backward(l->act, (float)l->alpha, b, n, r->scratch, r->y, dz);
+        nnm_act_backward(l->act, (float)l->alpha, b, n, layer_keeps_z(l) ? r->scratch : r->y, r->y, dz);
     nnm_sgemm(1, 0, k, n, b, 1.0f, r->x, k, dz, n, 0.0f, r->dw, n);
     if (d->use_bias)
         nnm_col_sums(b, n, dz, r->dw + k * n);

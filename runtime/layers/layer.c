@@ -104,6 +104,8 @@ void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng)
 
 int64_t layer_scratch_input(const NnmLayer *l) { return shape_size(&l->in); }
 
+int layer_keeps_z(const NnmLayer *l) { return l->act != ACT_LINEAR && l->act != ACT_RELU; }
+
 int64_t layer_work_stride(int64_t size) { return (size + 15) / 16 * 16; }
 
 float *layer_work(const LayerRun *r, int64_t size) { return r->work + nnm_par_self() * layer_work_stride(size); }

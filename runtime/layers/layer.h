@@ -199,8 +199,16 @@ int layer_infer_same(NnmLayer *l, char *err, size_t errsize);
 int layer_no_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS]);
 void layer_no_init(const NnmLayer *l, float *w, NnmRng *rng);
 int64_t layer_scratch_input(const NnmLayer *l);
-/* Activation's forward/backward (l->act on the last axis), shared by the
- * activation layers LeakyReLU, ELU and Softmax. */
+/* Whether a kind with an activation keeps its pre-activation z (at the start
+ * of its scratch, where net_loss reads it for a loss fused with the
+ * activation): not for linear, and not for ReLU, whose derivative reads as
+ * well from y as from z (y > 0 exactly where z > 0).  One rule for every
+ * kind, so that a batch's worth of memory and a pass over it are saved
+ * alike everywhere. */
+int layer_keeps_z(const NnmLayer *l);
+/* Activation's scratch, forward and backward (l->act on the last axis),
+ * shared by the activation layers LeakyReLU, ELU and Softmax. */
+int64_t layer_act_scratch(const NnmLayer *l);
 void layer_act_forward(const LayerRun *r);
 void layer_act_backward(const LayerRun *r);
 /* The windows of a pooling layer; strides default to the pool size. */
