@@ -12,21 +12,15 @@
 #                   what augmentation costs (bench/augment.sh)
 #   make fuzz       AFL++ on the front end (fuzz/run.sh; FUZZ_SECONDS=1800)
 #   make fuzz-files AFL++ on the readers of checkpoints, weights, images and data files
-#   make BLAS=ref   use the reference sgemm instead of OpenBLAS
 CC      ?= cc
 OPT     ?= -O3 -g
 B       ?= build
-BLAS    ?= openblas
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?=
 CFLAGS  += $(OPT) $(WARN) -fno-math-errno
 CPPFLAGS+= -D_POSIX_C_SOURCE=200809L -Icompiler -Iruntime -Iruntime/layers -I$(B) -MMD -MP
 LDLIBS  += -lz -lm -lpthread
-ifeq ($(BLAS),openblas)
-CPPFLAGS+= -DNNM_USE_CBLAS=1
-LDLIBS  += -lopenblas
-endif
 
 RT_SRC  := $(wildcard runtime/*.c runtime/layers/*.c)
 CC_SRC  := $(filter-out compiler/embed.c,$(wildcard compiler/*.c))

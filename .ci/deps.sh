@@ -15,14 +15,16 @@ command -v clang >/dev/null || missing+=(clang)
 [ -e /usr/include/png.h ] || missing+=(libpng-dev)
 # tests cross-check values against numpy (Debian's, in /usr/bin/python3)
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
-# make bench compares against PyTorch: NNM_DEPS_BENCH=1 (make bench-deps) installs it
+# make bench compares against PyTorch and measures OpenBLAS's sgemm as the
+# machine's yardstick (nnmc itself needs no BLAS): NNM_DEPS_BENCH=1 (make
+# bench-deps) installs both
 if [ "${NNM_DEPS_BENCH:-0}" = 1 ]; then
     /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
-fi
-# any one of the places Debian's multiarch layout may put them
-any() { for f in "$@"; do [ -e "$f" ] && return 0; done; return 1; }
-if ! any /usr/include/*/cblas.h /usr/include/cblas.h || ! any /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so; then
-    missing+=(libopenblas-dev)
+    # any one of the places Debian's multiarch layout may put them
+    any() { for f in "$@"; do [ -e "$f" ] && return 0; done; return 1; }
+    if ! any /usr/include/*/cblas.h /usr/include/cblas.h || ! any /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so; then
+        missing+=(libopenblas-dev)
+    fi
 fi
 if [ "${NNM_DEPS_OPTIONAL:-1}" = 1 ]; then
     # only the Fashion-MNIST data set; everything works without it

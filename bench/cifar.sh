@@ -31,10 +31,7 @@ vgg_bn)
 esac
 flops=$(( 3*fwd - first ))
 
-mkdir -p build
-${CC:-cc} -O2 -std=c11 -o build/sgemm_peak bench/sgemm_peak.c -lopenblas
-peak=$(OPENBLAS_NUM_THREADS=$(nproc) build/sgemm_peak)
-echo "OpenBLAS sgemm on $(nproc) cores: $peak GFLOP/s (2048^3, best of 8)"
+. bench/peak.sh
 echo "$file: $(awk -v f="$fwd" 'BEGIN { printf "%.0f", f / 1e6 }') MFLOP per image forward, $limit images, batch $batch"
 
 # in a directory of its own: the model file saves its weights

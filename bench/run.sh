@@ -23,10 +23,7 @@ flops_of() {
     esac
 }
 
-mkdir -p build
-${CC:-cc} -O2 -std=c11 -o build/sgemm_peak bench/sgemm_peak.c -lopenblas
-peak=$(OPENBLAS_NUM_THREADS=$(nproc) build/sgemm_peak)
-echo "OpenBLAS sgemm on $(nproc) cores: $peak GFLOP/s (2048^3, best of 8)"
+. bench/peak.sh
 
 for m in $models; do
     echo "== $m"

@@ -41,13 +41,13 @@ static FILE *open_out(const SrcFile *src, const char *weights, const char *path,
     return is_input(src, weights, path) ? NULL : nnm_out_open(path, tmp);
 }
 
-int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path)
+int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const char *path)
 {
     NnmOut *tmp;
     FILE *f = open_out(src, NULL, path, &tmp);
     if (!f)
         return -1;
-    return nnm_out_commit(f, tmp, nnm_emit(p, src, o, f) == 0);
+    return nnm_out_commit(f, tmp, nnm_emit(p, src, f) == 0);
 }
 
 int nnm_dot_file(const NnmProgram *p, const SrcFile *src, const char *path)
@@ -104,7 +104,7 @@ static void add_words(char **argv, int *argc, int max, char *s)
         argv[(*argc)++] = w;
 }
 
-int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *prog)
+int nnm_build(const NnmProgram *p, const SrcFile *src, const char *prog)
 {
     size_t n = strlen(prog) + 3;
     char *cfile = nnm_xmalloc(n);
@@ -114,7 +114,7 @@ int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const 
     int special = stat(prog, &sb) == 0 && !S_ISREG(sb.st_mode);
     if (special)
         fprintf(stderr, "nnmc: error: %s: not a regular file; build writes a program there\n", prog);
-    if (special || is_input(src, NULL, prog) || nnm_emit_file(p, src, o, cfile)) {
+    if (special || is_input(src, NULL, prog) || nnm_emit_file(p, src, cfile)) {
         free(cfile);
         return -1;
     }
@@ -129,14 +129,12 @@ int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const 
         argv[argc++] = "cc";
     argv[argc++] = "-std=c11";
     add_words(argv, &argc, NNM_BUILD_MAX_ARGS, cflags);
-    char *libs[4];
+    char *libs[3];
     int nlibs = 0;
-    if (o->blas)
-        libs[nlibs++] = "-lopenblas";
     libs[nlibs++] = "-lz";
     libs[nlibs++] = "-lm";
     libs[nlibs++] = "-lpthread";
-    int rc = nnm_build_cached(p, src, o, prog, argv, argc, libs, nlibs);
+    int rc = nnm_build_cached(p, src, prog, argv, argc, libs, nlibs);
     if (rc == 1) { /* no cache: PROG.c whole */
         argv[argc++] = "-o";
         argv[argc++] = (char *)prog;

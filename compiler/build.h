@@ -5,7 +5,7 @@
 
 /* Writes the emitted program to path ("-": standard output), atomically.
  * 0, or -1 after a message. */
-int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *path);
+int nnm_emit_file(const NnmProgram *p, const SrcFile *src, const char *path);
 /* The Graphviz graph of the models to path, or to standard output for "-". */
 int nnm_dot_file(const NnmProgram *p, const SrcFile *src, const char *path);
 /* nnmc emit --inference: PATH (.c) and the header next to it, with the
@@ -16,6 +16,6 @@ int nnm_emit_predict_files(const NnmProgram *p, const SrcFile *src, const char *
  * first: from the model's part and the runtime's cached objects
  * (rtcache.c), or from PROG.c whole when there is no cache.  0, or -1
  * after a message. */
-int nnm_build(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *prog);
+int nnm_build(const NnmProgram *p, const SrcFile *src, const char *prog);
 
 #endif

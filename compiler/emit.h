@@ -23,22 +23,18 @@ typedef struct {
 /* The runtime's sources; ends with a {0} entry. */
 extern const NnmSourceText nnm_runtime_texts[];
 
-typedef struct {
-    int blas;             /* 1: call CBLAS; 0: the runtime's plain C loops */
-} EmitOpts;
-
 /* Writes the C program; returns 0, or -1 when writing failed. */
-int nnm_emit(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, FILE *out);
+int nnm_emit(const NnmProgram *p, const SrcFile *src, FILE *out);
 
 /* The lines every emitted translation unit starts with: no -ffast-math,
- * POSIX, NNM_USE_CBLAS as blas says, no contraction with clang. */
-void nnm_emit_prelude(FILE *out, int blas);
+ * POSIX, no contraction with clang. */
+void nnm_emit_prelude(FILE *out);
 
 /* The model's part of the program alone (its IR as constants, its passes,
  * main), after the prelude and every runtime header: what nnmc build
  * compiles when the runtime's objects come from its cache (rtcache.c).
  * Linked with them it is the program nnm_emit writes.  0, or -1. */
-int nnm_emit_model_part(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, FILE *out);
+int nnm_emit_model_part(const NnmProgram *p, const SrcFile *src, FILE *out);
 
 /* `nnmc ir`: the program's IR alone, as nnm_emit writes it (layers with
  * their attributes from each kind's schema, models, optimizers, steps):

@@ -14,9 +14,9 @@
  * NNM_ISA_KERNEL(name, ...) (isa.h, plain static functions here) is named
  * by its first argument.
  *
- * NNM_PREDICT_ONLY makes the shared headers drop stdio and threads;
- * NNM_USE_CBLAS 0 selects the plain C matrix product, so the outputs equal
- * those of `nnmc run --blas none` bit for bit. */
+ * NNM_PREDICT_ONLY makes the shared headers drop stdio and threads; the
+ * matrix products are nnm_gemm's, as in `nnmc run`, so the outputs equal
+ * its predictions bit for bit. */
 #include "emit.h"
 #include "layer.h"
 #include "net.h"
@@ -29,9 +29,9 @@
 
 /* the runtime files whose definitions may be taken (the pool), and the
  * headers written whole, in this order */
-static const char *const pool_files[] = {"rng.c", "blas.c", "gemm.c", "kernels.c", "spatial.c", "layer.c"};
+static const char *const pool_files[] = {"rng.c", "gemm.c", "kernels.c", "spatial.c", "layer.c"};
 static const char *const header_files[] = {"program.h", "util.h", "rng.h", "isa.h", "kernels.h",
-                                           "layer.h",   "blas.h", "gemm.h", "parallel.h"};
+                                           "layer.h",   "gemm.h", "parallel.h"};
 
 typedef struct {
     char name[64];
@@ -412,7 +412,7 @@ int nnm_emit_predict(const NnmProgram *p, const SrcFile *src, const char *wpath,
         emit_comment_text(out, hname, strlen(hname));
         fputs(".\n", out);
         fputs(" * No malloc, no stdio, no threads, no BLAS: C11 with <math.h> and <string.h>. */\n"
-              "#define NNM_PREDICT_ONLY 1\n#define NNM_USE_CBLAS 0\n#include <math.h>\n#include <stddef.h>\n"
+              "#define NNM_PREDICT_ONLY 1\n#include <math.h>\n#include <stddef.h>\n"
               "#include <stdint.h>\n#include <string.h>\n\n",
               out);
         /* the header's prototype, repeated rather than #included: a header

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "ast.h"
-#include "blas.h"
 #include "build.h"
 #include "exec.h"
 #include "options.h"
@@ -66,12 +65,12 @@ static const char help_text[] =
     "\n"
     "options of run:\n"
     NNM_RUN_OPTIONS_HELP
-    "  --blas none      the plain C matrix product instead of OpenBLAS (as emit --blas none)\n"
+
     "\n"
     "options of emit and build:\n"
     "  -o PATH          the output file (emit: - for standard output)\n"
-    "  --blas cblas     matrix products through CBLAS (default; link with -lopenblas)\n"
-    "  --blas none      plain C loops instead: no BLAS library needed\n"
+    "  --blas cblas|none  accepted and ignored: nnmc's matrix products are its own\n"
+    "                   (runtime/gemm.c), and programs link no BLAS library\n"
     "  --inference      emit: only the forward pass, with the weights of --weights W.npz\n"
     "                   built in, as OUT.c and OUT.h (default FILE_predict.c) with\n"
     "                   int FILE_predict(const float *input, float *output): no malloc,\n"
@@ -129,7 +128,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "--version")) {
         if (argc > 2)
             return usage("--version takes no arguments");
-        printf("nnmc %s (BLAS: %s)\n", NNM_VERSION, nnm_blas_name());
+        printf("nnmc %s (matrix products: its own GEMM, runtime/gemm.c)\n", NNM_VERSION);
         return 0;
     }
     enum { RUN, CHECK, TOKENS, AST, EMIT, BUILD, DOT, PREDICT, IR };
@@ -148,7 +147,6 @@ int main(int argc, char **argv)
     /* predict's images, gathered in place at the front of argv's arguments
      * (each is moved to a slot the loop has already read) */
     char **inputs = argv + 2;
-    EmitOpts eo = {.blas = 1};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { /* nnmc run --help: the same help */
@@ -156,14 +154,11 @@ int main(int argc, char **argv)
             return 0;
         }
         if ((mode == RUN || mode == EMIT || mode == BUILD) && !strcmp(a, "--blas")) {
+            /* older nnmc linked OpenBLAS; both values are still accepted,
+             * and change nothing: every product is nnmc's own */
             const char *v = i + 1 < argc ? argv[++i] : "";
-            if (!strcmp(v, "none"))
-                eo.blas = 0;
-            else if (!strcmp(v, "cblas"))
-                eo.blas = 1;
-            else
+            if (strcmp(v, "none") && strcmp(v, "cblas"))
                 return usage("--blas takes 'cblas' or 'none'");
-            ra.o.blas_ref = !eo.blas;
             continue;
         }
         if (mode == EMIT && !strcmp(a, "--inference")) {
@@ -253,8 +248,8 @@ int main(int argc, char **argv)
                 if (!out)
                     default_output(file, mode == BUILD ? "" : inference ? "_predict.c" : ".c", def, sizeof def);
                 int r = inference      ? nnm_emit_predict_files(prog, &src, weights, out ? out : def)
-                        : mode == EMIT ? nnm_emit_file(prog, &src, &eo, out ? out : def)
-                                       : nnm_build(prog, &src, &eo, out ? out : def);
+                        : mode == EMIT ? nnm_emit_file(prog, &src, out ? out : def)
+                                       : nnm_build(prog, &src, out ? out : def);
                 rc = r ? 1 : 0;
             } else if (prog) {
                 rc = nnm_run_args_finish(&ra, prog) ? 1 : nnm_exec(prog, &ra.o);

@@ -144,7 +144,7 @@ static char *object_path(const char *rt, int i)
 /* What the runtime's objects depend on: the compiler as it names itself,
  * its command words and flags, the BLAS choice, emit's prelude and every
  * runtime text. */
-static int runtime_key(char **base, int nbase, int blas, uint64_t *key)
+static int runtime_key(char **base, int nbase, uint64_t *key)
 {
     char *argv[NNM_BUILD_MAX_ARGS + 2];
     int argc = 0;
@@ -162,12 +162,11 @@ static int runtime_key(char **base, int nbase, int blas, uint64_t *key)
     free(version);
     for (int i = 0; i < nbase; i++)
         h = fnv(h, base[i], strlen(base[i]));
-    h = fnv(h, blas ? "cblas" : "none", blas ? 5 : 4);
     char *prelude = NULL; /* what every runtime file is compiled after */
     size_t plen = 0;
     FILE *pf = open_memstream(&prelude, &plen);
     if (pf) {
-        nnm_emit_prelude(pf, blas);
+        nnm_emit_prelude(pf);
         fclose(pf);
         h = fnv(h, prelude, plen);
     }
@@ -197,7 +196,7 @@ static int complete(const char *rt)
 
 /* Writes the runtime's texts under dir (as runtime/..., the layout their
  * #includes expect; each .c after emit's prelude), 0 or -1 after a message. */
-static int write_texts(const char *dir, int blas)
+static int write_texts(const char *dir)
 {
     for (int i = 0; nnm_runtime_texts[i].name; i++) {
         const NnmSourceText *t = &nnm_runtime_texts[i];
@@ -209,7 +208,7 @@ static int write_texts(const char *dir, int blas)
         FILE *f = rc == 0 ? fopen(path, "w") : NULL;
         if (f) {
             if (emit_is_program_source(i)) {
-                nnm_emit_prelude(f, blas);
+                nnm_emit_prelude(f);
                 fprintf(f, "#line 1 \"%s\"\n", t->path);
             }
             fputs(t->text, f);
@@ -299,10 +298,15 @@ int nnm_run_printed(char **argv, const char *what)
     return nnm_run_command(argv, what, NULL);
 }
 
+typedef struct {
+    size_t len;
+    int text; /* index into nnm_runtime_texts */
+} SourceJob;
+
 static int longer_text(const void *a, const void *b)
 {
-    size_t la = strlen(nnm_runtime_texts[*(const int *)a].text), lb = strlen(nnm_runtime_texts[*(const int *)b].text);
-    return la < lb ? 1 : la > lb ? -1 : *(const int *)a - *(const int *)b;
+    const SourceJob *x = a, *y = b;
+    return x->len < y->len ? 1 : x->len > y->len ? -1 : x->text - y->text;
 }
 
 /* Compiles every runtime .c file of dir into its .o, as many at a time as
@@ -318,13 +322,14 @@ static int compile_runtime(const char *dir, char **base, int nbase)
     int n = 0;
     for (int i = 0; nnm_runtime_texts[i].name; i++)
         n++;
-    int *order = nnm_xmalloc((size_t)(n + 1) * sizeof *order), nsrc = 0;
+    SourceJob *order = nnm_xmalloc((size_t)(n + 1) * sizeof *order);
+    int nsrc = 0;
     for (int i = 0; i < n; i++)
         if (emit_is_program_source(i))
-            order[nsrc++] = i;
+            order[nsrc++] = (SourceJob){strlen(nnm_runtime_texts[i].text), i};
     qsort(order, (size_t)nsrc, sizeof *order, longer_text);
     for (int at = 0;; at++) {
-        int more = at < nsrc, i = more ? order[at] : -1;
+        int more = at < nsrc, i = more ? order[at].text : -1;
         while (running > 0 && (running >= jobs || !more || failed)) {
             int status;
             if (wait(&status) < 0)
@@ -408,10 +413,10 @@ static int write_seed(const char *dir)
 
 /* The runtime's objects for these flags: rt-KEY under the cache, compiled
  * now (or taken from the seed) if absent or incomplete.  Its path, or NULL after a message. */
-static char *runtime_objects(const char *cache, const char *work, char **base, int nbase, int blas)
+static char *runtime_objects(const char *cache, const char *work, char **base, int nbase)
 {
     uint64_t key;
-    if (runtime_key(base, nbase, blas, &key) != 0)
+    if (runtime_key(base, nbase, &key) != 0)
         return NULL;
     char name[32];
     snprintf(name, sizeof name, "/rt-%016" PRIx64, key);
@@ -423,7 +428,7 @@ static char *runtime_objects(const char *cache, const char *work, char **base, i
     printf(seeded ? "nnmc: the runtime for these flags, as compiled when nnmc was built: %s\n"
                   : "nnmc: compiling the runtime for these flags, once: %s\n",
            rt);
-    if (write_texts(fresh, blas) != 0 || (seeded ? write_seed(fresh) : compile_runtime(fresh, base, nbase)) != 0) {
+    if (write_texts(fresh) != 0 || (seeded ? write_seed(fresh) : compile_runtime(fresh, base, nbase)) != 0) {
         free(fresh);
         free(rt);
         return NULL;
@@ -443,7 +448,7 @@ static char *runtime_objects(const char *cache, const char *work, char **base, i
     return rt;
 }
 
-int nnm_build_cached(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *prog, char **base,
+int nnm_build_cached(const NnmProgram *p, const SrcFile *src, const char *prog, char **base,
                      int nbase, char **libs, int nlibs)
 {
     char *cache = cache_dir();
@@ -457,13 +462,13 @@ int nnm_build_cached(const NnmProgram *p, const SrcFile *src, const EmitOpts *o,
         return 1;
     }
     int rc = -1;
-    char *rt = runtime_objects(cache, work, base, nbase, o->blas);
+    char *rt = runtime_objects(cache, work, base, nbase);
     char *model = join(work, "/model.c");
     FILE *f = rt ? fopen(model, "w") : NULL;
     if (rt && !f)
         fprintf(stderr, "nnmc: error: %s: cannot write: %s\n", model, strerror(errno));
     if (f) {
-        int bad = nnm_emit_model_part(p, src, o, f) != 0;
+        int bad = nnm_emit_model_part(p, src, f) != 0;
         bad |= fclose(f) != 0;
         if (bad)
             fprintf(stderr, "nnmc: error: %s: cannot write\n", model);

@@ -34,6 +34,6 @@ extern const NnmSeedObject nnm_seed_objects[]; /* ends with a NULL path */
  * runtime's cached objects; base: the compiler's words, -std=c11 and the
  * flags; libs go last.  0, -1 after a message, or 1 when there is no
  * cache (nothing done: compile PROG.c whole). */
-int nnm_build_cached(const NnmProgram *p, const SrcFile *src, const EmitOpts *o, const char *prog, char **base,
+int nnm_build_cached(const NnmProgram *p, const SrcFile *src, const char *prog, char **base,
                      int nbase, char **libs, int nlibs);
 #endif

@@ -35,9 +35,8 @@ static void run_one(const char *data, size_t n, FILE *sink)
     nnm_parse(&ctx, &src);
     if (!diag.n_errors) {
         NnmProgram *p = sema_run(ctx.stmts, &src, &arena, &diag);
-        EmitOpts eo = {.blas = 1};
         if (p)
-            nnm_emit(p, &src, &eo, sink);
+            nnm_emit(p, &src, sink);
     }
     diag_finish(&diag);
     arena_free(&arena);

@@ -11,10 +11,14 @@
  * over k, and so its bits, are the same in all. */
 #include "gemm.h"
 #include "isa.h"
+#include "parallel.h"
 #include "util.h"
 
 #include <math.h>
 #include <string.h>
+#if NNM_ISA_DISPATCH
+#include <immintrin.h>
+#endif
 
 typedef struct {
     int64_t m, n, kc, nblocks, ldc;
@@ -138,10 +142,26 @@ static void gemm_small(const GemmCall *g)
 }
 
 #if NNM_ISA_DISPATCH
+/* AVX2 has 16 vector registers: the 12 accumulators, B's two vectors and
+ * one broadcast.  From TILE_BODY, gcc 12 keeps the 12 accumulators in arrays
+ * it stores back at every step of k (half the speed), so this tile
+ * names each register; _mm256_fmadd_ps is fmaf in each lane, the same bits. */
+#define AVX2_ROW(i)                                                                                \
+    v = _mm256_broadcast_ss(r##i + r);                                                             \
+    c##i##0 = _mm256_fmadd_ps(v, b0, c##i##0);                                                     \
+    c##i##1 = _mm256_fmadd_ps(v, b1, c##i##1)
+#define AVX2_LOAD(i) __m256 c##i##0 = _mm256_loadu_ps(accp[i]), c##i##1 = _mm256_loadu_ps(accp[i] + 8); const float *r##i = rp[i]
+#define AVX2_STORE(i) _mm256_storeu_ps(accp[i], c##i##0), _mm256_storeu_ps(accp[i] + 8, c##i##1)
 __attribute__((noinline, target("avx2,fma"))) static void tile_avx2(const float *const *rp, const float *bk, int64_t kc,
                                                                      float (*accp)[16])
 {
-    TILE_BODY(6, 16);
+    AVX2_LOAD(0); AVX2_LOAD(1); AVX2_LOAD(2); AVX2_LOAD(3); AVX2_LOAD(4); AVX2_LOAD(5);
+    for (int64_t r = 0; r < kc; r++, bk += 16) {
+        const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
+        __m256 v;
+        AVX2_ROW(0); AVX2_ROW(1); AVX2_ROW(2); AVX2_ROW(3); AVX2_ROW(4); AVX2_ROW(5);
+    }
+    AVX2_STORE(0); AVX2_STORE(1); AVX2_STORE(2); AVX2_STORE(3); AVX2_STORE(4); AVX2_STORE(5);
 }
 
 __attribute__((target("avx2,fma"))) static void gemm_avx2(const GemmCall *g)
@@ -193,8 +213,12 @@ void nnm_gemm_pack_b(int64_t k, int64_t n, const float *b, int64_t ldb, int tran
             if (trans)
                 for (int64_t j = 0; j < w; j++)
                     p[j] = b[(j0 + j) * ldb + r];
-            else if (w == 32) /* a constant size: moves, not a call */
+            else if (w == 32) /* constant sizes: moves, not a call */
                 memcpy(p, b + r * ldb + j0, 32 * sizeof *p);
+            else if (w == 16)
+                memcpy(p, b + r * ldb + j0, 16 * sizeof *p);
+            else if (w == 8)
+                memcpy(p, b + r * ldb + j0, 8 * sizeof *p);
             else
                 memcpy(p, b + r * ldb + j0, (size_t)w * sizeof *p);
             for (int64_t j = w; j < nr; j++)
@@ -218,4 +242,99 @@ void nnm_gemm(int64_t m, int64_t n, int64_t kc, int64_t nblocks, NnmGemmRows row
     }
 #endif
     gemm_small(&g);
+}
+
+/* == whole stored products (nnm_matmul) == */
+
+_Static_assert(NNM_GEMM_MATRIX_WORK >= (NNM_GEMM_MR_MAX * sizeof(const float *) + 63) / 64 * 16,
+               "NNM_GEMM_MATRIX_WORK holds nnm_gemm's pointer table");
+
+/* The blocks of B a thread packs and multiplies at a time: KC rows (A's
+ * rows' block stays in L1, B's panel in L2) by NC columns (a whole number
+ * of every level's panels); C is revisited once per block of k. */
+#define MATMUL_KC 512
+#define MATMUL_NC 256
+/* rows of C per part when C is split by rows: whole tiles of every level */
+#define MATMUL_ROWS 48
+
+typedef struct {
+    int ta, tb, accumulate, by_rows;
+    int64_t m, n, k, lda, ldb, ldc, nr, stride;
+    const float *a, *b;
+    float *at, *c, *ws;
+} Matmul;
+
+int64_t nnm_matmul_workspace(int64_t m, int64_t n, int64_t k)
+{
+    (void)m;
+    return nnm_gemm_packed_size(NNM_MIN(k, MATMUL_KC), NNM_MIN(n, MATMUL_NC));
+}
+
+int64_t nnm_matmul_shared_size(int trans_a, int64_t m, int64_t k) { return trans_a ? m * k : 0; }
+
+/* A's rows [i0, i1) copied out of its columns, 8 rows at a time (the
+ * columns are read in runs) */
+static void matmul_transpose_a(void *p, int64_t i0, int64_t i1)
+{
+    const Matmul *g = p;
+    for (int64_t ib = i0; ib < i1; ib += 8) {
+        const int64_t ie = NNM_MIN(ib + 8, i1);
+        for (int64_t r = 0; r < g->k; r++)
+            for (int64_t i = ib; i < ie; i++)
+                g->at[i * g->k + r] = g->a[r * g->lda + i];
+    }
+}
+
+/* C's rows [i0, i1) by columns [j0, j1): B's blocks packed into this
+ * thread's workspace and multiplied, block of k after block of k */
+static void matmul_block(const Matmul *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
+{
+    float *pb = g->ws + nnm_par_self() * g->stride;
+    const float *a = g->ta ? g->at : g->a;
+    const int64_t lda = g->ta ? g->k : g->lda;
+    _Alignas(64) float work[NNM_GEMM_MATRIX_WORK];
+    for (int64_t jb = j0; jb < j1; jb += MATMUL_NC) {
+        const int64_t w = NNM_MIN(MATMUL_NC, j1 - jb);
+        for (int64_t r0 = 0; r0 < g->k; r0 += MATMUL_KC) {
+            const int64_t kc = NNM_MIN(MATMUL_KC, g->k - r0);
+            nnm_gemm_pack_b(kc, w, g->tb ? g->b + jb * g->ldb + r0 : g->b + r0 * g->ldb + jb, g->ldb, g->tb, pb);
+            const NnmGemmMatrix am = {a + i0 * lda + r0, lda, kc};
+            nnm_gemm(i1 - i0, w, kc, 1, nnm_gemm_matrix_rows, &am, pb, g->accumulate || r0 > 0,
+                     g->c + i0 * g->ldc + jb, g->ldc, work, NULL);
+        }
+    }
+}
+
+static void matmul_parts(void *p, int64_t p0, int64_t p1)
+{
+    const Matmul *g = p;
+    if (g->by_rows)
+        matmul_block(g, p0 * MATMUL_ROWS, NNM_MIN(p1 * MATMUL_ROWS, g->m), 0, g->n);
+    else
+        matmul_block(g, 0, g->m, p0 * g->nr, NNM_MIN(p1 * g->nr, g->n));
+}
+
+void nnm_matmul(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc, float *shared,
+                float *workspace, int64_t stride)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (k <= 0) { /* empty sums */
+        if (!accumulate)
+            for (int64_t i = 0; i < m; i++)
+                memset(c + i * ldc, 0, (size_t)n * sizeof *c);
+        return;
+    }
+    Matmul g = {trans_a, trans_b, accumulate, 0, m, n, k, lda, ldb, ldc, panel_width(), stride, a, b, shared, c, workspace};
+    /* about 1 MFLOP is worth another thread's start */
+    const int64_t split = 2 * m * n * k >= 2000000 ? 2 : INT64_MAX;
+    if (trans_a)
+        nnm_par_for(m, 8, m * k >= 65536 ? 2 : INT64_MAX, matmul_transpose_a, &g);
+    /* split by columns, each thread packing only its own columns of B; by
+     * rows when there are too few panels to go round (each thread then
+     * packs all of B, which is narrow) */
+    const int64_t panels = (n + g.nr - 1) / g.nr;
+    g.by_rows = panels < 2 * nnm_par_threads() && m >= 2 * MATMUL_ROWS;
+    nnm_par_for(g.by_rows ? (m + MATMUL_ROWS - 1) / MATMUL_ROWS : panels, 1, split, matmul_parts, &g);
 }

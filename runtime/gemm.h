@@ -1,7 +1,9 @@
-/* runtime/gemm.h — nnmc's own matrix product, for products whose left
- * matrix is never stored: a convolution's columns are read straight from
- * the image, row pointer by row pointer, instead of being copied out by
- * im2col and packed again by BLAS.
+/* runtime/gemm.h — nnmc's own matrix product: every matrix product of
+ * training and inference, so that no BLAS library's choice of kernel
+ * changes a figure.  nnm_gemm serves products whose left matrix is never
+ * stored (a convolution's columns are read straight from the image, row
+ * pointer by row pointer, instead of being copied out by im2col);
+ * nnm_matmul, at the end, those whose matrices are.
  *
  * C[m, n] = A[m, k] B[k, n], row-major C.  B is packed once
  * (nnm_gemm_pack_b) and may serve any number of products.  A is read as
@@ -55,4 +57,24 @@ typedef struct {
 } NnmGemmDone;
 void nnm_gemm(int64_t m, int64_t n, int64_t kc, int64_t nblocks, NnmGemmRows rows, const void *ctx,
               const float *packed_b, int accumulate, float *c, int64_t ldc, float *work, const NnmGemmDone *done);
+/* Floats of work nnm_gemm needs with nnm_gemm_matrix_rows and nblocks 1
+ * (the pointer table only: matrix rows need no scratch). */
+#define NNM_GEMM_MATRIX_WORK 16
+
+/* The whole product for a caller whose matrices are stored, on every
+ * thread (nnm_par_for; inline inside a range):
+ * C[m, n] = op(A) op(B), plus C's values with accumulate, where op(A) is
+ * A[m, k] (a[i * lda + r]) or, with trans_a, A[k, m] transposed
+ * (a[r * lda + i]); op(B) likewise.  The figures are nnm_gemm's: one fmaf
+ * chain per element, the same bits for any number of threads, any ISA
+ * level and any machine.
+ * Each thread packs the blocks of B it multiplies (at most 512 rows by 256
+ * columns at a time) in its own workspace: workspace + nnm_par_self() *
+ * stride, nnm_matmul_workspace floats; shared (nnm_matmul_shared_size
+ * floats, the call's alone) holds A transposed when trans_a. */
+int64_t nnm_matmul_workspace(int64_t m, int64_t n, int64_t k);
+int64_t nnm_matmul_shared_size(int trans_a, int64_t m, int64_t k);
+void nnm_matmul(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc, float *shared,
+                float *workspace, int64_t stride);
 #endif

@@ -49,10 +49,11 @@ int nnm_isa_supported(int isa);
  * registers only: half their width (the conv GEMM's tile measured 0.76x).
  * The width changes no bit.  clang takes no such attribute. */
 #if defined(__clang__)
-#define NNM_ISA_AVX512_TARGET "avx512f,avx512bw,avx512dq,avx512vl,avx2"
+#define NNM_ISA_WIDTH_512 ""
 #else
-#define NNM_ISA_AVX512_TARGET "avx512f,avx512bw,avx512dq,avx512vl,avx2,prefer-vector-width=512"
+#define NNM_ISA_WIDTH_512 ",prefer-vector-width=512"
 #endif
+#define NNM_ISA_AVX512_TARGET "avx512f,avx512bw,avx512dq,avx512vl,avx2" NNM_ISA_WIDTH_512
 /* NNM_ISA_KERNEL(name, (params), (args)) { body }: a static void function
  * `name` whose body is compiled once per level.  The versions are never
  * inlined into `name`: compiled with -march=native, `name` may have every

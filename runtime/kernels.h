@@ -42,7 +42,7 @@ void nnm_im2col(const NnmWindow *g, int64_t batch, const float *x, float *col);
 /* The adjoint: dx = sum of col's entries over the pixels they came from. */
 void nnm_col2im(const NnmWindow *g, int64_t batch, const float *col, float *dx);
 /* The same, leaving col all zero: a GEMM can then accumulate the next
- * columns into it (beta = 1), which OpenBLAS does faster than overwriting. */
+ * columns into it. */
 void nnm_col2im_clear(const NnmWindow *g, int64_t batch, float *col, float *dx);
 /* Max pooling; arg receives the input index of each maximum. */
 void nnm_maxpool(const NnmWindow *g, int64_t batch, const float *x, float *y, int32_t *arg);

@@ -1,9 +1,9 @@
 /* runtime/parallel.h — nnmc's own small thread pool.
  *
- * nnmc runs OpenBLAS single-threaded and splits the work itself, so that
- * GEMMs and the elementwise passes between them (activations, optimizer
- * updates) share the same threads and never oversubscribe the cores:
- * threads = --threads, and OpenBLAS adds none.  Work is split into
+ * nnmc splits all its work itself, so that GEMMs and the elementwise
+ * passes between them (activations, optimizer updates) share the same
+ * threads and never oversubscribe the cores: threads = --threads, and no
+ * library adds any.  Work is split into
  * contiguous ranges whose bounds do not depend on timing (nnm_par_for), or
  * into fixed blocks handed to whichever thread is free (nnm_par_each); no
  * range's or block's result depends on another's or on the thread that
@@ -17,7 +17,6 @@ typedef void (*NnmRangeFn)(void *arg, int64_t begin, int64_t end);
 /* Starts n-1 helper threads (n >= 1); idempotent per n. */
 void nnm_par_init(int n);
 void nnm_par_shutdown(void);
-int nnm_par_threads(void);
 /* Calls fn over [0, n) split into one range per thread; ranges are
  * multiples of `align` (except the last), and the work is done inline when
  * n < min_split or when called from inside a range (nested loops are
@@ -28,6 +27,7 @@ int nnm_par_threads(void);
 #if NNM_PREDICT_ONLY
 /* emitted predict-only code has no threads: what the pool does with one */
 #define nnm_par_self() 0
+#define nnm_par_threads() 1
 static inline void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg)
 {
     (void)align;
@@ -37,6 +37,7 @@ static inline void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmR
 }
 #define nnm_par_each(n, block, fn, arg) nnm_par_for(n, block, 0, fn, arg)
 #else
+int nnm_par_threads(void);
 int nnm_par_self(void);
 void nnm_par_for(int64_t n, int64_t align, int64_t min_split, NnmRangeFn fn, void *arg);
 /* Calls fn over [0, n) in blocks of `block` (the last may be shorter),

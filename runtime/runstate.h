@@ -16,11 +16,10 @@ typedef struct {
     int seed_given;         /* --seed was given: it beats the file's np.random.seed() */
     int epochs;             /* > 0 overrides every fit(epochs=) */
     const char *data_dir;
-    int threads;            /* threads of nnmc's own pool (BLAS runs inside it) */
+    int threads;            /* threads of nnmc's own pool */
     const char *isa;        /* --isa: which version of the kernels (isa.h); NULL: auto */
     int quiet;              /* no summaries, no progress output */
     int64_t max_samples;    /* > 0: every data array keeps only its first N samples (tests) */
-    int blas_ref;           /* the reference sgemm instead of the optimized BLAS */
     int report;             /* --report: a confusion matrix and per-class figures after evaluate() */
     const char *checkpoint_dir; /* --checkpoint DIR: the training state after every epoch */
     const char *resume_dir; /* --resume DIR: go on from its checkpoint */

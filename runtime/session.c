@@ -4,7 +4,6 @@
 #include "session.h"
 #include "isa.h"
 #include "augment.h"
-#include "blas.h"
 #include "callbacks.h"
 #include "checkpoint.h"
 #include "csv.h"
@@ -688,9 +687,8 @@ int nnm_session_open(NnmSession *e, const NnmProgram *p, const NnmRunOpts *o)
     e->res = nnm_xcalloc((size_t)p->nresults + 1, sizeof *e->res);
     nnm_rng_seed(&e->init_rng, o->seed, RNG_INIT);
     nnm_rng_seed(&e->shuffle_rng, o->seed, RNG_SHUFFLE);
-    nnm_blas_use_reference(o->blas_ref);
     if (o->threads > 0)
-        nnm_blas_set_threads(o->threads);
+        nnm_par_init(o->threads);
     for (int m = 0; m < p->nmodels; m++)
         net_init(&e->nets[m], &p->models[m], &e->init_rng, o->seed + (uint64_t)m);
     shared_open(e);

@@ -2,7 +2,7 @@
 # tests/emit.sh — `nnmc emit` and `nnmc build`:
 #   - every model in models/ (whose data is in data/), built as a program and
 #     run on one thread, prints the same figures as `nnmc run` on two with the
-#     same seed and writes byte-identical weight files (also with --blas none)
+#     same seed and writes byte-identical weight files; programs link no BLAS
 #   - emitted C compiles under -std=c11 -Wall -Wextra -pedantic -Werror with
 #     gcc and clang, and runs clean under AddressSanitizer and UBSan
 #   - the same input gives the same bytes; the generated part of a small
@@ -28,19 +28,19 @@ unset ASAN_OPTIONS
 run_args=(--data "$root/data" --seed 5 --epochs 1 --max-samples 64)
 strip_times() { sed -E 's/ - [0-9]+s( [0-9]+[mu]?s\/step)?//' "$1"; }
 
-# same_run NAME MODEL [--blas none]: build, run both, compare output and
+# same_run NAME MODEL [ARG...]: build, run both, compare output and
 # files; a copy of the model saves its final weights too, so that models
 # whose file saves none are compared weight for weight as well
 same_run() {
-    local name=$1 blas=("${@:3}") d=$tmp/$1 model=$tmp/$1/$(basename "$2")
+    local name=$1 extra=("${@:3}") d=$tmp/$1 model=$tmp/$1/$(basename "$2")
     mkdir -p "$d/prog" "$d/run"
     cp "$2" "$model"
     if grep -q "^model = " "$model"; then printf "\nmodel.save_weights('final.npz')\n" >>"$model"; fi
-    if ! "$NNMC" build "$model" -o "$d/prog/prog" "${blas[@]}" >"$d/build.log" 2>&1; then
+    if ! "$NNMC" build "$model" -o "$d/prog/prog" "${extra[@]}" >"$d/build.log" 2>&1; then
         echo "FAIL emit-$name: build failed"; tail -5 "$d/build.log"; return
     fi
     (cd "$d/prog" && ./prog "${run_args[@]}" --threads 1 >out 2>err; echo "exit $?" >>out)
-    (cd "$d/run" && "$NNMC" run "$model" "${run_args[@]}" --threads 2 "${blas[@]}" >out 2>err; echo "exit $?" >>out)
+    (cd "$d/run" && "$NNMC" run "$model" "${run_args[@]}" --threads 2 "${extra[@]}" >out 2>err; echo "exit $?" >>out)
     rm -f "$d/prog/prog" "$d/prog/prog.c"
     if ! diff <(strip_times "$d/run/out") <(strip_times "$d/prog/out") >"$d/diff"; then
         echo "FAIL emit-$name: output differs from nnmc run"; head -10 "$d/diff"; return
@@ -63,7 +63,6 @@ for m in "$root"/models/*.nnm; do
     same_run "$name" "$m"
 done
 if [ -d "$root/data/mnist" ]; then
-    same_run lenet-blas-none "$root/models/lenet.nnm" --blas none
     NNMC_CACHE=off same_run lenet-whole "$root/models/lenet.nnm"
     same_run hostile "$root/tests/emit/hostile.nnm"
     same_run zoo "$root/tests/emit/zoo.nnm"
@@ -73,8 +72,8 @@ fi
 
 # emit --inference: the predict-only file, driven by tests/emit/predict_main.c
 # on the first 200 test images, gives exactly the predictions that
-# `nnmc run --blas none` saves with np.save (the same forward code, the same
-# plain C product); it needs nothing but libm, memcpy/memset and abort
+# `nnmc run` saves with np.save (the same forward code, the same GEMM); it
+# needs nothing but libm, memcpy/memset and abort
 predict_test() { # name model.nnm
     local name=$1 d=$tmp/predict_$1 base
     base=$(basename "$2" .nnm)
@@ -82,7 +81,7 @@ predict_test() { # name model.nnm
     cp "$2" "$d/"
     grep -q "^np.save" "$d/$base.nnm" ||
         printf "\nmodel.save_weights('%s.npz')\nnp.save('%s_preds', model.predict(x_test))\n" "$base" "$base" >>"$d/$base.nnm"
-    (cd "$d" && "$NNMC" run "$base.nnm" --data "$root/data" --seed 2 --epochs 1 --max-samples 200 --blas none -q >out 2>&1) ||
+    (cd "$d" && "$NNMC" run "$base.nnm" --data "$root/data" --seed 2 --epochs 1 --max-samples 200 -q >out 2>&1) ||
         { echo "FAIL emit-predict-$name: nnmc run failed"; tail -3 "$d/out"; return; }
     (cd "$d" && "$NNMC" emit --inference "$base.nnm" --weights "$base.npz" -o p.c 2>err) ||
         { echo "FAIL emit-predict-$name: emit failed"; cat "$d/err"; return; }
@@ -123,7 +122,7 @@ if [ -d "$root/data/mnist" ]; then
     d=$tmp/predict_multi_io
     mkdir -p "$d"
     cp "$root/tests/emit/multi_io.nnm" "$d/"
-    if (cd "$d" && "$NNMC" run multi_io.nnm --data "$root/data" --seed 2 --epochs 1 --max-samples 200 --blas none -q &&
+    if (cd "$d" && "$NNMC" run multi_io.nnm --data "$root/data" --seed 2 --epochs 1 --max-samples 200 -q &&
         "$NNMC" emit --inference multi_io.nnm --weights multi_io.npz -o p.c) >"$d/err" 2>&1 &&
         gcc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -c -o "$d/p.o" "$d/p.c" 2>"$d/cc.err" &&
         gcc -std=c11 -O1 -I"$d" -DPREDICT=multi_io_predict -DHEADER="\"p.h\"" -DNIN=2 -DNOUT=2 -DOUTS='{10, 1}' \
@@ -135,16 +134,19 @@ if [ -d "$root/data/mnist" ]; then
     else echo "FAIL emit-predict-multi-io"; tail -3 "$d/err" "$d/cc.err"; fi
 fi
 
-# strict compilers, both BLAS modes; every layer kind's code is in every program
+# strict compilers, no BLAS library; every layer kind's code is in every
+# program.  --blas (older nnmc's choice of OpenBLAS) is accepted and changes
+# no byte.
 "$NNMC" emit "$root/models/lenet.nnm" -o "$tmp/lenet.c" || echo "FAIL emit-lenet-writes"
-"$NNMC" emit "$root/models/lenet.nnm" --blas none -o "$tmp/lenet_noblas.c"
+for v in none cblas; do
+    "$NNMC" emit "$root/models/lenet.nnm" --blas $v -o "$tmp/lenet_$v.c" && cmp -s "$tmp/lenet.c" "$tmp/lenet_$v.c" &&
+        echo "ok emit-blas-$v-ignored" || echo "FAIL emit-blas-$v-ignored: --blas $v changes the program"
+done
 "$NNMC" emit "$root/tests/emit/hostile.nnm" -o "$tmp/hostile.c"
 for cc in gcc clang; do
     command -v $cc >/dev/null || { echo "SKIP emit-strict-$cc: no $cc"; continue; }
-    for f in lenet lenet_noblas hostile; do
-        libs=(-lz -lm -lpthread)
-        [ $f = lenet_noblas ] || libs=(-lopenblas "${libs[@]}")
-        if $cc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -o "$tmp/strict" "$tmp/$f.c" "${libs[@]}" 2>"$tmp/cc.err"
+    for f in lenet hostile; do
+        if $cc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -o "$tmp/strict" "$tmp/$f.c" -lz -lm -lpthread 2>"$tmp/cc.err"
         then echo "ok emit-strict-$cc-$f"; else echo "FAIL emit-strict-$cc-$f"; head -10 "$tmp/cc.err"; fi
     done
 done
@@ -154,7 +156,7 @@ if [ -d "$root/data/mnist" ]; then
     for m in mnist_mlp lenet; do
         "$NNMC" emit "$root/models/$m.nnm" -o "$tmp/san_$m.c"
         if ! gcc -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -o "$tmp/san_$m" \
-            "$tmp/san_$m.c" -lopenblas -lz -lm -lpthread 2>"$tmp/cc.err"; then
+            "$tmp/san_$m.c" -lz -lm -lpthread 2>"$tmp/cc.err"; then
             echo "FAIL emit-sanitizers-$m: does not compile"; head -5 "$tmp/cc.err"; continue
         fi
         mkdir -p "$tmp/san_run_$m"
@@ -180,7 +182,7 @@ else echo "FAIL emit-ir-same"; head -20 "$tmp/diff"; fi
 # the program part holds nothing unescaped from the file: every line of it
 # is C we wrote or a comment/string we escaped; and it really is the runtime
 # that is embedded, byte for byte
-for f in runtime/blas.c runtime/layers/dense.c runtime/session.c; do
+for f in runtime/gemm.c runtime/layers/dense.c runtime/session.c; do
     if grep -qF -- "---- $f ----" "$tmp/lenet.c" &&
         awk -v f="/* ---- $f ---- */" -v g="/* ---- (back in) $f ---- */" \
             '$0 == f || $0 == g { on = 1; next } /^\/\* ---- / { on = 0 } on' "$tmp/lenet.c" |

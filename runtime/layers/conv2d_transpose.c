@@ -13,9 +13,10 @@
  * scratch per sample: cols [H*W, KH*KW*F], and z [OH*OW*F] for the activation. */
 #include <stddef.h>
 #include <stdio.h>
-#include "blas.h"
+#include "gemm.h"
 #include "kernels.h"
 #include "layer.h"
+#include "util.h"
 
 static const ArgSpec conv2d_transpose_args[] = {
     {.name = "filters", .type = ARG_INT, ATTR(ConvAttr, filters), .positional = 1, .required = 1, .min = 1, .max = 1e9},
@@ -80,6 +81,21 @@ static int64_t conv2d_transpose_scratch(const NnmLayer *l)
     return cols_size(l) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
 }
 
+/* the products are nnm_matmul's: its blocks in the thread workspace, the
+ * columns transposed (for the kernel's gradient) in the batch work */
+static int64_t conv2d_transpose_workspace(const NnmLayer *l)
+{
+    const ConvAttr *cv = l->attr;
+    int64_t kk = cv->window.kernel[0] * cv->window.kernel[1] * cv->filters, c = l->in.dim[2];
+    return NNM_MAX(nnm_matmul_workspace(1, kk, c), NNM_MAX(nnm_matmul_workspace(kk, c, 1 << 30), nnm_matmul_workspace(1, c, kk)));
+}
+
+static int64_t conv2d_transpose_batch_work(const NnmLayer *l, int64_t batch)
+{
+    const ConvAttr *cv = l->attr;
+    return nnm_matmul_shared_size(1, cv->window.kernel[0] * cv->window.kernel[1] * cv->filters, batch * l->in.dim[0] * l->in.dim[1]);
+}
+
 static int conv2d_transpose_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     const ConvAttr *cv = l->attr;
@@ -103,7 +119,7 @@ static void conv2d_transpose_forward(const LayerRun *r)
     NnmWindow g = window(l);
     int64_t m = r->batch * g.oh * g.ow, kk = g.kh * g.kw * g.c, c = l->in.dim[2], f = cv->filters;
     float *cols = r->scratch, *z = l->act == ACT_LINEAR ? r->y : r->scratch + r->batch * cols_size(l);
-    nnm_sgemm(0, 1, m, kk, c, 1.0f, r->x, c, r->w, c, 0.0f, cols, kk);
+    nnm_matmul(0, 1, m, kk, c, r->x, c, r->w, c, 0, cols, kk, NULL, r->work, layer_work_stride(conv2d_transpose_workspace(l)));
     nnm_col2im(&g, r->batch, cols, z);
     int64_t pixels = r->batch * l->out.dim[0] * l->out.dim[1];
     if (cv->use_bias)
@@ -125,13 +141,13 @@ static void conv2d_transpose_backward(const LayerRun *r)
     if (cv->use_bias)
         nnm_col_sums(pixels, f, dz, r->dw + kk * c);
     nnm_im2col(&g, r->batch, dz, cols);
-    nnm_sgemm(1, 0, kk, c, m, 1.0f, cols, kk, r->x, c, 0.0f, r->dw, c);
+    nnm_matmul(1, 0, kk, c, m, cols, kk, r->x, c, 0, r->dw, c, r->bwork, r->work, layer_work_stride(conv2d_transpose_workspace(l)));
     if (r->dx)
-        nnm_sgemm(0, 0, m, c, kk, 1.0f, cols, kk, r->w, c, 0.0f, r->dx, c);
+        nnm_matmul(0, 0, m, c, kk, cols, kk, r->w, c, 0, r->dx, c, NULL, r->work, layer_work_stride(conv2d_transpose_workspace(l)));
 }
 
 const LayerKind layer_conv2d_transpose = {
     .name = "Conv2DTranspose", .snake = "conv2d_transpose", .args = conv2d_transpose_args, LAYER_ATTR(ConvAttr), .defaults = layer_conv_defaults,
-    .infer = conv2d_transpose_infer, .scratch = conv2d_transpose_scratch, .weights = conv2d_transpose_weights, .init = conv2d_transpose_init, .forward = conv2d_transpose_forward,
+    .infer = conv2d_transpose_infer, .scratch = conv2d_transpose_scratch, .workspace = conv2d_transpose_workspace, .batch_work = conv2d_transpose_batch_work, .weights = conv2d_transpose_weights, .init = conv2d_transpose_init, .forward = conv2d_transpose_forward,
     .backward = conv2d_transpose_backward, .has_act = 1,
 };

@@ -12,13 +12,16 @@
  * Both lower the batch with im2col (col [P, KH*KW*C], P = B*OH*OW); the
  * depthwise product is a short loop per pixel, the pointwise one a GEMM.
  * scratch per sample: col, the depthwise output d [OH*OW*C*dm] (separable),
- * and z [OH*OW*out] when the activation is not linear. */
+ * and z [OH*OW*out] when the activation is not linear.  The pointwise
+ * products are nnm_matmul's: its blocks in the thread workspace, d
+ * transposed (for the pointwise kernel's gradient) in the batch work. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include "blas.h"
+#include "gemm.h"
 #include "kernels.h"
 #include "layer.h"
+#include "util.h"
 
 static const ArgSpec dw_args[] = {
     {.name = "kernel_size", .type = ARG_PAIR, ATTR(ConvAttr, window.kernel), .positional = 1, .required = 1, .min = 1},
@@ -104,6 +107,20 @@ static int64_t depthwise_scratch(const NnmLayer *l)
     return depthwise_col_size(l) + (separable(l) ? mid_size(l) : 0) + (l->act == ACT_LINEAR ? 0 : shape_size(&l->out));
 }
 
+static int64_t depthwise_workspace(const NnmLayer *l)
+{
+    const int64_t cdm = l->in.dim[2] * ((const ConvAttr *)l->attr)->depth_multiplier, f = out_channels(l);
+    if (!separable(l))
+        return 0;
+    return NNM_MAX(nnm_matmul_workspace(1, f, cdm), NNM_MAX(nnm_matmul_workspace(cdm, f, 1 << 30), nnm_matmul_workspace(1, cdm, f)));
+}
+
+static int64_t depthwise_batch_work(const NnmLayer *l, int64_t batch)
+{
+    const int64_t cdm = l->in.dim[2] * ((const ConvAttr *)l->attr)->depth_multiplier;
+    return separable(l) ? nnm_matmul_shared_size(1, cdm, batch * l->out.dim[0] * l->out.dim[1]) : 0;
+}
+
 static int depthwise_weights(const NnmLayer *l, WeightInfo out[LAYER_MAX_WEIGHTS])
 {
     const ConvAttr *cv = l->attr;
@@ -161,7 +178,7 @@ static void depthwise_forward(const LayerRun *r)
     nnm_im2col(&g, r->batch, r->x, col);
     if (separable(l)) {
         depthwise(p, taps, c, dm, col, kd, mid);
-        nnm_sgemm(0, 0, p, f, c * dm, 1.0f, mid, c * dm, kp, f, 0.0f, z, f);
+        nnm_matmul(0, 0, p, f, c * dm, mid, c * dm, kp, f, 0, z, f, NULL, r->work, layer_work_stride(depthwise_workspace(l)));
     } else {
         depthwise(p, taps, c, dm, col, kd, z);
     }
@@ -187,9 +204,9 @@ static void depthwise_backward(const LayerRun *r)
         nnm_col_sums(p, f, dz, gb);
     const float *dd = dz; /* gradient at the depthwise output */
     if (separable(l)) {
-        nnm_sgemm(1, 0, c * dm, f, p, 1.0f, mid, c * dm, dz, f, 0.0f, gkp, f);
+        nnm_matmul(1, 0, c * dm, f, p, mid, c * dm, dz, f, 0, gkp, f, r->bwork, r->work, layer_work_stride(depthwise_workspace(l)));
         /* the depthwise output is not needed any more: its buffer takes its gradient */
-        nnm_sgemm(0, 1, p, c * dm, f, 1.0f, dz, f, kp, f, 0.0f, mid, c * dm);
+        nnm_matmul(0, 1, p, c * dm, f, dz, f, kp, f, 0, mid, c * dm, NULL, r->work, layer_work_stride(depthwise_workspace(l)));
         dd = mid;
     }
     memset(gkd, 0, (size_t)(taps * c * dm) * sizeof(float));
@@ -223,12 +240,12 @@ static void depthwise_backward(const LayerRun *r)
 
 const LayerKind layer_depthwise_conv2d = {
     .name = "DepthwiseConv2D", .snake = "depthwise_conv2d", .args = dw_args, LAYER_ATTR(ConvAttr), .defaults = depthwise_defaults,
-    .infer = depthwise_infer, .scratch = depthwise_scratch, .weights = depthwise_weights, .init = depthwise_init, .forward = depthwise_forward,
+    .infer = depthwise_infer, .scratch = depthwise_scratch, .workspace = depthwise_workspace, .batch_work = depthwise_batch_work, .weights = depthwise_weights, .init = depthwise_init, .forward = depthwise_forward,
     .backward = depthwise_backward, .has_act = 1,
 };
 
 const LayerKind layer_separable_conv2d = {
     .name = "SeparableConv2D", .snake = "separable_conv2d", .args = sep_args, LAYER_ATTR(ConvAttr), .defaults = depthwise_defaults,
-    .infer = depthwise_infer, .scratch = depthwise_scratch, .weights = depthwise_weights, .init = depthwise_init, .forward = depthwise_forward,
+    .infer = depthwise_infer, .scratch = depthwise_scratch, .workspace = depthwise_workspace, .batch_work = depthwise_batch_work, .weights = depthwise_weights, .init = depthwise_init, .forward = depthwise_forward,
     .backward = depthwise_backward, .has_act = 1,
 };

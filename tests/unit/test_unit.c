@@ -2,7 +2,7 @@
  *   - a finite-difference gradient check of every layer kind (looping over
  *     the registry), every activation and every loss;
  *   - the first steps of every optimizer against values computed by hand;
- *   - the reference sgemm against OpenBLAS;
+ *   - nnmc's GEMM against the fmaf chain, in every ISA version and thread count;
  *   - IDX loading, including corrupt files; .npz round trips and errors;
  *   - Python-style float printing.
  * Prints "unit: N checks passed, M failed". */
@@ -14,7 +14,6 @@
 #include <zlib.h>
 
 #include "augment.h"
-#include "blas.h"
 #include "data.h"
 #include "gemm.h"
 #include "isa.h"
@@ -905,35 +904,7 @@ static void test_optimizers(void)
     }
 }
 
-/* ---- BLAS door -------------------------------------------------------------- */
-
-static void test_sgemm(void)
-{
-    NnmRng rng;
-    nnm_rng_seed(&rng, 3, 3);
-    enum { M = 37, N = 29, K = 53 };
-    float *a = nnm_alloc_floats(M * K), *b = nnm_alloc_floats(K * N);
-    float *c1 = nnm_alloc_floats(M * N), *c2 = nnm_alloc_floats(M * N);
-    for (int i = 0; i < M * K; i++)
-        a[i] = nnm_rng_uniform(&rng) - 0.5f;
-    for (int i = 0; i < K * N; i++)
-        b[i] = nnm_rng_uniform(&rng) - 0.5f;
-    for (int ta = 0; ta < 2; ta++)
-        for (int tb = 0; tb < 2; tb++) {
-            for (int i = 0; i < M * N; i++)
-                c1[i] = c2[i] = 0.25f;
-            nnm_sgemm(ta, tb, M, N, K, 1.5f, a, ta ? M : K, b, tb ? K : N, 0.5f, c1, N);
-            nnm_sgemm_ref(ta, tb, M, N, K, 1.5f, a, ta ? M : K, b, tb ? K : N, 0.5f, c2, N);
-            double worst = 0;
-            for (int i = 0; i < M * N; i++)
-                worst = fmax(worst, fabs(c1[i] - c2[i]));
-            CHECK(worst < 1e-4, "sgemm ta=%d tb=%d differs from the reference by %g", ta, tb, worst);
-        }
-    nnm_free_aligned(a);
-    nnm_free_aligned(b);
-    nnm_free_aligned(c1);
-    nnm_free_aligned(c2);
-}
+/* ---- matrix products ------------------------------------------------------ */
 
 /* nnm_gemm's contract (gemm.h): every entry is one chain of fmaf over k
  * from zero (or from C's value with accumulate), in every ISA version the
@@ -1029,35 +1000,58 @@ static void test_gemm(void)
     }
 }
 
-/* The product must come out bit for bit the same whatever the number of
- * threads (an optimized BLAS rounds differently in blocks of other sizes, so
- * the door must cut the same blocks for one thread as for four). */
-static void test_sgemm_threads(void)
+/* nnm_matmul's contract (gemm.h): op(A) op(B) (+ C) is each entry's fmaf
+ * chain over k, bit for bit, for every transposition, every ISA level,
+ * 1, 2 and 3 threads, blocks of k and of n cut anywhere (k past 512, n past
+ * 256), C split by columns or by rows, and strided operands. */
+static void test_matmul(void)
 {
-    static const int shapes[][3] = {{128, 512, 784}, {128, 1000, 784}, {784, 512, 128},
-                                    {512, 40, 300},  {33, 200, 77},    {1000, 20, 500}};
+    static const int shapes[][3] = {{1, 1, 1}, {5, 3, 0}, {37, 29, 53}, {130, 300, 700}, {200, 20, 600}, {9, 1100, 40}};
     NnmRng rng;
-    nnm_rng_seed(&rng, 5, 5);
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-        float *a = nnm_alloc_floats((size_t)M * K), *b = nnm_alloc_floats((size_t)K * N);
-        float *c[3];
-        for (int i = 0; i < M * K; i++)
+    nnm_rng_seed(&rng, 9, 9);
+    const int saved = nnm_isa_active;
+    for (size_t s = 0; s < NNM_COUNTOF(shapes); s++) {
+        const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], pad = 3;
+        /* A as [M, K] or [K, M], B as [K, N] or [N, K], each row `pad` longer */
+        float *a = nnm_alloc_floats((M + pad) * (K + pad)), *b = nnm_alloc_floats((K + pad) * (N + pad));
+        float *want = nnm_alloc_floats(M * N), *got = nnm_alloc_floats(M * N);
+        float *shared = nnm_alloc_floats(nnm_matmul_shared_size(1, M, K) + 1);
+        const int64_t stride = (nnm_matmul_workspace(M, N, K) + 15) / 16 * 16;
+        float *ws = nnm_alloc_floats(4 * stride);
+        for (int64_t i = 0; i < (M + pad) * (K + pad); i++)
             a[i] = nnm_rng_uniform(&rng) - 0.5f;
-        for (int i = 0; i < K * N; i++)
+        for (int64_t i = 0; i < (K + pad) * (N + pad); i++)
             b[i] = nnm_rng_uniform(&rng) - 0.5f;
-        for (int t = 0; t < 3; t++) {
-            c[t] = nnm_alloc_floats((size_t)M * N);
-            nnm_blas_set_threads(t == 0 ? 1 : t == 1 ? 2 : 4);
-            nnm_sgemm(s & 1, 0, M, N, K, 1.0f, a, (s & 1) ? M : K, b, N, 0.0f, c[t], N);
+        for (int isa = 0; isa < NNM_ISA_COUNT; isa++) {
+            if (!nnm_isa_supported(isa))
+                continue;
+            nnm_isa_active = isa;
+            for (int v = 0; v < 8; v++) {
+                const int ta = v & 1, tb = (v >> 1) & 1, acc = v >> 2;
+                const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad;
+                for (int64_t i = 0; i < M; i++)
+                    for (int64_t j = 0; j < N; j++) {
+                        float c = acc ? 0.125f * (float)(i - j) : 0.0f;
+                        for (int64_t r = 0; r < K; r++)
+                            c = fmaf(ta ? a[r * lda + i] : a[i * lda + r], tb ? b[j * ldb + r] : b[r * ldb + j], c);
+                        want[i * N + j] = c;
+                    }
+                for (int threads = 1; threads <= 3; threads++) {
+                    nnm_par_init(threads);
+                    for (int64_t i = 0; i < M * N; i++)
+                        got[i] = acc ? 0.125f * (float)(i / N - i % N) : -1.0f;
+                    nnm_matmul(ta, tb, M, N, K, a, lda, b, ldb, acc, got, N, shared, ws, stride);
+                    CHECK(!memcmp(want, got, (size_t)(M * N) * sizeof *got),
+                          "matmul %lldx%lldx%lld, %s, ta %d tb %d accumulate %d, %d threads: not the fmaf chain",
+                          (long long)M, (long long)N, (long long)K, nnm_isa_name(isa), ta, tb, acc, threads);
+                }
+                nnm_par_init(1);
+            }
         }
-        nnm_blas_set_threads(1);
-        CHECK(memcmp(c[0], c[1], sizeof(float) * M * N) == 0 && memcmp(c[0], c[2], sizeof(float) * M * N) == 0,
-              "sgemm %dx%dx%d: 1, 2 and 4 threads give different bits", M, N, K);
-        for (int t = 0; t < 3; t++)
-            nnm_free_aligned(c[t]);
-        nnm_free_aligned(a);
-        nnm_free_aligned(b);
+        nnm_isa_active = saved;
+        float *bufs[] = {a, b, want, got, shared, ws};
+        for (size_t i = 0; i < NNM_COUNTOF(bufs); i++)
+            nnm_free_aligned(bufs[i]);
     }
 }
 
@@ -1646,9 +1640,8 @@ int main(void)
     test_label_smoothing();
     test_no_alloc_per_batch();
     test_optimizers();
-    test_sgemm();
     test_gemm();
-    test_sgemm_threads();
+    test_matmul();
     test_par_each();
     test_idx(dir);
     test_cifar(dir);
