@@ -11,6 +11,7 @@
  * over k, and so its bits, are the same in all. */
 #include "gemm.h"
 #include "isa.h"
+#include "kernels.h"
 #include "parallel.h"
 #include "util.h"
 
@@ -272,17 +273,11 @@ int64_t nnm_matmul_workspace(int64_t m, int64_t n, int64_t k)
 
 int64_t nnm_matmul_shared_size(int trans_a, int64_t m, int64_t k) { return trans_a ? m * k : 0; }
 
-/* A's rows [i0, i1) copied out of its columns, 8 rows at a time (the
- * columns are read in runs) */
+/* A's rows [i0, i1): its columns turned 8 x 8 blocks at a time */
 static void matmul_transpose_a(void *p, int64_t i0, int64_t i1)
 {
     const Matmul *g = p;
-    for (int64_t ib = i0; ib < i1; ib += 8) {
-        const int64_t ie = NNM_MIN(ib + 8, i1);
-        for (int64_t r = 0; r < g->k; r++)
-            for (int64_t i = ib; i < ie; i++)
-                g->at[i * g->k + r] = g->a[r * g->lda + i];
-    }
+    nnm_transpose_strided(g->k, i1 - i0, g->a + i0, g->lda, g->at + i0 * g->k, g->k);
 }
 
 /* C's rows [i0, i1) by columns [j0, j1): B's blocks packed into this

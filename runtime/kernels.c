@@ -274,18 +274,24 @@ NNM_ISA_INLINE void transpose8(const float *src, int64_t ls, float *dst, int64_t
 #endif
 }
 
-NNM_ISA_KERNEL(transpose, (int64_t rows, int64_t cols, const float *src, float *dst), (rows, cols, src, dst))
+NNM_ISA_KERNEL(transpose, (int64_t rows, int64_t cols, const float *src, int64_t lds, float *dst, int64_t ldd),
+               (rows, cols, src, lds, dst, ldd))
 {
     const int64_t r8 = TRANSPOSE_BLOCK ? rows / 8 * 8 : 0, c8 = TRANSPOSE_BLOCK ? cols / 8 * 8 : 0;
     for (int64_t i = 0; i < r8; i += 8)
         for (int64_t j = 0; j < c8; j += 8)
-            transpose8(src + i * cols + j, cols, dst + j * rows + i, rows);
+            transpose8(src + i * lds + j, lds, dst + j * ldd + i, ldd);
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = i < r8 ? c8 : 0; j < cols; j++)
-            dst[j * rows + i] = src[i * cols + j];
+            dst[j * ldd + i] = src[i * lds + j];
 }
 
-void nnm_transpose(int64_t rows, int64_t cols, const float *src, float *dst) { transpose(rows, cols, src, dst); }
+void nnm_transpose(int64_t rows, int64_t cols, const float *src, float *dst) { transpose(rows, cols, src, cols, dst, rows); }
+
+void nnm_transpose_strided(int64_t rows, int64_t cols, const float *src, int64_t lds, float *dst, int64_t ldd)
+{
+    transpose(rows, cols, src, lds, dst, ldd);
+}
 
 /* ---- losses ------------------------------------------------------------ */
 

@@ -24,6 +24,8 @@ void nnm_add_bias(int64_t rows, int64_t cols, const float *bias, float *y);
 void nnm_col_sums(int64_t rows, int64_t cols, const float *g, float *db);
 /* dst[cols, rows] = src[rows, cols] transposed, on the calling thread */
 void nnm_transpose(int64_t rows, int64_t cols, const float *src, float *dst);
+/* The same between strided matrices: dst[j * ldd + i] = src[i * lds + j]. */
+void nnm_transpose_strided(int64_t rows, int64_t cols, const float *src, int64_t lds, float *dst, int64_t ldd);
 
 /* Geometry of a 2-D window over NHWC images (convolution or pooling). */
 typedef struct {
