@@ -3,7 +3,7 @@
  *
  * A kernel written with NNM_ISA_KERNEL is compiled three times from one
  * body: for baseline x86-64 (SSE2), for AVX2 and for AVX-512 (F, BW, DQ,
- * VL); each call runs the version nnm_isa_select chose once at start (the
+ * VL; the levels below the one the file is compiled for are left out); each call runs the version nnm_isa_select chose once at start (the
  * best the CPU has, or --isa).  The body is plain C.  The versions compute
  * the same bits: the compiler only vectorises what keeps each element's
  * operations and their order (no reassociation without -ffast-math, which
@@ -59,6 +59,31 @@ int nnm_isa_supported(int isa);
  * inlined into `name`: compiled with -march=native, `name` may have every
  * level's instructions, and a version inlined there would be compiled with
  * its tuning instead of the version's own. */
+/* Versions below the level the whole file is compiled for (-march=native)
+ * would be the same instructions compiled again: such a build compiles
+ * only the versions from that level up (its kernels' compile time falls to
+ * a third on an AVX-512 machine), and lower levels run the lowest of them,
+ * with the same bits as ever. */
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && defined(__AVX2__)
+#define NNM_ISA_KERNEL(name, params, args)                                                         \
+    static inline __attribute__((always_inline)) void name##_body params;                          \
+    __attribute__((noinline, target(NNM_ISA_AVX512_TARGET))) static void name##_avx512 params { name##_body args; } \
+    static void name params { name##_avx512 args; }                                                \
+    static inline __attribute__((always_inline)) void name##_body params
+#elif defined(__AVX2__)
+#define NNM_ISA_KERNEL(name, params, args)                                                         \
+    static inline __attribute__((always_inline)) void name##_body params;                          \
+    __attribute__((noinline, target("avx2"))) static void name##_avx2 params { name##_body args; } \
+    __attribute__((noinline, target(NNM_ISA_AVX512_TARGET))) static void name##_avx512 params { name##_body args; } \
+    static void name params                                                                        \
+    {                                                                                              \
+        if (nnm_isa_active == NNM_ISA_AVX512)                                                      \
+            name##_avx512 args;                                                                    \
+        else                                                                                       \
+            name##_avx2 args;                                                                      \
+    }                                                                                              \
+    static inline __attribute__((always_inline)) void name##_body params
+#else
 #define NNM_ISA_KERNEL(name, params, args)                                                         \
     static inline __attribute__((always_inline)) void name##_body params;                          \
     __attribute__((noinline, target("avx2"))) static void name##_avx2 params { name##_body args; } \
@@ -74,6 +99,7 @@ int nnm_isa_supported(int isa);
             name##_base args;                                                                      \
     }                                                                                              \
     static inline __attribute__((always_inline)) void name##_body params
+#endif
 /* a helper of kernel bodies: inlined into each version, so that it is
  * compiled for that version's level too */
 #define NNM_ISA_INLINE static inline __attribute__((always_inline))
