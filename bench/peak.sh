@@ -8,7 +8,8 @@
 # OPENBLAS_CORETYPE as the kernel that reached it (unset: OpenBLAS's own
 # pick), so that PyTorch's matrix products run with the fastest kernel too.
 mkdir -p build
-${CC:-cc} -O2 -std=c11 -o build/sgemm_peak bench/sgemm_peak.c -lopenblas
+${CC:-cc} -O2 -std=c11 -o build/sgemm_peak bench/sgemm_peak.c -lopenblas ||
+    { echo "bench: OpenBLAS, the yardstick, is missing: make bench-deps" >&2; exit 1; }
 peak=0
 core=
 for c in ${OPENBLAS_CORETYPE:-} own $(grep -qw avx512f /proc/cpuinfo && echo SkylakeX); do
