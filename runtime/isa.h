@@ -64,42 +64,27 @@ int nnm_isa_supported(int isa);
  * only the versions from that level up (its kernels' compile time falls to
  * a third on an AVX-512 machine), and lower levels run the lowest of them,
  * with the same bits as ever. */
+#define NNM_ISA_VERSION_AVX2(name, params, args) \
+    __attribute__((noinline, target("avx2"))) static void name##_avx2 params { name##_body args; }
+#define NNM_ISA_VERSION_BASE(name, params, args) \
+    __attribute__((noinline)) static void name##_base params { name##_body args; }
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && defined(__AVX2__)
-#define NNM_ISA_KERNEL(name, params, args)                                                         \
-    static inline __attribute__((always_inline)) void name##_body params;                          \
-    __attribute__((noinline, target(NNM_ISA_AVX512_TARGET))) static void name##_avx512 params { name##_body args; } \
-    static void name params { name##_avx512 args; }                                                \
-    static inline __attribute__((always_inline)) void name##_body params
+#define NNM_ISA_LOWER(name, params, args)
+#define NNM_ISA_CALL(name, args) name##_avx512 args
 #elif defined(__AVX2__)
-#define NNM_ISA_KERNEL(name, params, args)                                                         \
-    static inline __attribute__((always_inline)) void name##_body params;                          \
-    __attribute__((noinline, target("avx2"))) static void name##_avx2 params { name##_body args; } \
-    __attribute__((noinline, target(NNM_ISA_AVX512_TARGET))) static void name##_avx512 params { name##_body args; } \
-    static void name params                                                                        \
-    {                                                                                              \
-        if (nnm_isa_active == NNM_ISA_AVX512)                                                      \
-            name##_avx512 args;                                                                    \
-        else                                                                                       \
-            name##_avx2 args;                                                                      \
-    }                                                                                              \
-    static inline __attribute__((always_inline)) void name##_body params
+#define NNM_ISA_LOWER(name, params, args) NNM_ISA_VERSION_AVX2(name, params, args)
+#define NNM_ISA_CALL(name, args) (nnm_isa_active == NNM_ISA_AVX512 ? name##_avx512 args : name##_avx2 args)
 #else
+#define NNM_ISA_LOWER(name, params, args) NNM_ISA_VERSION_AVX2(name, params, args) NNM_ISA_VERSION_BASE(name, params, args)
+#define NNM_ISA_CALL(name, args) \
+    (nnm_isa_active == NNM_ISA_AVX512 ? name##_avx512 args : nnm_isa_active == NNM_ISA_AVX2 ? name##_avx2 args : name##_base args)
+#endif
 #define NNM_ISA_KERNEL(name, params, args)                                                         \
     static inline __attribute__((always_inline)) void name##_body params;                          \
-    __attribute__((noinline, target("avx2"))) static void name##_avx2 params { name##_body args; } \
+    NNM_ISA_LOWER(name, params, args)                                                              \
     __attribute__((noinline, target(NNM_ISA_AVX512_TARGET))) static void name##_avx512 params { name##_body args; } \
-    __attribute__((noinline)) static void name##_base params { name##_body args; }                 \
-    static void name params                                                                        \
-    {                                                                                              \
-        if (nnm_isa_active == NNM_ISA_AVX512)                                                      \
-            name##_avx512 args;                                                                    \
-        else if (nnm_isa_active == NNM_ISA_AVX2)                                                   \
-            name##_avx2 args;                                                                      \
-        else                                                                                       \
-            name##_base args;                                                                      \
-    }                                                                                              \
+    static void name params { NNM_ISA_CALL(name, args); }                                         \
     static inline __attribute__((always_inline)) void name##_body params
-#endif
 /* a helper of kernel bodies: inlined into each version, so that it is
  * compiled for that version's level too */
 #define NNM_ISA_INLINE static inline __attribute__((always_inline))
